@@ -1,0 +1,41 @@
+# Consent Desk. `make run` serves the demo; `make test` runs the suite; `make bench` measures.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FLASK_APP := app
+
+.PHONY: run serve test bench lint format migrate db clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+db: $(STAMP)  ## migrate the database and seed the demo data (once)
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo
+
+run: db  ## set up and serve on http://127.0.0.1:5000 with the scheduler alongside
+	$(BIN)/python -m support.serve
+
+test: $(STAMP)  ## the whole suite (also on PostgreSQL when TEST_DATABASE_URL is set)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)  ## the benchmark; BENCH_DATABASE_URL adds PostgreSQL
+	$(BIN)/python -m bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrate: $(STAMP)  ## write a new migration from the models: make migrate m="what changed"
+	$(BIN)/flask db migrate -m "$(m)"
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,174 @@
+"""Previews of a mass status change and the mass opt-out itself (DOMAIN.md: Mass actions)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .errors import ValidationError
+from .models import (
+    EmailAddress,
+    EmailField,
+    MassAction,
+    MassActionItem,
+    MassActionKind,
+    StatusEvent,
+)
+from .selection import ContactFilter, address_conditions, address_ids, describe
+from .status_changes import change_many, lock_account
+from .statuses import Actor, ActorKind, Cause, EmailStatus
+
+S = EmailStatus
+
+
+class Direction(enum.Enum):
+    """Which way a mass action moves addresses."""
+
+    opt_in = "opt_in"
+    opt_out = "opt_out"
+
+
+# Why an address is not changed, by its current status, per direction.
+SKIP_REASONS = {
+    Direction.opt_out: {
+        S.opted_out_by_user: "Already opted out by you",
+        S.opted_out_by_recipient: "Opted out by the recipient",
+        S.spam_complaint: "Spam complaint",
+        S.hard_bounce: "Hard bounce",
+        S.invalid: "Invalid address",
+    },
+    Direction.opt_in: {
+        S.single_opt_in: "Already marketable",
+        S.double_opt_in: "Already marketable",
+        S.opted_out_by_user: "Opted out by you (needs an undo-opt-out request)",
+        S.opted_out_by_recipient: "Opted out by the recipient (only they can opt back in)",
+        S.spam_complaint: "Spam complaint",
+        S.hard_bounce: "Hard bounce",
+        S.invalid: "Invalid address",
+    },
+}
+ELIGIBLE = {
+    Direction.opt_out: frozenset({S.non_marketable, S.single_opt_in, S.double_opt_in}),
+    Direction.opt_in: frozenset({S.non_marketable}),
+}
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a mass action would do: how many change and why the others are skipped."""
+
+    direction: Direction
+    fields: tuple[EmailField, ...]
+    by_status: dict[EmailStatus, int]
+
+    @property
+    def changing(self) -> int:
+        """Addresses that would change."""
+        return sum(n for s, n in self.by_status.items() if s in ELIGIBLE[self.direction])
+
+    @property
+    def skipped(self) -> int:
+        """Addresses that would be left as they are."""
+        return self.total - self.changing
+
+    @property
+    def total(self) -> int:
+        """Addresses in the selection's chosen fields."""
+        return sum(self.by_status.values())
+
+    @property
+    def skipped_by_reason(self) -> dict[str, int]:
+        """Skipped counts grouped by a readable reason, largest first."""
+        reasons: dict[str, int] = {}
+        for status, n in self.by_status.items():
+            if status not in ELIGIBLE[self.direction]:
+                reason = SKIP_REASONS[self.direction][status]
+                reasons[reason] = reasons.get(reason, 0) + n
+        return dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def parse_fields(values: list[str]) -> tuple[EmailField, ...]:
+    """The chosen email fields, in field order; at least one is required."""
+    try:
+        chosen = {EmailField(v) for v in values}
+    except ValueError:
+        raise ValidationError("fields", "choose among Email, Email 2 and Email 3") from None
+    if not chosen:
+        raise ValidationError("fields", "choose at least one email field")
+    return tuple(f for f in EmailField if f in chosen)
+
+
+def preview(
+    session: Session, flt: ContactFilter, fields: tuple[EmailField, ...], direction: Direction
+) -> Preview:
+    """Count the selection's addresses by status in one grouped query."""
+    rows = session.execute(
+        sa.select(EmailAddress.status, sa.func.count())
+        .where(*address_conditions(flt, fields))
+        .group_by(EmailAddress.status)
+    ).all()
+    return Preview(direction, fields, {status: n for status, n in rows})
+
+
+def mass_opt_out(
+    session: Session,
+    flt: ContactFilter,
+    fields: tuple[EmailField, ...],
+    actor: Actor,
+    now: datetime,
+    expected_count: int,
+) -> MassAction:
+    """Opt out every eligible address of the selection as one batch; return the batch.
+
+    `expected_count` is the number the customer confirmed; if the selection changed since
+    the preview the numbers differ and nothing is done. The prior statuses are kept so an
+    approved undo restores exactly them.
+    """
+    if actor.kind is not ActorKind.customer:
+        raise ValidationError(None, "only the account's own users run mass opt-outs")
+    lock_account(session, flt.account_id)  # the preview and the change see the same rows
+    before = preview(session, flt, fields, Direction.opt_out)
+    if before.changing == 0:
+        raise ValidationError(None, "no address in this selection can be opted out")
+    if expected_count != before.changing:
+        raise ValidationError(
+            "confirm_count",
+            f"type {before.changing}, the number of addresses that will be opted out",
+        )
+    batch = MassAction(
+        account_id=flt.account_id,
+        user_id=actor.user_id,
+        kind=MassActionKind.opt_out,
+        selection=describe(session, flt)[:500],
+        fields=",".join(f.value for f in fields),
+        skipped_count=before.skipped,
+        skipped_by_reason=before.skipped_by_reason,
+        created_at=now,
+    )
+    session.add(batch)
+    session.flush()
+    moved = change_many(
+        session,
+        flt.account_id,
+        address_ids(flt, fields),
+        S.opted_out_by_user,
+        actor,
+        now,
+        Cause(mass_action_id=batch.id),
+    )
+    # The events just written hold each address's prior status: copy them as the snapshot.
+    session.execute(
+        sa.insert(MassActionItem).from_select(
+            ["mass_action_id", "address_id", "prior_status"],
+            sa.select(
+                StatusEvent.mass_action_id, StatusEvent.address_id, StatusEvent.from_status
+            ).where(StatusEvent.mass_action_id == batch.id),
+        )
+    )
+    batch.changed_count = moved
+    session.flush()
+    return batch

@@ -1,0 +1,77 @@
+"""The append-only history of statuses and the mass actions that caused them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import now_utc
+from ..statuses import ActorKind, EmailStatus
+from .base import Base, TitledEnum, UTCDateTime, enum_column
+
+
+class StatusEvent(Base):
+    """One status change of one address. Rows are only ever inserted."""
+
+    __tablename__ = "status_events"
+    __table_args__ = (
+        sa.Index("ix_status_events_address", "address_id", "id"),
+        sa.Index("ix_status_events_mass_action", "mass_action_id"),
+        sa.Index("ix_status_events_request", "request_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"))
+    address_id: Mapped[int] = mapped_column(sa.ForeignKey("email_addresses.id"))
+    from_status: Mapped[EmailStatus | None] = mapped_column(enum_column(EmailStatus, "from_status"))
+    to_status: Mapped[EmailStatus] = mapped_column(enum_column(EmailStatus, "to_status"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    actor_kind: Mapped[ActorKind] = mapped_column(enum_column(ActorKind, "actor_kind"))
+    actor_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    mass_action_id: Mapped[int | None] = mapped_column(sa.ForeignKey("mass_actions.id"))
+    import_batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("import_batches.id"))
+    request_id: Mapped[int | None] = mapped_column()
+    campaign_id: Mapped[int | None] = mapped_column()
+    note: Mapped[str] = mapped_column(sa.String(500), default="")
+
+    actor_user = relationship("User")
+
+
+class MassActionKind(TitledEnum):
+    """What a mass action did."""
+
+    opt_out = ("opt_out", "Mass opt-out")
+
+
+class MassAction(Base):
+    """One batch of status changes a customer ran at once (today: a mass opt-out)."""
+
+    __tablename__ = "mass_actions"
+    __table_args__ = (sa.Index("ix_mass_actions_account", "account_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    kind: Mapped[MassActionKind] = mapped_column(enum_column(MassActionKind, "kind"))
+    selection: Mapped[str] = mapped_column(sa.String(500))  # human-readable description
+    fields: Mapped[str] = mapped_column(sa.String(40))  # comma-separated EmailField values
+    changed_count: Mapped[int] = mapped_column(default=0)
+    skipped_count: Mapped[int] = mapped_column(default=0)
+    skipped_by_reason: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    user = relationship("User")
+
+
+class MassActionItem(Base):
+    """The status an address had before a mass action, so an undo restores exactly it."""
+
+    __tablename__ = "mass_action_items"
+
+    mass_action_id: Mapped[int] = mapped_column(sa.ForeignKey("mass_actions.id"), primary_key=True)
+    address_id: Mapped[int] = mapped_column(sa.ForeignKey("email_addresses.id"), primary_key=True)
+    prior_status: Mapped[EmailStatus] = mapped_column(enum_column(EmailStatus, "prior_status"))
+
+    __table_args__ = (sa.Index("ix_mass_action_items_address", "address_id"),)

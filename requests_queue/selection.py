@@ -1,0 +1,114 @@
+"""Which contacts a customer is looking at: search, tag, import batch, status.
+
+The contact list and the mass actions share this, so a mass action applies to exactly the
+contacts the customer saw listed. Everything here builds SQL; nothing loads rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .models import Contact, EmailAddress, EmailField, ImportBatch, Tag, contact_tags
+from .statuses import EmailStatus
+
+
+@dataclass(frozen=True)
+class ContactFilter:
+    """The customer's current view of their contacts (all parts optional)."""
+
+    account_id: int
+    search: str = ""
+    tag_id: int | None = None
+    import_batch_id: int | None = None
+    status: EmailStatus | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        """True when nothing narrows the view: every contact of the account."""
+        return not (self.search or self.tag_id or self.import_batch_id or self.status)
+
+
+def _prefix(column: sa.ColumnElement, term: str) -> sa.ColumnElement:
+    # A range instead of LIKE so both databases use the index whatever the collation.
+    return sa.and_(column >= term, column < term + "\U0010ffff")
+
+
+def search_condition(account_id: int, search: str) -> sa.ColumnElement[bool]:
+    """Contacts whose first name, last name or any address starts with the search words."""
+    words = search.strip().lower().split()
+    if not words:
+        return sa.true()
+    conditions = []
+    for word in words:
+        by_address = sa.select(EmailAddress.contact_id).where(
+            EmailAddress.account_id == account_id, _prefix(EmailAddress.address, word)
+        )
+        by_first = sa.select(Contact.id).where(
+            Contact.account_id == account_id, _prefix(Contact.first_name_key, word)
+        )
+        by_last = sa.select(Contact.id).where(
+            Contact.account_id == account_id, _prefix(Contact.last_name_key, word)
+        )
+        conditions.append(Contact.id.in_(sa.union(by_address, by_first, by_last)))
+    return sa.and_(*conditions)
+
+
+def contact_conditions(flt: ContactFilter) -> list[sa.ColumnElement[bool]]:
+    """WHERE clauses on `Contact` for the filter."""
+    conds: list[sa.ColumnElement[bool]] = [Contact.account_id == flt.account_id]
+    if flt.search.strip():
+        conds.append(search_condition(flt.account_id, flt.search))
+    if flt.tag_id is not None:
+        conds.append(
+            sa.exists().where(
+                contact_tags.c.contact_id == Contact.id, contact_tags.c.tag_id == flt.tag_id
+            )
+        )
+    if flt.import_batch_id is not None:
+        conds.append(Contact.import_batch_id == flt.import_batch_id)
+    if flt.status is not None:
+        conds.append(
+            sa.exists().where(
+                EmailAddress.account_id == flt.account_id,
+                EmailAddress.status == flt.status,
+                EmailAddress.contact_id == Contact.id,
+            )
+        )
+    return conds
+
+
+def contact_ids(flt: ContactFilter) -> sa.Select:
+    """SELECT of the ids of the contacts in the filter."""
+    return sa.select(Contact.id).where(*contact_conditions(flt))
+
+
+def address_ids(flt: ContactFilter, fields: tuple[EmailField, ...]) -> sa.Select:
+    """SELECT of the ids of the chosen fields' addresses of the contacts in the filter."""
+    return sa.select(EmailAddress.id).where(*address_conditions(flt, fields))
+
+
+def address_conditions(flt: ContactFilter, fields: tuple[EmailField, ...]) -> list:
+    """WHERE clauses on `EmailAddress` for the filter and fields."""
+    conds = [EmailAddress.account_id == flt.account_id, EmailAddress.field.in_(fields)]
+    if not flt.is_empty:
+        conds.append(EmailAddress.contact_id.in_(contact_ids(flt).scalar_subquery()))
+    return conds
+
+
+def describe(session: Session, flt: ContactFilter) -> str:
+    """A readable description of the filter, e.g. 'tag Newsletter; status Single opt-in'."""
+    parts = []
+    if flt.search.strip():
+        parts.append(f"search “{flt.search.strip()}”")
+    if flt.tag_id is not None:
+        tag = session.get(Tag, flt.tag_id)
+        parts.append(f"tag {tag.name if tag else flt.tag_id}")
+    if flt.import_batch_id is not None:
+        batch = session.get(ImportBatch, flt.import_batch_id)
+        parts.append(f"import {batch.label if batch else flt.import_batch_id}")
+    if flt.status is not None:
+        parts.append(f"status {flt.status.title}")
+    return "; ".join(parts) or "all contacts"

@@ -1,0 +1,157 @@
+"""Every status write goes through here: one address at a time or set-based.
+
+Each write checks the rule book in `statuses`, appends a `StatusEvent` in the same
+transaction and flushes; the caller commits. Writers serialise per account with a row lock
+on the account (PostgreSQL), so a set-based change never races a recipient's unsubscribe;
+SQLite has a single writer anyway.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .errors import InvalidTransition
+from .models import Account, Contact, EmailAddress, EmailField, StatusEvent
+from .statuses import Actor, Cause, EmailStatus, allowed_sources, check_transition
+
+
+def lock_account(session: Session, account_id: int) -> None:
+    """Take the account's write lock until the transaction ends (a no-op on SQLite)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(Account.id).where(Account.id == account_id).with_for_update())
+
+
+def _event_values(account_id: int, actor: Actor, now: datetime, cause: Cause) -> dict:
+    return {
+        "account_id": account_id,
+        "created_at": now,
+        "actor_kind": actor.kind,
+        "actor_user_id": actor.user_id,
+        "mass_action_id": cause.mass_action_id,
+        "import_batch_id": cause.import_batch_id,
+        "request_id": cause.request_id,
+        "campaign_id": cause.campaign_id,
+    }
+
+
+def add_address(
+    session: Session,
+    contact: Contact,
+    field: EmailField,
+    address: str,
+    status: EmailStatus,
+    actor: Actor,
+    now: datetime,
+    cause: Cause = Cause(),
+) -> EmailAddress:
+    """Create an address on `contact` with its first status and the event that records it."""
+    check_transition(None, status, actor, cause)
+    row = EmailAddress(
+        account_id=contact.account_id,
+        field=field,
+        address=address,
+        status=status,
+        status_changed_at=now,
+    )
+    contact.addresses.append(row)
+    session.flush()
+    session.add(
+        StatusEvent(
+            address_id=row.id,
+            from_status=None,
+            to_status=status,
+            **_event_values(contact.account_id, actor, now, cause),
+        )
+    )
+    session.flush()
+    return row
+
+
+def change_status(
+    session: Session,
+    address: EmailAddress,
+    to: EmailStatus,
+    actor: Actor,
+    now: datetime,
+    cause: Cause = Cause(),
+    note: str = "",
+) -> StatusEvent:
+    """Move one address to `to` if the rules allow it; raise InvalidTransition otherwise."""
+    lock_account(session, address.account_id)
+    session.refresh(address, ["status"])  # decide on the committed status, not a stale one
+    source = address.status
+    check_transition(source, to, actor, cause)
+    updated = session.execute(
+        sa.update(EmailAddress)
+        .where(EmailAddress.id == address.id, EmailAddress.status == source)
+        .values(status=to, status_changed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if updated != 1:
+        raise InvalidTransition("the address changed meanwhile; nothing was done")
+    event = StatusEvent(
+        address_id=address.id,
+        from_status=source,
+        to_status=to,
+        note=note[:500],
+        **_event_values(address.account_id, actor, now, cause),
+    )
+    session.add(event)
+    session.flush()
+    session.expire(address, ["status", "status_changed_at"])
+    return event
+
+
+def change_many(
+    session: Session,
+    account_id: int,
+    candidate_ids: sa.Select,
+    to: EmailStatus,
+    actor: Actor,
+    now: datetime,
+    cause: Cause = Cause(),
+    only_from: frozenset[EmailStatus] | None = None,
+) -> int:
+    """Move every candidate address the rules allow to `to`, set-based; return how many moved.
+
+    `candidate_ids` selects address ids; those whose status the rule book does not allow
+    (narrowed further by `only_from`) are left alone. Two statements, whatever the count:
+    one INSERT … SELECT of the events, one UPDATE.
+    """
+    sources = {s for s in allowed_sources(actor, to, cause) if s is not None}
+    if only_from is not None:
+        sources &= set(only_from)
+    if not sources:
+        raise InvalidTransition(f"a {actor.kind.title.lower()} cannot set {to.title.lower()} here")
+    lock_account(session, account_id)
+    eligible = sa.and_(
+        EmailAddress.account_id == account_id,
+        EmailAddress.id.in_(candidate_ids.scalar_subquery()),
+        EmailAddress.status.in_(sorted(sources)),
+    )
+    values = _event_values(account_id, actor, now, cause)
+    columns = ["address_id", "from_status", "to_status", *values]
+    select = sa.select(
+        EmailAddress.id,
+        EmailAddress.status,
+        sa.literal(to.value, sa.String),
+        *[_literal(k, v) for k, v in values.items()],
+    ).where(eligible)
+    session.execute(sa.insert(StatusEvent).from_select(columns, select))
+    moved = session.execute(
+        sa.update(EmailAddress)
+        .where(eligible)
+        .values(status=to, status_changed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return moved
+
+
+def _literal(key: str, value):
+    column = StatusEvent.__table__.c[key]
+    if value is None:
+        return sa.null().label(key)
+    return sa.literal(value, column.type).label(key)

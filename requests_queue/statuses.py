@@ -1,0 +1,151 @@
+"""The marketability statuses of an address and who may make each change (DOMAIN.md).
+
+This module is the single rule book. Every status write in the code base asks it first:
+single writes through `check_transition`, set-based writes through `allowed_sources`,
+which turns the table into the `WHERE status IN (...)` of one UPDATE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .enums import TitledEnum
+from .errors import InvalidTransition
+
+
+class EmailStatus(TitledEnum):
+    """Marketability status of one email address."""
+
+    single_opt_in = ("single_opt_in", "Single opt-in")
+    double_opt_in = ("double_opt_in", "Double opt-in")
+    non_marketable = ("non_marketable", "Non-marketable")
+    opted_out_by_user = ("opted_out_by_user", "Opted out by you")
+    opted_out_by_recipient = ("opted_out_by_recipient", "Opted out by recipient")
+    spam_complaint = ("spam_complaint", "Spam complaint")
+    hard_bounce = ("hard_bounce", "Hard bounce")
+    invalid = ("invalid", "Invalid")
+
+    @property
+    def is_marketable(self) -> bool:
+        """True for the statuses that may receive marketing email."""
+        return self in MARKETABLE
+
+
+MARKETABLE = frozenset({EmailStatus.single_opt_in, EmailStatus.double_opt_in})
+TERMINAL = frozenset({EmailStatus.spam_complaint, EmailStatus.hard_bounce, EmailStatus.invalid})
+
+
+class ActorKind(TitledEnum):
+    """Who causes a status change."""
+
+    customer = ("customer", "Customer")
+    agent = ("agent", "Support agent")
+    manager = ("manager", "Support manager")
+    recipient = ("recipient", "Recipient")
+    system = ("system", "System")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person or process behind a change; `user_id` is None for recipients and the system."""
+
+    kind: ActorKind
+    user_id: int | None = None
+
+    @property
+    def is_support(self) -> bool:
+        """Agents and managers act for support."""
+        return self.kind in (ActorKind.agent, ActorKind.manager)
+
+
+@dataclass(frozen=True)
+class Cause:
+    """What a change was done for; some transitions require one of these."""
+
+    request_id: int | None = None
+    mass_action_id: int | None = None
+    import_batch_id: int | None = None
+    campaign_id: int | None = None
+    consent_recorded: bool = False  # the customer attests the recipient's permission
+
+
+S = EmailStatus
+NEW = None  # "from" of an address that does not exist yet
+_OPEN = frozenset({S.non_marketable, S.single_opt_in, S.double_opt_in})
+
+# (actor group, target) -> statuses it may come from. "support" covers agent and manager.
+# Requirements on the cause are in _REQUIRES below.
+RULES: dict[tuple[str, EmailStatus], frozenset] = {
+    # Customers: create addresses, opt them out; never make anything marketable except by
+    # creating a new address with the recipient's recorded permission (an import with "yes").
+    ("customer", S.non_marketable): frozenset({NEW}),
+    ("customer", S.single_opt_in): frozenset({NEW}),
+    ("customer", S.opted_out_by_user): _OPEN,
+    # Support: only through an approved request (mass opt-in or undo of a mass opt-out).
+    ("support", S.single_opt_in): frozenset({S.non_marketable, S.opted_out_by_user}),
+    ("support", S.double_opt_in): frozenset({S.opted_out_by_user}),
+    ("support", S.non_marketable): frozenset({S.opted_out_by_user}),
+    # Recipients: confirm (double opt-in), unsubscribe, or resubscribe themselves.
+    ("recipient", S.double_opt_in): frozenset({S.single_opt_in, S.opted_out_by_recipient}),
+    ("recipient", S.opted_out_by_recipient): _OPEN | {S.opted_out_by_user},
+    # The system records deliverability facts; they are terminal.
+    ("system", S.spam_complaint): _OPEN | {S.opted_out_by_user, S.opted_out_by_recipient},
+    ("system", S.hard_bounce): _OPEN | {S.opted_out_by_user, S.opted_out_by_recipient},
+    ("system", S.invalid): _OPEN | {S.opted_out_by_user, S.opted_out_by_recipient, NEW},
+}
+
+
+def _group(kind: ActorKind) -> str:
+    return "support" if kind in (ActorKind.agent, ActorKind.manager) else kind.value
+
+
+def _missing_requirement(actor: Actor, to: EmailStatus, cause: Cause) -> str | None:
+    """Name what the cause lacks for this transition, or None when it has what it needs."""
+    group = _group(actor.kind)
+    if group == "support" and cause.request_id is None:
+        return "support changes a status only by approving a request"
+    if (
+        group == "customer"
+        and to is S.single_opt_in
+        and not (cause.consent_recorded or cause.import_batch_id is not None)
+    ):
+        return "a new address is single opt-in only with the recipient's recorded permission"
+    if group in ("customer", "support") and actor.user_id is None:
+        return "a customer or support change must name the user who made it"
+    return None
+
+
+def allowed_sources(actor: Actor, to: EmailStatus, cause: Cause = Cause()) -> frozenset:
+    """The statuses (None = new address) from which `actor` may move an address to `to`."""
+    sources = RULES.get((_group(actor.kind), to), frozenset())
+    if not sources:
+        return sources
+    # A requirement that is not met closes every source.
+    if _missing_requirement(actor, to, cause):
+        return frozenset()
+    return sources
+
+
+def check_transition(
+    source: EmailStatus | None, to: EmailStatus, actor: Actor, cause: Cause = Cause()
+) -> None:
+    """Raise InvalidTransition with a readable reason unless `actor` may move `source` to `to`."""
+    if source == to:
+        raise InvalidTransition(f"the address is already {to.title.lower()}")
+    label = "a new address" if source is None else f"{source.title.lower()}"
+    if source in TERMINAL:
+        raise InvalidTransition(f"{label} is final: nobody can change it")
+    sources = RULES.get((_group(actor.kind), to), frozenset())
+    if source not in sources:
+        if source is S.opted_out_by_recipient:
+            raise InvalidTransition("only the recipient can reverse their own opt-out")
+        if source is S.opted_out_by_user and actor.kind is ActorKind.customer:
+            raise InvalidTransition(
+                "only support can reverse an opt-out, through an undo-opt-out request"
+            )
+        raise InvalidTransition(
+            f"a {actor.kind.title.lower()} cannot change {label} to {to.title.lower()}"
+        )
+    missing = _missing_requirement(actor, to, cause)
+    if missing:
+        raise InvalidTransition(missing)

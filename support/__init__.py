@@ -1,0 +1,79 @@
+"""Consent Desk's web application: `create_app()` builds it from a short list of steps."""
+
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app; `config` overrides the environment (tests pass their own)."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    register_config(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_template_helpers(app)
+    register_cli(app)
+    return app
+
+
+def register_config(app: Flask, config: dict | None) -> None:
+    """Environment settings first, then the caller's overrides."""
+    from .config import from_environment
+
+    app.config.from_mapping(from_environment(app.instance_path))
+    if config:
+        app.config.from_mapping(config)
+
+
+def register_extensions(app: Flask) -> None:
+    """Database, migrations, CSRF and login."""
+    from .auth.session import register_login
+    from .database import register_database
+    from .extensions import csrf, db, migrate
+
+    register_database(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    register_login(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """One blueprint per audience."""
+    from .agent.views import bp as agent_bp
+    from .auth.views import bp as auth_bp
+    from .customer.views import bp as customer_bp
+    from .manager.views import bp as manager_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(customer_bp)
+    app.register_blueprint(agent_bp, url_prefix="/desk")
+    app.register_blueprint(manager_bp, url_prefix="/manager")
+
+
+def register_errors(app: Flask) -> None:
+    """Readable error pages."""
+    from .errors import register_error_pages
+
+    register_error_pages(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Filters and globals the templates share."""
+    from .templating import register_templating
+
+    register_templating(app)
+
+
+def register_cli(app: Flask) -> None:
+    """`flask seed-demo`, `flask create-user` and friends."""
+    from .cli import register_commands
+
+    register_commands(app)

@@ -1,0 +1,1 @@
+"""The agent desk: the queue of requests across accounts."""

@@ -1,0 +1,1 @@
+"""Login, logout and the role checks every blueprint uses."""

@@ -1,0 +1,42 @@
+"""Who is logged in, and the role checks each blueprint declares once."""
+
+from collections.abc import Iterable
+
+from flask import Blueprint, Flask, abort
+from flask_login import current_user, login_required
+
+from requests_queue.models import Role, User
+from requests_queue.statuses import Actor, ActorKind
+
+from ..extensions import db, login_manager
+
+
+def register_login(app: Flask) -> None:
+    """Bind Flask-Login; unauthenticated visitors go to the login page."""
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.is_active else None
+
+
+def require_roles(bp: Blueprint, roles: Iterable[Role]) -> None:
+    """Every view of `bp` needs a logged-in user with one of `roles` (403 otherwise)."""
+    allowed = frozenset(roles)
+
+    @bp.before_request
+    @login_required
+    def _check_role():
+        if current_user.role not in allowed:
+            abort(403)
+
+
+def current_actor() -> Actor:
+    """The logged-in user as the domain's actor."""
+    return Actor(ActorKind(current_user.role.value), current_user.id)

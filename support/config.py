@@ -1,0 +1,51 @@
+"""Configuration from the environment; nothing secret is written in the code."""
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _secret_key(instance_path: str) -> str:
+    """SECRET_KEY from the environment, else one generated once into instance/ (development)."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_environment(instance_path: str) -> dict:
+    """The settings a deployment controls through environment variables."""
+    env = os.environ.get
+    default_db = "sqlite:///" + str(Path(instance_path) / "consent_desk.sqlite")
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": _normalise_db_url(env("DATABASE_URL", default_db)),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "0") == "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "MAX_CONTENT_LENGTH": int(env("MAX_UPLOAD_MB", "200")) * 1024 * 1024,
+        "LOGIN_MAX_FAILURES": int(env("LOGIN_MAX_FAILURES", "5")),
+        "LOGIN_LOCK_MINUTES": int(env("LOGIN_LOCK_MINUTES", "15")),
+        "SMTP_HOST": env("SMTP_HOST", ""),
+        "SMTP_PORT": int(env("SMTP_PORT", "25")),
+        "SMTP_USERNAME": env("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": env("SMTP_PASSWORD", ""),
+        "SMTP_TLS": env("SMTP_TLS", "none"),  # none | starttls | ssl
+        "MAIL_FROM": env("MAIL_FROM", "Consent Desk <support@consent-desk.test>"),
+        "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+    }
+
+
+def _normalise_db_url(url: str) -> str:
+    # psycopg 3 is the PostgreSQL driver; accept the plain URLs people paste.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

@@ -1,0 +1,1 @@
+"""The customer portal: contacts, mass actions (and, later, requests and imports)."""

@@ -1,0 +1,73 @@
+"""Forms of the customer portal."""
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    widgets,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from requests_queue.models import EmailField
+
+
+class ContactForm(FlaskForm):
+    """Add or edit a contact by hand."""
+
+    first_name = StringField("First name", validators=[Optional(), Length(max=100)])
+    last_name = StringField("Last name", validators=[Optional(), Length(max=100)])
+    email = StringField("Email", validators=[Optional(), Length(max=254)])
+    email2 = StringField("Email 2", validators=[Optional(), Length(max=254)])
+    email3 = StringField("Email 3", validators=[Optional(), Length(max=254)])
+    company = StringField("Company", validators=[Optional(), Length(max=200)])
+    phone = StringField("Phone", validators=[Optional(), Length(max=50)])
+    tags = StringField(
+        "Tags",
+        validators=[Optional(), Length(max=500)],
+        description="Separate tags with commas.",
+    )
+    consent_recorded = BooleanField(
+        "The recipient gave me permission to email the new addresses",
+        description="Without this, new or changed addresses start as non-marketable.",
+    )
+    submit = SubmitField("Save contact")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several checkboxes, one per choice."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class MassActionForm(FlaskForm):
+    """Which fields and which way; sent by GET to show the preview."""
+
+    class Meta:
+        csrf = False  # a GET that changes nothing; the confirmation below carries the token
+
+    fields = MultiCheckboxField(
+        "Email fields",
+        choices=[(f.value, f.title) for f in EmailField],
+        default=["email"],
+        validators=[DataRequired(message="Choose at least one email field.")],
+    )
+    direction = RadioField(
+        "Change to",
+        choices=[("opt_out", "Opt out"), ("opt_in", "Opt in")],
+        validators=[DataRequired(message="Choose opt in or opt out.")],
+    )
+
+
+class ConfirmOptOutForm(FlaskForm):
+    """The deliberate step before an irreversible mass opt-out."""
+
+    confirm_count = IntegerField(
+        "Type the number of addresses to opt out",
+        validators=[DataRequired(message="Type the number shown above."), NumberRange(min=1)],
+    )
+    submit = SubmitField("Opt out these addresses")

@@ -1,0 +1,83 @@
+"""Customer portal: preview and run mass status changes; the list of past batches."""
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from requests_queue.clock import now_utc
+from requests_queue.errors import ValidationError
+from requests_queue.mass_actions import Direction, mass_opt_out, parse_fields, preview
+from requests_queue.models import EmailAddress, MassAction, MassActionItem
+from requests_queue.selection import describe
+
+from ..auth.session import current_actor
+from ..extensions import db
+from .forms import ConfirmOptOutForm, MassActionForm
+from .scoping import filter_args, filter_from_args, own_mass_action
+from .views import bp
+
+
+@bp.route("/mass-actions")
+def mass_actions():
+    """Past mass actions of the account with their counts."""
+    rows = db.session.scalars(
+        sa.select(MassAction)
+        .where(MassAction.account_id == current_user.account_id)
+        .order_by(MassAction.id.desc())
+        .limit(200)
+    ).all()
+    return render_template("customer/mass_actions.html", batches=rows)
+
+
+@bp.route("/mass-actions/new", methods=["GET", "POST"])
+def new_mass_action():
+    """Choose fields and direction, see the preview, confirm an opt-out."""
+    flt = filter_from_args()
+    form = MassActionForm(request.args)
+    confirm = ConfirmOptOutForm()
+    result = None
+    if "direction" in request.args and form.validate():
+        fields = parse_fields(form.fields.data)
+        direction = Direction(form.direction.data)
+        result = preview(db.session, flt, fields, direction)
+        if request.method == "POST" and direction is Direction.opt_out and confirm.validate():
+            try:
+                batch = mass_opt_out(
+                    db.session, flt, fields, current_actor(), now_utc(), confirm.confirm_count.data
+                )
+            except ValidationError as exc:
+                db.session.rollback()
+                confirm.confirm_count.errors = [
+                    *confirm.confirm_count.errors,
+                    exc.reason.capitalize(),
+                ]
+            else:
+                db.session.commit()
+                flash(
+                    f"Mass opt-out #{batch.id} done: {batch.changed_count:,} addresses opted out.",
+                    "success",
+                )
+                return redirect(url_for(".mass_action", batch_id=batch.id))
+    return render_template(
+        "customer/mass_action_new.html",
+        form=form,
+        confirm=confirm,
+        preview=result,
+        flt=flt,
+        args=filter_args(flt),
+        selection=describe(db.session, flt),
+    )
+
+
+@bp.route("/mass-actions/<int:batch_id>")
+def mass_action(batch_id: int):
+    """One batch: counts, skipped by reason, and the addresses it changed."""
+    batch = own_mass_action(batch_id)
+    items = db.session.execute(
+        sa.select(EmailAddress, MassActionItem.prior_status)
+        .join(MassActionItem, MassActionItem.address_id == EmailAddress.id)
+        .where(MassActionItem.mass_action_id == batch.id)
+        .order_by(EmailAddress.id)
+        .limit(100)
+    ).all()
+    return render_template("customer/mass_action.html", batch=batch, items=items)

@@ -1,0 +1,86 @@
+"""Everything a customer loads goes through here: another account's id is a 404."""
+
+import sqlalchemy as sa
+from flask import abort, request
+from flask_login import current_user
+
+from requests_queue.models import Contact, ImportBatch, MassAction, Tag
+from requests_queue.selection import ContactFilter
+from requests_queue.statuses import EmailStatus
+
+from ..extensions import db
+
+
+def own(model, object_id: int):
+    """The current account's object with this id, or 404."""
+    obj = db.session.get(model, object_id)
+    if obj is None or obj.account_id != current_user.account_id:
+        abort(404)
+    return obj
+
+
+def own_contact(contact_id: int) -> Contact:
+    """The current account's contact, or 404."""
+    return own(Contact, contact_id)
+
+
+def own_mass_action(batch_id: int) -> MassAction:
+    """The current account's mass action, or 404."""
+    return own(MassAction, batch_id)
+
+
+def _int_arg(name: str, model) -> int | None:
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    if not raw.isdigit():
+        abort(404)
+    own(model, int(raw))  # a tag or batch of another account is a 404, not an empty list
+    return int(raw)
+
+
+def filter_from_args() -> ContactFilter:
+    """The contact filter named by the query string (search, tag, batch, status)."""
+    status = request.args.get("status", "")
+    try:
+        status_value = EmailStatus(status) if status else None
+    except ValueError:
+        abort(404)
+    return ContactFilter(
+        account_id=current_user.account_id,
+        search=request.args.get("q", "")[:100],
+        tag_id=_int_arg("tag", Tag),
+        import_batch_id=_int_arg("batch", ImportBatch),
+        status=status_value,
+    )
+
+
+def filter_args(flt: ContactFilter) -> dict:
+    """The query-string arguments that reproduce `flt`."""
+    args = {
+        "q": flt.search or None,
+        "tag": flt.tag_id,
+        "batch": flt.import_batch_id,
+        "status": flt.status.value if flt.status else None,
+    }
+    return {k: v for k, v in args.items() if v is not None}
+
+
+def account_tags() -> list[Tag]:
+    """The account's tags by name."""
+    return list(
+        db.session.scalars(
+            sa.select(Tag).where(Tag.account_id == current_user.account_id).order_by(Tag.name)
+        )
+    )
+
+
+def account_batches() -> list[ImportBatch]:
+    """The account's import batches, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(ImportBatch)
+            .where(ImportBatch.account_id == current_user.account_id)
+            .order_by(ImportBatch.id.desc())
+        )
+    )

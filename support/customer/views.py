@@ -1,0 +1,141 @@
+"""Customer portal: the contact list, a contact's addresses and history, add and edit."""
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from requests_queue.clock import now_utc
+from requests_queue.contacts import ContactData, create_contact, update_contact
+from requests_queue.errors import ValidationError
+from requests_queue.models import Contact, EmailAddress, EmailField, Role, StatusEvent
+from requests_queue.selection import contact_conditions
+
+from ..auth.session import current_actor, require_roles
+from ..extensions import db
+from .forms import ContactForm
+from .scoping import account_batches, account_tags, filter_args, filter_from_args, own_contact
+
+bp = Blueprint("customer", __name__)
+require_roles(bp, [Role.customer])
+
+PAGE_SIZE = 50
+
+
+@bp.route("/contacts")
+def contacts():
+    """The account's contacts, filtered and paginated, newest first."""
+    flt = filter_from_args()
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    conds = contact_conditions(flt)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Contact).where(*conds))
+    rows = db.session.scalars(
+        sa.select(Contact)
+        .where(*conds)
+        .order_by(Contact.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+        .options(selectinload(Contact.addresses), selectinload(Contact.tags))
+    ).all()
+    return render_template(
+        "customer/contacts.html",
+        contacts=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        flt=flt,
+        args=filter_args(flt),
+        tags=account_tags(),
+        batches=account_batches(),
+    )
+
+
+@bp.route("/contacts/<int:contact_id>")
+def contact(contact_id: int):
+    """One contact: each address with its status and its full event history."""
+    row = own_contact(contact_id)
+    address_ids = [a.id for a in row.addresses]
+    events = db.session.scalars(
+        sa.select(StatusEvent)
+        .where(StatusEvent.address_id.in_(address_ids))
+        .order_by(StatusEvent.id.desc())
+        .options(selectinload(StatusEvent.actor_user))
+    ).all()
+    by_address = {a: [e for e in events if e.address_id == a] for a in address_ids}
+    return render_template("customer/contact.html", contact=row, events=by_address)
+
+
+def _data_from(form: ContactForm) -> ContactData:
+    return ContactData(
+        first_name=form.first_name.data or "",
+        last_name=form.last_name.data or "",
+        company=form.company.data or "",
+        phone=form.phone.data or "",
+        emails={f: getattr(form, f.value).data or "" for f in EmailField},
+        tag_names=tuple((form.tags.data or "").split(",")),
+        consent_recorded=form.consent_recorded.data,
+    )
+
+
+def _save(form: ContactForm, existing: Contact | None):
+    """Validate in the domain; field errors go back next to their field."""
+    try:
+        if existing is None:
+            row = create_contact(
+                db.session, current_user.account_id, _data_from(form), current_actor(), now_utc()
+            )
+        else:
+            row = update_contact(db.session, existing, _data_from(form), current_actor(), now_utc())
+    except ValidationError as exc:
+        db.session.rollback()
+        target = getattr(form, exc.field, None) if exc.field else None
+        if target is None:
+            form.form_errors.append(exc.reason)
+        else:
+            target.errors = [*target.errors, exc.reason.capitalize()]
+        return None
+    db.session.commit()
+    return row
+
+
+@bp.route("/contacts/new", methods=["GET", "POST"])
+def new_contact():
+    """Add a contact by hand."""
+    form = ContactForm()
+    if form.validate_on_submit():
+        row = _save(form, None)
+        if row is not None:
+            flash(f"Contact {row.full_name} added.", "success")
+            return redirect(url_for(".contact", contact_id=row.id))
+    return render_template("customer/contact_form.html", form=form, contact=None)
+
+
+@bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
+def edit_contact(contact_id: int):
+    """Edit a contact; a changed address starts non-marketable unless consent is recorded."""
+    row = own_contact(contact_id)
+    form = ContactForm(obj=row)
+    if request.method == "GET":
+        for field in EmailField:
+            address = row.address_in(field)
+            getattr(form, field.value).data = address.address if address else ""
+        form.tags.data = ", ".join(t.name for t in row.tags)
+    if form.validate_on_submit():
+        saved = _save(form, row)
+        if saved is not None:
+            flash("Contact saved.", "success")
+            return redirect(url_for(".contact", contact_id=row.id))
+    return render_template("customer/contact_form.html", form=form, contact=row)
+
+
+@bp.route("/addresses/<int:address_id>")
+def address(address_id: int):
+    """An address by id leads to its contact (404 outside the account)."""
+    row = db.session.get(EmailAddress, address_id)
+    if row is None or row.account_id != current_user.account_id or row.contact_id is None:
+        abort(404)
+    return redirect(url_for(".contact", contact_id=row.contact_id))
+
+
+from . import mass_views  # noqa: E402,F401  (registers the mass-action routes on bp)

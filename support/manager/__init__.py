@@ -1,0 +1,1 @@
+"""The manager dashboard: SLA, reports, reassignment, calendar, outbox."""

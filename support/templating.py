@@ -1,0 +1,30 @@
+"""Jinja filters and globals shared by every page."""
+
+from datetime import datetime
+
+from flask import Flask, request, url_for
+
+from requests_queue.statuses import EmailStatus
+
+
+def _datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
+    return value.strftime(fmt) if value else "—"
+
+
+def _url_with(**changes) -> str:
+    """The current URL with some query arguments changed (None removes one)."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def register_templating(app: Flask) -> None:
+    """Install the filters and globals."""
+    app.jinja_env.filters["dt"] = _datetime
+    app.jinja_env.filters["number"] = lambda n: f"{n:,}"
+    app.jinja_env.globals["url_with"] = _url_with
+    app.jinja_env.globals["EmailStatus"] = EmailStatus

@@ -1,0 +1,207 @@
+"""Shared fixtures: the app on SQLite (and PostgreSQL when TEST_DATABASE_URL is set),
+an HTTP client with CSRF switched on, login helpers and creators for domain objects."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from requests_queue.contacts import ContactData, create_contact
+from requests_queue.models import Account, Base, EmailField, Role, User
+from requests_queue.statuses import Actor, ActorKind
+from support import create_app
+from support.auth.passwords import hash_password
+from support.extensions import db as _db
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+PASSWORD = "correct-horse-1"
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+
+_pg_ready = False
+
+
+def _pg_url() -> str:
+    url = PG_URL
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked postgres_only run only in their PostgreSQL variant."""
+    keep, drop = [], []
+    for item in items:
+        backend = getattr(item, "callspec", None) and item.callspec.params.get("backend")
+        if item.get_closest_marker("postgres_only") and backend != "postgresql":
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    """The database the test runs on."""
+    return request.param
+
+
+@pytest.fixture
+def app(backend, tmp_path):
+    """A fresh app with an empty schema on the chosen database."""
+    global _pg_ready
+    url = f"sqlite:///{tmp_path / 'test.sqlite'}" if backend == "sqlite" else _pg_url()
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "SERVER_NAME": "localhost",
+            "PREFERRED_URL_SCHEME": "http",
+        }
+    )
+    with app.app_context():
+        if backend == "sqlite":
+            _db.create_all()
+        else:
+            if not _pg_ready:
+                Base.metadata.drop_all(_db.engine)
+                Base.metadata.create_all(_db.engine)
+                _pg_ready = True
+            tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            with _db.engine.begin() as conn:
+                conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        yield app
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    """The Flask-SQLAlchemy handle inside the app context."""
+    return _db
+
+
+@pytest.fixture
+def session(db):
+    """The scoped session the app uses."""
+    return db.session
+
+
+class Client:
+    """The Flask test client plus CSRF tokens read from the page, as a browser would."""
+
+    def __init__(self, app):
+        self.app = app
+        self.http = app.test_client()
+
+    def get(self, url, **kw):
+        return self.http.get(url, **kw)
+
+    def csrf_token(self) -> str:
+        page = self.http.get("/login").get_data(as_text=True)
+        return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+    def post(self, url, data=None, csrf=True, **kw):
+        data = dict(data or {})
+        if csrf:
+            data.setdefault("csrf_token", self.csrf_token())
+        return self.http.post(url, data=data, **kw)
+
+    def login(self, email: str, password: str = PASSWORD):
+        return self.post("/login", {"email": email, "password": password})
+
+    def logout(self):
+        return self.post("/logout")
+
+
+@pytest.fixture
+def client(app) -> Client:
+    """An HTTP client with CSRF protection on."""
+    return Client(app)
+
+
+@pytest.fixture
+def make_account(session):
+    """Create an account: make_account("Acme")."""
+
+    def make(name: str = "Acme") -> Account:
+        account = Account(name=name)
+        session.add(account)
+        session.commit()
+        return account
+
+    return make
+
+
+@pytest.fixture
+def make_user(session):
+    """Create a user: make_user("a@x.example", Role.customer, account)."""
+
+    def make(email: str, role: Role = Role.customer, account: Account | None = None) -> User:
+        user = User(email=email, role=role, account=account, password_hash=hash_password(PASSWORD))
+        session.add(user)
+        session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_contact(session):
+    """Create a contact with addresses: make_contact(user, email="a@x.example", consent=True)."""
+
+    def make(
+        user: User,
+        first_name: str = "Test",
+        last_name: str = "Person",
+        consent: bool = False,
+        tags: tuple[str, ...] = (),
+        **emails: str,
+    ):
+        data = ContactData(
+            first_name=first_name,
+            last_name=last_name,
+            emails={EmailField(k): v for k, v in emails.items()},
+            tag_names=tags,
+            consent_recorded=consent,
+        )
+        contact = create_contact(
+            session, user.account_id, data, Actor(ActorKind.customer, user.id), NOW
+        )
+        session.commit()
+        return contact
+
+    return make
+
+
+@pytest.fixture
+def customer(make_account, make_user) -> User:
+    """A customer of account "Acme"."""
+    return make_user("owner@acme.example", Role.customer, make_account("Acme"))
+
+
+@pytest.fixture
+def other_customer(make_account, make_user) -> User:
+    """A customer of another account, "Globex"."""
+    return make_user("owner@globex.example", Role.customer, make_account("Globex"))
+
+
+@pytest.fixture
+def agent(make_user) -> User:
+    """A support agent."""
+    return make_user("agent@support.example", Role.agent)
+
+
+@pytest.fixture
+def manager(make_user) -> User:
+    """A support manager."""
+    return make_user("manager@support.example", Role.manager)

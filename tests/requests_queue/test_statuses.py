@@ -1,0 +1,100 @@
+"""The status rule book: every from × to × actor pair is allowed or refused with a reason."""
+
+import itertools
+
+import pytest
+
+from requests_queue.errors import InvalidTransition
+from requests_queue.statuses import (
+    Actor,
+    ActorKind,
+    Cause,
+    EmailStatus,
+    allowed_sources,
+    check_transition,
+)
+
+S = EmailStatus
+N = None  # a new address
+C, A, M, R, Y = (
+    ActorKind.customer,
+    ActorKind.agent,
+    ActorKind.manager,
+    ActorKind.recipient,
+    ActorKind.system,
+)
+OPEN = {S.non_marketable, S.single_opt_in, S.double_opt_in}
+
+# Written out by hand from DOMAIN.md, independently of the module's own table.
+EXPECTED_ALLOWED = (
+    {(C, N, S.non_marketable), (C, N, S.single_opt_in)}
+    | {(C, s, S.opted_out_by_user) for s in OPEN}
+    | {(k, S.non_marketable, S.single_opt_in) for k in (A, M)}
+    | {(k, S.opted_out_by_user, t) for k in (A, M) for t in OPEN}
+    | {(R, S.single_opt_in, S.double_opt_in), (R, S.opted_out_by_recipient, S.double_opt_in)}
+    | {(R, s, S.opted_out_by_recipient) for s in OPEN | {S.opted_out_by_user}}
+    | {
+        (Y, s, t)
+        for s in OPEN | {S.opted_out_by_user, S.opted_out_by_recipient}
+        for t in (S.spam_complaint, S.hard_bounce, S.invalid)
+    }
+    | {(Y, N, S.invalid)}
+)
+# Causes that satisfy every requirement, so the table alone decides.
+FULL_CAUSE = Cause(request_id=1, consent_recorded=True, import_batch_id=1)
+
+
+def _actor(kind):
+    return Actor(kind, None if kind in (R, Y) else 7)
+
+
+ALL = list(itertools.product(ActorKind, [None, *S], S))
+
+
+@pytest.mark.parametrize(("kind", "source", "target"), ALL)
+def test_every_transition_is_allowed_or_refused_with_a_reason(kind, source, target):
+    if (kind, source, target) in EXPECTED_ALLOWED:
+        check_transition(source, target, _actor(kind), FULL_CAUSE)
+        assert source in allowed_sources(_actor(kind), target, FULL_CAUSE)
+    else:
+        with pytest.raises(InvalidTransition) as err:
+            check_transition(source, target, _actor(kind), FULL_CAUSE)
+        assert len(str(err.value)) > 10
+        assert source not in allowed_sources(_actor(kind), target, FULL_CAUSE) or source == target
+
+
+@pytest.mark.parametrize("kind", list(ActorKind))
+@pytest.mark.parametrize(
+    "source", [S.opted_out_by_recipient, S.spam_complaint, S.hard_bounce, S.invalid]
+)
+@pytest.mark.parametrize("target", sorted(OPEN - {S.non_marketable}))
+def test_nobody_but_the_recipient_makes_a_protected_address_marketable(kind, source, target):
+    allowed = kind is R and source is S.opted_out_by_recipient and target is S.double_opt_in
+    if allowed:
+        check_transition(source, target, _actor(kind), FULL_CAUSE)
+    else:
+        with pytest.raises(InvalidTransition):
+            check_transition(source, target, _actor(kind), FULL_CAUSE)
+
+
+@pytest.mark.parametrize("kind", [A, M])
+def test_support_needs_a_request_to_change_anything(kind):
+    with pytest.raises(InvalidTransition, match="request"):
+        check_transition(S.non_marketable, S.single_opt_in, Actor(kind, 3), Cause())
+    assert allowed_sources(Actor(kind, 3), S.single_opt_in, Cause()) == frozenset()
+
+
+def test_a_customer_creates_single_opt_in_only_with_recorded_permission():
+    with pytest.raises(InvalidTransition, match="permission"):
+        check_transition(None, S.single_opt_in, Actor(C, 1), Cause())
+    check_transition(None, S.single_opt_in, Actor(C, 1), Cause(consent_recorded=True))
+
+
+def test_customer_reversing_an_opt_out_is_told_only_support_can():
+    with pytest.raises(InvalidTransition, match="only support"):
+        check_transition(S.opted_out_by_user, S.single_opt_in, Actor(C, 1))
+
+
+def test_customer_and_support_changes_must_name_a_user():
+    with pytest.raises(InvalidTransition, match="name the user"):
+        check_transition(S.single_opt_in, S.opted_out_by_user, Actor(C, None))
