@@ -21,7 +21,7 @@ run: db  ## set up and serve on http://127.0.0.1:5000 with the scheduler alongsi
 	$(BIN)/python -m support.serve
 
 test: $(STAMP)  ## the whole suite (also on PostgreSQL when TEST_DATABASE_URL is set)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)  ## the benchmark; BENCH_DATABASE_URL adds PostgreSQL
 	$(BIN)/python -m bench

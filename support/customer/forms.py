@@ -5,12 +5,13 @@ from wtforms import (
     BooleanField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectMultipleField,
     StringField,
     SubmitField,
     widgets,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from requests_queue.models import EmailField
 
@@ -52,15 +53,26 @@ class MassActionForm(FlaskForm):
 
     fields = MultiCheckboxField(
         "Email fields",
-        choices=[(f.value, f.title) for f in EmailField],
+        choices=[SelectChoice(f.value, f.title) for f in EmailField],
         default=["email"],
-        validators=[DataRequired(message="Choose at least one email field.")],
+        description="Tick one or more: each chosen field of each contact is one address.",
     )
     direction = RadioField(
         "Change to",
-        choices=[("opt_out", "Opt out"), ("opt_in", "Opt in")],
-        validators=[DataRequired(message="Choose opt in or opt out.")],
+        choices=[SelectChoice("opt_out", "Opt out"), SelectChoice("opt_in", "Opt in")],
     )
+
+    # Inline validators, not DataRequired: that would mark every checkbox `required`, and a
+    # browser would then demand all three fields be ticked.
+    def validate_fields(self, field):
+        """At least one email field."""
+        if not field.data:
+            raise ValidationError("Choose at least one email field.")
+
+    def validate_direction(self, field):
+        """Opt in or opt out."""
+        if field.data not in ("opt_in", "opt_out"):
+            raise ValidationError("Choose opt in or opt out.")
 
 
 class ConfirmOptOutForm(FlaskForm):

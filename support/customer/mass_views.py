@@ -33,7 +33,8 @@ def mass_actions():
 def new_mass_action():
     """Choose fields and direction, see the preview, confirm an opt-out."""
     flt = filter_from_args()
-    form = MassActionForm(request.args)
+    # The choice travels in the query string, so the preview is a plain GET a person can share.
+    form = MassActionForm(formdata=request.args if "direction" in request.args else None)
     confirm = ConfirmOptOutForm()
     result = None
     if "direction" in request.args and form.validate():

@@ -1,0 +1,1 @@
+"""`python -m bench`: Consent Desk's benchmark; figures printed and written to results.json."""

@@ -1,0 +1,82 @@
+"""Logging in and out, lock-out, roles, cookies and CSRF."""
+
+import pytest
+
+from requests_queue.models import Role
+
+from ..conftest import PASSWORD
+
+
+def test_login_sends_each_role_to_its_home(client, customer, agent, manager):
+    for user, home in ((customer, "/contacts"), (agent, "/desk/"), (manager, "/manager/")):
+        response = client.login(user.email)
+        assert response.status_code == 302 and response.headers["Location"] == home
+        client.logout()
+
+
+def test_wrong_password_is_refused_without_saying_which_part_was_wrong(client, customer):
+    response = client.login(customer.email, "wrong-password")
+    assert response.status_code == 200
+    assert "Wrong email or password." in response.get_data(as_text=True)
+    unknown = client.login("nobody@acme.example", "wrong-password").get_data(as_text=True)
+    assert "Wrong email or password." in unknown
+
+
+def test_repeated_failures_lock_the_user_out_even_with_the_right_password(client, customer):
+    for _ in range(5):
+        client.login(customer.email, "wrong-password")
+    response = client.login(customer.email, PASSWORD)
+    assert response.status_code == 429
+    assert "Too many failed attempts" in response.get_data(as_text=True)
+
+
+def test_session_cookie_is_httponly_and_samesite(client, customer):
+    response = client.login(customer.email)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_passwords_are_stored_hashed(customer):
+    assert customer.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in customer.password_hash
+
+
+def test_a_post_without_csrf_token_gets_a_readable_400(client, customer):
+    client.login(customer.email)
+    response = client.post("/contacts/new", {"first_name": "X"}, csrf=False)
+    assert response.status_code == 400
+    assert "reload the page" in response.get_data(as_text=True)
+
+
+def test_logout_needs_a_post(client, customer):
+    client.login(customer.email)
+    assert client.get("/logout").status_code == 405
+    client.logout()
+    assert client.get("/contacts").status_code == 302
+
+
+def test_next_parameter_never_leads_off_site(client, customer):
+    response = client.post(
+        "/login?next=//evil.example/x", {"email": customer.email, "password": PASSWORD}
+    )
+    assert response.headers["Location"] == "/contacts"
+
+
+@pytest.mark.parametrize(
+    ("role", "url", "expected"),
+    [
+        (Role.customer, "/desk/", 403),
+        (Role.customer, "/manager/", 403),
+        (Role.agent, "/contacts", 403),
+        (Role.agent, "/manager/", 403),
+        (Role.manager, "/desk/", 200),
+        (Role.manager, "/contacts", 403),
+        (None, "/contacts", 302),
+        (None, "/desk/", 302),
+    ],
+)
+def test_roles_are_checked_on_the_server(client, customer, agent, manager, role, url, expected):
+    users = {Role.customer: customer, Role.agent: agent, Role.manager: manager}
+    if role is not None:
+        client.login(users[role].email)
+    assert client.get(url).status_code == expected
