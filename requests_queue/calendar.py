@@ -133,6 +133,10 @@ class BusinessCalendar:
             return None
         return _public_holidays(self.country, self.subdivision, d.year).get(d)
 
+    def public_holiday_name(self, d: date) -> str | None:
+        """The country's (and subdivision's) holiday on `d`, ignoring the manager's edits."""
+        return _public_holidays(self.country, self.subdivision, d.year).get(d)
+
     def window(self, d: date) -> tuple[datetime, datetime] | None:
         """The business window of local date `d` as aware UTC datetimes, or None if closed."""
         return _window(self, d)

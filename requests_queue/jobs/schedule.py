@@ -1,0 +1,102 @@
+"""Every periodic job in one table: what runs, how often, and for how long at most.
+
+`func` is a "module:function" reference imported when the job runs, so a job's code is loaded
+lazily and the table stays readable. Each function takes a `JobContext` and returns counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time, timedelta
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """One row of the schedule: run `func` every `every`, or daily at `daily_at` team time."""
+
+    name: str
+    func: str
+    description: str
+    timeout: timedelta
+    every: timedelta | None = None
+    daily_at: time | None = None
+    # None: a run missed while no scheduler was up still happens (once) when one starts.
+    misfire_grace: timedelta | None = None
+
+    def __post_init__(self) -> None:
+        if (self.every is None) == (self.daily_at is None):
+            raise ValueError(f"{self.name}: give exactly one of every= and daily_at=")
+
+    @property
+    def cadence(self) -> str:
+        """How often, in words."""
+        if self.daily_at is not None:
+            return f"daily at {self.daily_at:%H:%M} team time"
+        seconds = int(self.every.total_seconds())
+        if seconds % 3600 == 0:
+            return f"every {seconds // 3600} h"
+        if seconds % 60 == 0:
+            return f"every {seconds // 60} min"
+        return f"every {seconds} s"
+
+    @property
+    def expected_gap(self) -> timedelta:
+        """The longest normal gap between two runs."""
+        return self.every if self.every is not None else timedelta(days=1)
+
+
+SCHEDULE: tuple[PeriodicJob, ...] = (
+    PeriodicJob(
+        name="deliver_outbox",
+        func="requests_queue.jobs.outbox:deliver_outbox",
+        description="Send the email waiting in the outbox",
+        every=timedelta(minutes=1),
+        timeout=timedelta(seconds=55),
+    ),
+    PeriodicJob(
+        name="resume_stale_imports",
+        func="requests_queue.jobs.imports:resume_imports",
+        description="Restart contact imports whose worker stopped",
+        every=timedelta(minutes=2),
+        timeout=timedelta(minutes=10),
+    ),
+    PeriodicJob(
+        name="sla_sweep",
+        func="requests_queue.jobs.sla:sla_sweep",
+        description="Mark requests at risk or breached, and notify",
+        every=timedelta(minutes=5),
+        timeout=timedelta(minutes=4),
+    ),
+    PeriodicJob(
+        name="unanswered_requests",
+        func="requests_queue.jobs.sla:unanswered_requests",
+        description="Remind, then close, requests the customer left unanswered",
+        every=timedelta(minutes=15),
+        timeout=timedelta(minutes=10),
+    ),
+    PeriodicJob(
+        name="daily_digest",
+        func="requests_queue.jobs.sla:daily_digest",
+        description="Email the managers the morning SLA digest",
+        daily_at=time(8, 0),
+        timeout=timedelta(minutes=5),
+        # Still worth sending if the scheduler comes back during the morning; not later.
+        misfire_grace=timedelta(hours=4),
+    ),
+    PeriodicJob(
+        name="prune_job_runs",
+        func="requests_queue.jobs.housekeeping:prune_job_runs",
+        description="Forget job runs older than 30 days",
+        daily_at=time(3, 0),
+        timeout=timedelta(minutes=5),
+        misfire_grace=timedelta(hours=12),
+    ),
+)
+
+
+def job_named(name: str, schedule: tuple[PeriodicJob, ...] = SCHEDULE) -> PeriodicJob:
+    """The schedule row called `name` (KeyError when there is none)."""
+    for job in schedule:
+        if job.name == name:
+            return job
+    raise KeyError(name)

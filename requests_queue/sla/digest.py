@@ -1,0 +1,95 @@
+"""The managers' morning digest: breached, at risk, unassigned and the oldest open requests.
+
+Sent once per team-local business day (the `sla_digests` row is the proof), so a scheduler
+that runs the job twice, or catches up after a restart, sends it once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..calendar import BusinessCalendar
+from ..models import Account, ConsentRequest, Role, User
+from ..models.requests import OPEN_STATES
+from ..models.sla import SlaDigest, SlaEvent, SlaThreshold
+from ..outbox import queue_email
+from ..requests.notifications import SIGNATURE, desk_link
+
+R, M = ConsentRequest, SlaEvent
+OLDEST = 10
+
+
+def digest_numbers(session: Session) -> dict[str, int]:
+    """Open requests by SLA state, counted in SQL (the sweep's marks say breached / at risk)."""
+    is_open = R.state.in_(OPEN_STATES)
+
+    def marked(threshold: SlaThreshold):
+        """The request has crossed `threshold` (the sweep recorded it)."""
+        return sa.exists().where(M.request_id == R.id, M.threshold == threshold)
+
+    row = session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.count().filter(marked(SlaThreshold.breached)),
+            sa.func.count().filter(marked(SlaThreshold.at_risk), ~marked(SlaThreshold.breached)),
+            sa.func.count().filter(R.assignee_id.is_(None)),
+        ).where(is_open)
+    ).one()
+    return dict(zip(("open", "breached", "at_risk", "unassigned"), row, strict=True))
+
+
+def send_daily_digest(
+    session: Session, calendar: BusinessCalendar, now: datetime, *, base_url: str
+) -> dict[str, int]:
+    """Email every active manager today's numbers, once per business day."""
+    today = now.astimezone(calendar.zone).date()
+    if calendar.window(today) is None:
+        return {"sent": 0, "closed_day": 1}
+    if session.get(SlaDigest, today) is not None:
+        return {"sent": 0, "already_sent": 1}
+    managers = session.scalars(
+        sa.select(User).where(User.role == Role.manager, User.is_active.is_(True))
+    ).all()
+    numbers = digest_numbers(session)
+    oldest = session.execute(
+        sa.select(R.id, R.filed_at, R.state, Account.name)
+        .join(Account, Account.id == R.account_id)
+        .where(R.state.in_(OPEN_STATES))
+        .order_by(R.filed_at, R.id)
+        .limit(OLDEST)
+    ).all()
+    lines = [
+        f"Consent Desk, {today:%A %d %B %Y}",
+        "",
+        f"Breached (over 5 business days): {numbers['breached']:,}",
+        f"At risk (over 3 business days):  {numbers['at_risk']:,}",
+        f"Unassigned:                      {numbers['unassigned']:,}",
+        f"Open in total:                   {numbers['open']:,}",
+    ]
+    if oldest:
+        lines += ["", "Oldest open requests:"]
+        lines += [
+            f"  R-{rid:06d}  {account}  {state.title}  filed {filed:%Y-%m-%d}  "
+            f"{desk_link(base_url, rid)}"
+            for rid, filed, state, account in oldest
+        ]
+    # The row first: if another run got here at the same moment, its flush fails this one.
+    session.add(SlaDigest(day=today, sent_at=now, recipients=len(managers)))
+    session.flush()
+    for manager in managers:
+        queue_email(
+            session,
+            to=manager.email,
+            subject=(
+                f"SLA digest {today:%d %b}: {numbers['breached']} breached, "
+                f"{numbers['at_risk']} at risk, {numbers['unassigned']} unassigned"
+            ),
+            text="\n".join(lines) + SIGNATURE,
+            now=now,
+            kind="sla_digest",
+            user_id=manager.id,
+        )
+    return {"sent": len(managers)}
