@@ -40,22 +40,80 @@ class Tag(Base):
     name: Mapped[str] = mapped_column(sa.String(80))
 
 
+class ImportState(TitledEnum):
+    """Where an import batch is: waiting for its run, running, or done either way."""
+
+    queued = ("queued", "Queued")
+    running = ("running", "Running")
+    finished = ("finished", "Finished")
+    failed = ("failed", "Failed")
+
+
 class ImportBatch(Base):
-    """One import of contacts, with the permission answer stored as evidence."""
+    """One import of contacts, with the permission answer stored as evidence.
+
+    The answer, the user who gave it and the time (`created_at`: the batch is created when
+    the question is answered) are the evidence. The run's progress is committed with every
+    chunk, so a restarted run resumes after `rows_read` and the counts are always true.
+    """
 
     __tablename__ = "import_batches"
+    __table_args__ = (sa.Index("ix_import_batches_state_heartbeat", "state", "heartbeat_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     filename: Mapped[str] = mapped_column(sa.String(255))
     permission_confirmed: Mapped[bool]
+    # The exact statement the user answered, kept with the answer.
+    permission_statement: Mapped[str] = mapped_column(sa.String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    # Batches recorded before imports ran in the background (and demo data) are complete.
+    state: Mapped[ImportState] = mapped_column(
+        enum_column(ImportState, "import_state"),
+        default=ImportState.finished,
+        server_default=ImportState.finished.value,
+    )
+    tag_name: Mapped[str] = mapped_column(sa.String(80), default="", server_default="")
+    # Column index (as a string, JSON keys are strings) -> import target, e.g. {"0": "email"}.
+    mapping: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
+    header: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
+    file_path: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    encoding: Mapped[str] = mapped_column(sa.String(20), default="utf-8", server_default="utf-8")
+    delimiter: Mapped[str] = mapped_column(sa.String(1), default=",", server_default=",")
+    file_bytes: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    bytes_read: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    rows_read: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_line: Mapped[int] = mapped_column(default=0, server_default="0")
+    created_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    updated_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    skipped_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+
+    user = relationship("User")
 
     @property
     def label(self) -> str:
         """How the batch is named in lists and filters."""
         return f"#{self.id} {self.filename} ({self.created_at:%Y-%m-%d})"
+
+    @property
+    def is_done(self) -> bool:
+        """True once the run finished or failed for good."""
+        return self.state in (ImportState.finished, ImportState.failed)
+
+    @property
+    def percent(self) -> int:
+        """How far the run is through the file, by bytes read (100 when done)."""
+        if self.state is ImportState.finished:
+            return 100
+        if not self.file_bytes:
+            return 0
+        return min(99, int(100 * self.bytes_read / self.file_bytes))
 
 
 class Contact(Base):
@@ -104,7 +162,14 @@ class EmailAddress(Base):
     __table_args__ = (
         sa.UniqueConstraint("account_id", "address", name="uq_email_addresses_account_address"),
         sa.UniqueConstraint("contact_id", "field", name="uq_email_addresses_contact_field"),
-        sa.Index("ix_email_addresses_account_status_contact", "account_id", "status", "contact_id"),
+        # Covers the status filter, the EXISTS probe per contact and the grouped preview.
+        sa.Index(
+            "ix_email_addresses_account_status_contact",
+            "account_id",
+            "status",
+            "contact_id",
+            "field",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

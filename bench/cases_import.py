@@ -1,0 +1,207 @@
+"""Issue 3's figures: a 1,000,000-row CSV imported into an account of 1,000,000 addresses.
+
+Half the rows match existing contacts (both addresses), half are new. The import runs in a
+child process, as it would in the background, so the peak memory printed is the import's
+own: detection (a full pass over the file), the batch, and the chunked run. On PostgreSQL
+the figure is compared with a plain COPY of the same file into a scratch table.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from requests_queue.models import ImportBatch, Role, User
+from support.auth.passwords import hash_password
+
+from .data import fill_account
+from .harness import Bench, Result, fresh_database, peak_rss_mb, session_for
+
+NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+SLUG = "importbench"  # fill_account's slug for the account "Import Bench"
+
+
+def write_csv(path: Path, rows: int, existing: int) -> None:
+    """`rows` rows: even rows are existing contacts 1..existing (both addresses), odd rows new."""
+    with path.open("w", encoding="utf-8", newline="") as f:
+        f.write("First Name,Last Name,Email,Email 2\r\n")
+        lines = []
+        for i in range(rows):
+            if i % 2 == 0 and i // 2 < existing:
+                n = i // 2 + 1
+                lines.append(f"First{n},Last{n},c{n}.1@{SLUG}.example,C{n}.2@{SLUG}.example\r\n")
+            else:
+                lines.append(f"Neu{i},Person {i},new{i}@mail{i % 97}.example,n{i}@alt.example\r\n")
+            if len(lines) == 10_000:
+                f.writelines(lines)
+                lines.clear()
+        f.writelines(lines)
+
+
+def _customer(engine: sa.Engine, account_id: int) -> int:
+    with session_for(engine) as s:
+        user = User(
+            email="importer@bench.example",
+            role=Role.customer,
+            account_id=account_id,
+            password_hash=hash_password("bench-password"),
+        )
+        s.add(user)
+        s.commit()
+        return user.id
+
+
+def _settle(engine: sa.Engine) -> None:
+    """Leave the filled database as a running one would be.
+
+    SQLite: checkpoint the fill's WAL, so the import does not pay for folding in the fill.
+    PostgreSQL: fill_account writes explicit ids; move the sequences past them.
+    """
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return
+    with engine.begin() as conn:
+        for table in ("contacts", "email_addresses", "status_events", "tags"):
+            conn.exec_driver_sql(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+            )
+
+
+def _copy_floor(engine: sa.Engine, path: Path) -> float:
+    """Seconds to COPY the same file, unparsed by Python, into an unindexed scratch table."""
+    with engine.connect() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS import_copy_floor")
+        conn.exec_driver_sql(
+            "CREATE TABLE import_copy_floor (first_name text, last_name text, "
+            "email text, email2 text)"
+        )
+        conn.commit()
+        cursor = conn.connection.driver_connection.cursor()
+        start = time.perf_counter()
+        with (
+            cursor.copy("COPY import_copy_floor FROM STDIN WITH (FORMAT csv, HEADER true)") as cp,
+            path.open("rb") as f,
+        ):
+            while block := f.read(1 << 20):
+                cp.write(block)
+        conn.commit()
+        seconds = time.perf_counter() - start
+        conn.exec_driver_sql("DROP TABLE import_copy_floor")
+        conn.commit()
+    return seconds
+
+
+def run(bench: Bench, backend: str, url: str, size: int) -> None:
+    """Fill the account, write the file, import it in a child process, record the figures."""
+    with fresh_database(backend, url) as engine, tempfile.TemporaryDirectory() as tmp:
+        account_id = fill_account(engine, "Import Bench", size // 2, fields=2)
+        _settle(engine)
+        user_id = _customer(engine, account_id)
+        path = Path(tmp) / "contacts.csv"
+        write_csv(path, size, size // 2)
+        db_url = engine.url.render_as_string(hide_password=False)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.cases_import",
+                db_url,
+                str(account_id),
+                str(user_id),
+                str(path),
+                tmp,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        figures = json.loads(out.strip().splitlines()[-1])
+        with session_for(engine) as s:
+            batch = s.get(ImportBatch, figures["batch_id"])
+            counts = {
+                "created": batch.created_count,
+                "updated": batch.updated_count,
+                "skipped": batch.skipped_count,
+                "state": batch.state.value,
+            }
+        expected_new = size - size // 2
+        assert counts["created"] == expected_new and counts["updated"] == size // 2, counts
+        seconds = figures["seconds"]
+        extra = {
+            **counts,
+            "rows_per_second": round(size / seconds),
+            "file_mb": round(path.stat().st_size / 1e6, 1),
+        }
+        result = Result(
+            "import CSV (half matching, 2 address columns)",
+            backend,
+            seconds,
+            rows=size,
+            peak_rss_mb=figures["peak_rss_mb"],
+            extra=extra,
+            limit=">= 50,000 rows/s on SQLite, peak < 300 MB",
+        )
+        if backend == "postgresql":
+            floor = _copy_floor(engine, path)
+            result.baseline_seconds, result.ratio = floor, seconds / floor
+            result.limit = "ratio to COPY <= 4, peak < 300 MB"
+        bench.record(result)
+        print(f"   {size / seconds:,.0f} rows/s  {counts}", flush=True)
+
+
+def _child(db_url: str, account_id: int, user_id: int, path: Path, tmp: str) -> None:
+    """The import as the app does it: inspect the upload, record the batch, run it."""
+    from sqlalchemy.orm import Session
+
+    from requests_queue.imports import inspect_file, run_import, start_import
+    from requests_queue.statuses import Actor, ActorKind
+    from support.database import _sqlite_pragmas
+
+    engine = sa.create_engine(db_url)
+    if engine.dialect.name == "sqlite":  # the app's own settings, not the bench's big cache
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    upload = Path(tmp) / "upload.csv"
+    upload.hardlink_to(path)
+    start = time.perf_counter()
+    fmt = inspect_file(upload)
+    with Session(engine) as s:
+        batch = start_import(
+            s,
+            account_id,
+            Actor(ActorKind.customer, user_id),
+            fmt,
+            upload,
+            Path(tmp) / "imports",
+            "contacts.csv",
+            fmt.mapping,
+            True,
+            "",
+            NOW,
+        )
+        s.commit()
+        batch_id = batch.id
+    state = run_import(engine, batch_id)
+    seconds = time.perf_counter() - start
+    print(
+        json.dumps(
+            {
+                "batch_id": batch_id,
+                "seconds": seconds,
+                "state": str(state),
+                "peak_rss_mb": round(peak_rss_mb(), 1),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    _child(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4]), sys.argv[5])

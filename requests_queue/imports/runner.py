@@ -1,0 +1,268 @@
+"""Running an import batch: the file streamed in chunks, each committed with its progress.
+
+A run claims its batch (queued, or running with a stale heartbeat), reads the stored file
+from the line after the last committed chunk, and commits every chunk together with the
+counts and the line it reached. If the process dies, nothing half-done is visible: the last
+chunk rolls back and `resume_stale_imports` picks the batch up again from there. This is a
+job, not an operation: it owns its transactions (one per chunk) on its own connection.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from ..clock import now_utc
+from ..errors import DomainError
+from ..models import ImportBatch, ImportRowError, ImportState, SkipReason, Tag
+from ..statuses import Actor, ActorKind, Cause, EmailStatus, check_transition
+from .mapping import Target, mapping_from_json
+from .reading import RowReader
+from .rows import RowPlan, parse_chunk
+from .staging import Run, create_stage, drop_stage, import_chunk
+
+log = logging.getLogger(__name__)
+
+# Bigger chunks write each index page fewer times; 50,000 rows stay well inside 300 MB.
+CHUNK_ROWS = 50_000
+# SQLite's page cache for the run's connection: a chunk's dirty index pages must fit in it,
+# or SQLite spills them to the WAL again and again before the commit.
+SQLITE_CACHE_KB = 80 * 1024
+STALE_AFTER = timedelta(minutes=5)
+MAX_ATTEMPTS = 3
+_SQL_SKIPS = {
+    "duplicate": (
+        SkipReason.duplicate,
+        "an earlier row of this file already imported this contact",
+    ),
+    "conflict": (SkipReason.conflict, "its addresses belong to different existing contacts"),
+    "taken": (
+        SkipReason.conflict,
+        "the matching contact already has a different address in that email field",
+    ),
+}
+_CONTACT_COLUMNS = {
+    Target.first_name: ("first_name", "first_name_key"),
+    Target.last_name: ("last_name", "last_name_key"),
+    Target.company: ("company",),
+    Target.phone: ("phone",),
+}
+
+
+def _claim(conn: sa.Connection, batch_id: int, now: datetime) -> bool:
+    """Take the batch for this run: queued, or running with a heartbeat older than STALE_AFTER."""
+    b = ImportBatch
+    claimed = conn.execute(
+        sa.update(b)
+        .where(
+            b.id == batch_id,
+            sa.or_(
+                b.state == ImportState.queued,
+                sa.and_(b.state == ImportState.running, b.heartbeat_at < now - STALE_AFTER),
+            ),
+        )
+        .values(
+            state=ImportState.running,
+            attempts=b.attempts + 1,
+            heartbeat_at=now,
+            started_at=sa.func.coalesce(b.started_at, now),
+        )
+    ).rowcount
+    conn.commit()
+    return claimed == 1
+
+
+def _batch_tag(conn: sa.Connection, account_id: int, name: str) -> int | None:
+    if not name:
+        return None
+    tag_id = conn.scalar(sa.select(Tag.id).where(Tag.account_id == account_id, Tag.name == name))
+    if tag_id is None:
+        tag_id = conn.execute(
+            sa.insert(Tag).values(account_id=account_id, name=name).returning(Tag.id)
+        ).scalar_one()
+    return tag_id
+
+
+def _fail(conn: sa.Connection, batch_id: int, now: datetime, message: str) -> None:
+    conn.rollback()
+    conn.execute(
+        sa.update(ImportBatch)
+        .where(ImportBatch.id == batch_id)
+        .values(state=ImportState.failed, error=message[:2000], finished_at=now, heartbeat_at=now)
+    )
+    conn.commit()
+
+
+def _remove_file(path: str) -> None:
+    # The upload holds the customer's contacts; once the run is over it is not kept.
+    if path:
+        Path(path).unlink(missing_ok=True)
+
+
+def run_import(
+    engine: sa.Engine,
+    batch_id: int,
+    clock: Callable[[], datetime] = now_utc,
+    chunk_rows: int = CHUNK_ROWS,
+    stop_after_chunks: int | None = None,
+) -> ImportState | None:
+    """Run (or resume) a batch to its end; return its final state, None if not claimed.
+
+    `stop_after_chunks` stops early as a crash would (tests of restarts use it).
+    """
+    with engine.connect() as conn:
+        if not _claim(conn, batch_id, clock()):
+            return None
+        batch = conn.execute(sa.select(ImportBatch).where(ImportBatch.id == batch_id)).one()
+        b = batch._mapping
+        if b["attempts"] > MAX_ATTEMPTS:
+            _fail(conn, batch_id, clock(), f"The import stopped {MAX_ATTEMPTS} times; gave up.")
+            _remove_file(b["file_path"])
+            return ImportState.failed
+        path = Path(b["file_path"])
+        if not path.exists():
+            _fail(conn, batch_id, clock(), "The uploaded file is no longer there; upload it again.")
+            return ImportState.failed
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            conn.commit()  # pragmas take effect only outside a transaction
+            cache = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+            conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")
+            # Every row the run inserts references rows it read or wrote itself in the same
+            # transaction, under SQLite's single write lock: the foreign-key probes (four per
+            # status event) cannot fail and cost a third of the insert time, so the run's own
+            # connection skips them. They are switched back on before it returns to the pool.
+            conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
+        try:
+            state = _run(conn, b, clock, chunk_rows, stop_after_chunks)
+        except Exception as exc:  # the batch must not stay "running"; the log has the trace
+            log.exception("import batch %s failed", batch_id)
+            _fail(conn, batch_id, clock(), _message(exc))
+            _remove_file(b["file_path"])
+            return ImportState.failed
+        finally:
+            drop_stage(conn)
+            conn.commit()
+            if sqlite:  # the connection goes back to the pool: give the memory back
+                conn.exec_driver_sql(f"PRAGMA cache_size = {cache}")
+                conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+                conn.exec_driver_sql("PRAGMA shrink_memory")
+        if state is ImportState.finished:
+            _remove_file(b["file_path"])
+        return state
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, _ReadError | DomainError):
+        return str(exc)
+    return "The import stopped because of an internal error; the counts show what was saved."
+
+
+class _ReadError(Exception):
+    """The file could not be parsed past some line."""
+
+
+def _run(conn, b, clock, chunk_rows, stop_after_chunks) -> ImportState:
+    status = EmailStatus.single_opt_in if b["permission_confirmed"] else EmailStatus.non_marketable
+    actor = Actor(ActorKind.customer, b["user_id"])
+    cause = Cause(import_batch_id=b["id"])
+    mapping = mapping_from_json(b["mapping"])
+    plan = RowPlan.of(mapping, len(b["header"]))
+    updates = tuple(
+        c for t, cols in _CONTACT_COLUMNS.items() if t in mapping.values() for c in cols
+    )
+    tag_id = _batch_tag(conn, b["account_id"], b["tag_name"])
+    conn.commit()
+    run = Run(b["account_id"], b["id"], status, actor, plan.fields, updates, tag_id)
+    create_stage(conn)
+    conn.commit()
+    reader = RowReader(Path(b["file_path"]), b["encoding"], b["delimiter"])
+    try:
+        next(iter(reader), None)  # the header
+        reader.skip_to(b["last_line"])
+        chunks = 0
+        while True:
+            try:
+                data, skipped, cells, count = parse_chunk(reader, plan, chunk_rows)
+            except csv.Error as exc:
+                raise _ReadError(
+                    f"The file could not be read past line {reader.csv.line_num} ({exc})."
+                ) from exc
+            if count == 0:
+                break
+            now = clock()
+            # The rule book decides, once per chunk, that this actor may create these.
+            check_transition(None, status, actor, cause)
+            _commit_chunk(conn, run, b["id"], data, skipped, cells, count, reader, now)
+            chunks += 1
+            if stop_after_chunks is not None and chunks >= stop_after_chunks:
+                return ImportState.running
+    finally:
+        reader.close()
+    now = clock()
+    conn.execute(
+        sa.update(ImportBatch)
+        .where(ImportBatch.id == b["id"])
+        .values(
+            state=ImportState.finished,
+            finished_at=now,
+            heartbeat_at=now,
+            bytes_read=ImportBatch.file_bytes,
+        )
+    )
+    conn.commit()
+    return ImportState.finished
+
+
+def _commit_chunk(conn, run, batch_id, data, skipped, cells, count, reader, now) -> None:
+    """One transaction: lock, stage and write the chunk, record skips and progress, commit."""
+    # First statement of the transaction: a write, so SQLite takes its write lock now.
+    alive = conn.execute(
+        sa.update(ImportBatch)
+        .where(ImportBatch.id == batch_id, ImportBatch.state == ImportState.running)
+        .values(heartbeat_at=now)
+    ).rowcount
+    if alive != 1:
+        raise RuntimeError("the batch is no longer running (marked failed meanwhile)")
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            sa.text("SELECT id FROM accounts WHERE id = :a FOR UPDATE"), {"a": run.account_id}
+        )
+    counts, sql_skips = import_chunk(conn, run, data, now)
+    for line, outcome in sql_skips:
+        reason, detail = _SQL_SKIPS[outcome]
+        skipped.append((line, reason, detail, cells[line]))
+    if skipped:
+        conn.execute(
+            sa.insert(ImportRowError),
+            [
+                {
+                    "batch_id": batch_id,
+                    "line": line,
+                    "reason": reason,
+                    "detail": detail[:300],
+                    "cells": cells_,
+                }
+                for line, reason, detail, cells_ in sorted(skipped, key=lambda s: s[0])
+            ],
+        )
+    b = ImportBatch
+    conn.execute(
+        sa.update(b)
+        .where(b.id == batch_id)
+        .values(
+            rows_read=b.rows_read + count,
+            created_count=b.created_count + counts.get("new", 0),
+            updated_count=b.updated_count + counts.get("match", 0),
+            skipped_count=b.skipped_count + len(skipped),
+            last_line=reader.line,
+            bytes_read=reader.bytes_read,
+            heartbeat_at=now,
+        )
+    )
+    conn.commit()

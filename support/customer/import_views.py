@@ -1,0 +1,258 @@
+"""Customer portal: import contacts from a file (upload, map columns, answer, watch it run)."""
+
+import json
+import secrets
+import threading
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+
+from requests_queue.clock import now_utc
+from requests_queue.errors import ValidationError
+from requests_queue.imports import (
+    STALE_AFTER,
+    FileFormat,
+    FileRefused,
+    Target,
+    inspect_file,
+    run_import,
+    skipped_by_reason,
+    skipped_rows_csv,
+    start_import,
+)
+from requests_queue.models import ImportBatch, ImportRowError, ImportState, Tag
+
+from ..auth.session import current_actor
+from ..extensions import db
+from .import_forms import UploadForm, mapping_form
+from .scoping import own
+from .views import bp
+
+PENDING_HOURS = 24
+_runs: dict[int, threading.Thread] = {}
+
+
+def _imports_dir() -> Path:
+    return Path(current_app.config["IMPORTS_DIR"])
+
+
+def _pending_dir() -> Path:
+    path = _imports_dir() / "pending"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _sweep_pending() -> None:
+    """Forget uploads nobody went on with (they hold contacts; they are not kept)."""
+    cutoff = time.time() - PENDING_HOURS * 3600
+    for path in _pending_dir().iterdir():
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+
+
+def start_background(app: Flask, batch_id: int) -> threading.Thread:
+    """Run the batch in a thread of this process, never inside the request."""
+
+    # IMPORT_CHUNK_ROWS: small chunks let a browser test watch a short file's progress.
+    options = (
+        {"chunk_rows": app.config["IMPORT_CHUNK_ROWS"]} if "IMPORT_CHUNK_ROWS" in app.config else {}
+    )
+
+    def work() -> None:
+        with app.app_context():
+            run_import(db.engine, batch_id, **options)
+
+    thread = threading.Thread(target=work, name=f"import-{batch_id}", daemon=True)
+    _runs[batch_id] = thread
+    thread.start()
+    return thread
+
+
+def wait_for_imports(timeout: float = 60) -> None:
+    """Wait for this process's import threads (tests, and a clean shutdown)."""
+    for thread in list(_runs.values()):
+        thread.join(timeout)
+    _runs.clear()
+
+
+@bp.route("/imports")
+def imports():
+    """The account's imports, newest first."""
+    rows = db.session.scalars(
+        sa.select(ImportBatch)
+        .where(ImportBatch.account_id == current_user.account_id)
+        .order_by(ImportBatch.id.desc())
+        .limit(200)
+    ).all()
+    return render_template("customer/import_list.html", batches=rows)
+
+
+@bp.route("/imports/new", methods=["GET", "POST"])
+def new_import():
+    """Step 1: upload the file; it is checked at once and refused with a reason if unusable."""
+    form = UploadForm()
+    if form.validate_on_submit():
+        _sweep_pending()
+        token = secrets.token_urlsafe(16)
+        path = _pending_dir() / f"{token}.csv"
+        form.file.data.save(path)
+        try:
+            fmt = inspect_file(path)
+        except FileRefused as exc:
+            path.unlink(missing_ok=True)
+            name = Path(form.file.data.filename or "the file").name
+            form.file.errors = [*form.file.errors, f"“{name}” cannot be imported. {exc.reason}"]
+        else:
+            meta = {
+                "account_id": current_user.account_id,
+                "user_id": current_user.id,
+                "filename": Path(form.file.data.filename or "upload.csv").name,
+                "tag": (form.tag.data or "").strip(),
+                "encoding": fmt.encoding,
+                "delimiter": fmt.delimiter,
+                "header": fmt.header,
+                "sample": fmt.sample,
+                "size": fmt.size,
+                "mapping": {str(i): t.value for i, t in fmt.mapping.items()},
+            }
+            (_pending_dir() / f"{token}.json").write_text(json.dumps(meta))
+            return redirect(url_for(".map_import", token=token))
+    return render_template("customer/import_new.html", form=form)
+
+
+def _pending(token: str) -> tuple[dict, Path]:
+    """The current user's pending upload, or 404 (another user's token is a 404 too)."""
+    if not token.replace("-", "").replace("_", "").isalnum():
+        abort(404)
+    meta_path = _pending_dir() / f"{token}.json"
+    data_path = _pending_dir() / f"{token}.csv"
+    if not meta_path.exists() or not data_path.exists():
+        abort(404)
+    meta = json.loads(meta_path.read_text())
+    if meta["account_id"] != current_user.account_id or meta["user_id"] != current_user.id:
+        abort(404)
+    return meta, data_path
+
+
+@bp.route("/imports/new/<token>", methods=["GET", "POST"])
+def map_import(token: str):
+    """Step 2: map the columns, answer the permission question, start the import."""
+    meta, path = _pending(token)
+    header = meta["header"]
+    guessed = {int(i): Target(v) for i, v in meta["mapping"].items()}
+    form = mapping_form(header, guessed, request.form if request.method == "POST" else None)
+    if form.validate_on_submit():
+        mapping = {i: Target(getattr(form, f"col_{i}").data) for i in range(len(header))}
+        fmt = FileFormat(meta["encoding"], meta["delimiter"], header, meta["sample"], meta["size"])
+        try:
+            batch = start_import(
+                db.session,
+                current_user.account_id,
+                current_actor(),
+                fmt,
+                path,
+                _imports_dir(),
+                meta["filename"],
+                mapping,
+                form.permission.data == "yes",
+                meta["tag"],
+                now_utc(),
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.reason)
+        else:
+            db.session.commit()
+            (_pending_dir() / f"{token}.json").unlink(missing_ok=True)
+            start_background(current_app._get_current_object(), batch.id)
+            flash(f"Import #{batch.id} started.", "success")
+            return redirect(url_for(".import_batch", batch_id=batch.id))
+    columns = [getattr(form, f"col_{i}") for i in range(len(header))]
+    return render_template(
+        "customer/import_map.html", form=form, meta=meta, columns=columns, token=token
+    )
+
+
+def _progress(batch: ImportBatch) -> dict:
+    return {
+        "state": batch.state.value,
+        "state_title": batch.state.title,
+        "done": batch.is_done,
+        "percent": batch.percent,
+        "rows_read": batch.rows_read,
+        "created": batch.created_count,
+        "updated": batch.updated_count,
+        "skipped": batch.skipped_count,
+    }
+
+
+def _revive(batch: ImportBatch) -> None:
+    """A batch whose run died (the process restarted) is resumed here, in the background."""
+    stale = now_utc() - STALE_AFTER
+    beat = batch.heartbeat_at or batch.created_at
+    thread = _runs.get(batch.id)
+    if not batch.is_done and beat < stale and (thread is None or not thread.is_alive()):
+        start_background(current_app._get_current_object(), batch.id)
+
+
+@bp.route("/imports/<int:batch_id>")
+def import_batch(batch_id: int):
+    """One import: its progress while it runs, its results afterwards."""
+    batch = own(ImportBatch, batch_id)
+    _revive(batch)
+    reasons = skipped_by_reason(db.session, batch.id) if batch.skipped_count else []
+    first_skipped = db.session.scalars(
+        sa.select(ImportRowError)
+        .where(ImportRowError.batch_id == batch.id)
+        .order_by(ImportRowError.line)
+        .limit(20)
+    ).all()
+    tag_id = db.session.scalar(
+        sa.select(Tag.id).where(Tag.account_id == batch.account_id, Tag.name == batch.tag_name)
+    )
+    return render_template(
+        "customer/import_batch.html",
+        batch=batch,
+        tag_id=tag_id if batch.tag_name else None,
+        progress=_progress(batch),
+        reasons=reasons,
+        first_skipped=first_skipped,
+        ImportState=ImportState,
+    )
+
+
+@bp.route("/imports/<int:batch_id>/progress.json")
+def import_progress(batch_id: int):
+    """The counts of a running import, for the progress bar."""
+    batch = own(ImportBatch, batch_id)
+    response = jsonify(_progress(batch))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/imports/<int:batch_id>/skipped.csv")
+def import_skipped(batch_id: int):
+    """The skipped rows as CSV, with cells neutralised so no spreadsheet runs them as formulas."""
+    batch = own(ImportBatch, batch_id)
+    body = stream_with_context(skipped_rows_csv(db.session, batch))
+    name = f"import-{batch.id}-skipped-rows.csv"
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
