@@ -94,6 +94,11 @@ def fill_account(
             {"acc": account_id},
         )
     if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:  # explicit ids above: move the sequence past them
+            conn.execute(sa.text(
+                "SELECT setval(pg_get_serial_sequence('contacts', 'id'), "
+                "(SELECT max(id) FROM contacts))"
+            ))
         with engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("ANALYZE"))
     else:

@@ -32,7 +32,7 @@ class StatusEvent(Base):
     actor_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     mass_action_id: Mapped[int | None] = mapped_column(sa.ForeignKey("mass_actions.id"))
     import_batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("import_batches.id"))
-    request_id: Mapped[int | None] = mapped_column()
+    request_id: Mapped[int | None] = mapped_column(sa.ForeignKey("consent_requests.id"))
     campaign_id: Mapped[int | None] = mapped_column()
     note: Mapped[str] = mapped_column(sa.String(500), default="")
 

@@ -1,16 +1,72 @@
-"""Agent desk home (the queue arrives with the requests issue)."""
+"""Agent desk: the queue of open requests across accounts, filtered and counted."""
 
-from flask import Blueprint, render_template
+import sqlalchemy as sa
+from flask import Blueprint, render_template, request
+from flask_login import current_user
 
-from requests_queue.models import Role
+from requests_queue.models import RequestKind, RequestState, Role, User
+from requests_queue.models.requests import OPEN_STATES
+from requests_queue.requests.queue import QueueFilter, queue_page
 
 from ..auth.session import require_roles
+from ..extensions import db
 
 bp = Blueprint("agent", __name__)
 require_roles(bp, [Role.agent, Role.manager])
 
 
+def _enum_arg(name: str, enum_cls, allowed=None):
+    raw = request.args.get(name, "")
+    try:
+        value = enum_cls(raw) if raw else None
+    except ValueError:
+        return None  # an unknown value shows the unfiltered facet rather than an error page
+    return value if allowed is None or value in allowed else None
+
+
+def queue_filter_from_args() -> QueueFilter:
+    """The queue filter named by the query string."""
+    account = request.args.get("account", "")
+    assignee = request.args.get("assignee", "")
+    assignee_id = (
+        current_user.id if assignee == "me" else int(assignee) if assignee.isdigit() else None
+    )
+    return QueueFilter(
+        kind=_enum_arg("kind", RequestKind),
+        state=_enum_arg("state", RequestState, OPEN_STATES),
+        account_id=int(account) if account.isdigit() else None,
+        assignee_id=assignee_id,
+        unassigned=assignee == "none",
+        newest_first=request.args.get("order") == "newest",
+    )
+
+
+def support_users() -> list[User]:
+    """Agents and managers, by name, for the assignee filter and the assign form."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(User.role.in_([Role.agent, Role.manager]), User.is_active.is_(True))
+            .order_by(User.name, User.email)
+        )
+    )
+
+
 @bp.route("/")
 def home():
-    """The agent's start page."""
-    return render_template("agent/home.html")
+    """The queue: open requests across accounts, oldest first, with a count per filter."""
+    flt = queue_filter_from_args()
+    page = request.args.get("page", "1")
+    result = queue_page(db.session, flt, int(page) if page.isdigit() else 1)
+    return render_template(
+        "agent/queue.html",
+        result=result,
+        flt=flt,
+        args=request.args,
+        staff=support_users(),
+        open_states=OPEN_STATES,
+        kinds=list(RequestKind),
+    )
+
+
+from . import review_views  # noqa: E402,F401  (registers the review routes on bp)

@@ -1,0 +1,155 @@
+"""Approving a request: its status changes applied at once, exactly once (DOMAIN.md: Requests).
+
+One transaction, set-based whatever the size:
+1. lock the request row and move it in_review → approved with a conditional UPDATE, so a
+   second approver (or a double click) finds it approved and changes nothing;
+2. mark the frozen addresses that are no longer eligible as skipped, with the reason;
+3. apply the change through `change_many` (the status rules, one event per address naming
+   the request and the agent) to the rest;
+4. mark the rest changed and store the counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..errors import Conflict, ValidationError
+from ..models import (
+    AddressOutcome,
+    ConsentRequest,
+    EmailAddress,
+    RequestAddress,
+    RequestKind,
+)
+from ..status_changes import change_many
+from ..statuses import Actor, Cause, EmailStatus
+from . import notifications
+from .evidence import CHECKLIST
+from .lifecycle import Action, check_action, lock_request, require_handler, transition
+from .targets import opt_in_skip_reason, still_from_batch, undo_skip_reason
+
+S = EmailStatus
+# The statuses a mass opt-out can have recorded as prior, each restored by one change_many.
+RESTORABLE = (S.non_marketable, S.single_opt_in, S.double_opt_in)
+
+
+def approve_request(
+    session: Session,
+    req: ConsentRequest,
+    actor: Actor,
+    now: datetime,
+    *,
+    checklist: Iterable[str],
+    base_url: str,
+) -> ConsentRequest:
+    """Approve and apply; raise InvalidTransition if it is not in review (e.g. approved already)."""
+    req = lock_request(session, req.id)
+    check_action(req.state, Action.approve, actor.kind)
+    require_handler(session, req, actor)
+    ticked = [key for key, _ in CHECKLIST if key in set(checklist)]
+    missing = [title for key, title in CHECKLIST if key not in ticked]
+    if missing:
+        raise ValidationError(
+            "checklist",
+            "check every piece of evidence before approving; not checked: " + ", ".join(missing),
+        )
+    transition(
+        session,
+        req,
+        Action.approve,
+        actor,
+        now,
+        values={"decided_at": now, "decided_by_id": actor.user_id, "checklist": ticked},
+    )
+    _mark_skipped(session, req)
+    changed = _apply(session, req, actor, now)
+    marked = session.execute(
+        sa.update(RequestAddress)
+        .where(RequestAddress.request_id == req.id, RequestAddress.outcome.is_(None))
+        .values(outcome=AddressOutcome.changed)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if marked != changed:  # the rules refused an address the eligibility check let through
+        raise Conflict(f"{req.number}: {marked - changed} addresses could not change; nothing done")
+    skipped = dict(
+        session.execute(
+            sa.select(RequestAddress.skip_reason, sa.func.count())
+            .where(
+                RequestAddress.request_id == req.id,
+                RequestAddress.outcome == AddressOutcome.skipped,
+            )
+            .group_by(RequestAddress.skip_reason)
+        ).all()
+    )
+    req.changed_count = changed
+    req.skipped_count = sum(skipped.values())
+    req.skipped_by_reason = dict(sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0])))
+    session.flush()
+    notifications.notify_decision(session, req, now, base_url)
+    return req
+
+
+def _mark_skipped(session: Session, req: ConsentRequest) -> None:
+    """Frozen addresses not eligible now become skipped, with the reason, in one UPDATE.
+
+    Done BEFORE the changes, so change_many's candidates are simply "not skipped": its
+    INSERT and its UPDATE each evaluate the candidate query, and an undo's "latest event is
+    the batch's" would turn false between the two once the INSERT has written new events.
+    """
+    address = EmailAddress.id == RequestAddress.address_id
+    if req.kind is RequestKind.undo_opt_out:
+        eligible = still_from_batch(req.mass_action_id)
+        reason = undo_skip_reason()
+    else:
+        eligible = EmailAddress.status == S.non_marketable
+        reason = opt_in_skip_reason()
+    not_eligible = sa.exists().where(address, sa.not_(eligible))
+    session.execute(
+        sa.update(RequestAddress)
+        .where(RequestAddress.request_id == req.id, not_eligible)
+        .values(
+            outcome=AddressOutcome.skipped,
+            skip_reason=sa.select(reason).where(address).scalar_subquery(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _pending(req: ConsentRequest) -> sa.Select:
+    return sa.select(RequestAddress.address_id).where(
+        RequestAddress.request_id == req.id, RequestAddress.outcome.is_(None)
+    )
+
+
+def _apply(session: Session, req: ConsentRequest, actor: Actor, now: datetime) -> int:
+    """The status changes, through the rule book; return how many addresses changed."""
+    cause = Cause(request_id=req.id)
+    if req.kind is RequestKind.mass_opt_in:
+        return change_many(
+            session,
+            req.account_id,
+            _pending(req),
+            S.single_opt_in,
+            actor,
+            now,
+            cause,
+            only_from=frozenset({S.non_marketable}),
+        )
+    # Undo: each address goes back to the status the batch recorded, one call per status.
+    return sum(
+        change_many(
+            session,
+            req.account_id,
+            _pending(req).where(RequestAddress.prior_status == prior),
+            prior,
+            actor,
+            now,
+            cause,
+            only_from=frozenset({S.opted_out_by_user}),
+        )
+        for prior in RESTORABLE
+    )

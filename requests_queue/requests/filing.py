@@ -1,0 +1,76 @@
+"""Filing a request: evidence checked, the selection frozen, the customer told (DOMAIN.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from ..errors import NotFound, ValidationError
+from ..models import ConsentRequest, RequestEvent, RequestEventKind, RequestState, User
+from ..status_changes import lock_account
+from ..statuses import Actor
+from . import notifications
+from .evidence import EvidenceInput, check_evidence
+from .lifecycle import Action, check_action
+from .targets import OptInTarget, UndoTarget
+
+
+def file_request(
+    session: Session,
+    target: OptInTarget | UndoTarget,
+    evidence: EvidenceInput,
+    actor: Actor,
+    now: datetime,
+    *,
+    base_url: str,
+) -> ConsentRequest:
+    """File a mass opt-in or undo request with its evidence; the addresses are frozen now."""
+    check_action(None, Action.file, actor.kind)
+    user = session.get(User, actor.user_id) if actor.user_id else None
+    if user is None or user.account_id != target.account_id:
+        raise NotFound("this selection does not exist")
+    checked = check_evidence(evidence, now)
+    # Hold the account's writers off so the counts, the frozen rows and the check agree.
+    lock_account(session, target.account_id)
+    target.check(session)
+    if target.summary(session).eligible == 0:
+        raise ValidationError(
+            None, "no address in this selection is eligible, so there is nothing to request"
+        )
+    req = ConsentRequest(
+        account_id=target.account_id,
+        kind=target.kind,
+        state=RequestState.submitted,
+        filed_by_id=user.id,
+        filed_at=now,
+        updated_at=now,
+        mass_action_id=target.mass_action_id,
+        selection=target.describe(session)[:500],
+        fields=target.field_values(session),
+        reason=checked.reason,
+        last_sent_on=checked.last_sent_on,
+        never_sent=checked.never_sent,
+        explicit_permission=True,
+        permission_details=checked.permission_details,
+        form_links=list(checked.form_links),
+        list_source=checked.list_source,
+        attested=True,
+    )
+    session.add(req)
+    session.flush()
+    req.address_count = target.freeze(session, req.id)
+    session.add(
+        RequestEvent(
+            request_id=req.id,
+            kind=RequestEventKind.filed,
+            created_at=now,
+            actor_kind=actor.kind,
+            actor_user_id=actor.user_id,
+            from_state=None,
+            to_state=RequestState.submitted,
+        )
+    )
+    session.flush()
+    notifications.notify_filed(session, req, now, base_url)
+    return req

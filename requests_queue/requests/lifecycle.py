@@ -1,0 +1,347 @@
+"""The request state machine (DOMAIN.md: Requests) and the operations that move a request.
+
+`TABLE` is the one rule book: (state, action) → (new state, who may do it). Every operation
+asks it through `check_action`, then moves the request with a conditional UPDATE
+(`… WHERE state = <the state it checked>`) so two people acting at once cannot both win,
+appends a `RequestEvent` to the timeline, queues its notification and flushes. The caller
+commits. Filing lives in `filing`, approval in `approval`; both use the helpers below.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..enums import TitledEnum
+from ..errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationError
+from ..models import (
+    ConsentRequest,
+    RejectReason,
+    RequestEvent,
+    RequestEventKind,
+    RequestState,
+    Role,
+    User,
+)
+from ..models.requests import OPEN_STATES
+from ..statuses import Actor, ActorKind
+from . import notifications
+
+S = RequestState
+MAX_MESSAGE = 5000
+
+
+class NotAllowed(DomainError):
+    """The actor's role (or not being the assignee) does not allow this action."""
+
+
+class Action(TitledEnum):
+    """What somebody does to a request."""
+
+    file = ("file", "file")
+    claim = ("claim", "claim")
+    assign = ("assign", "assign")
+    ask = ("ask", "ask the customer about")
+    answer = ("answer", "answer")
+    note = ("note", "add a note to")
+    warn = ("warn", "send a closing reminder for")
+    approve = ("approve", "approve")
+    reject = ("reject", "reject")
+    withdraw = ("withdraw", "withdraw")
+    close = ("close", "close")
+
+
+CUSTOMER = frozenset({ActorKind.customer})
+SUPPORT = frozenset({ActorKind.agent, ActorKind.manager})
+MANAGER = frozenset({ActorKind.manager})
+SYSTEM = frozenset({ActorKind.system})
+
+# (state before, action) -> (state after, who may do it). A missing pair is not allowed.
+TABLE: dict[tuple[RequestState | None, Action], tuple[RequestState, frozenset[ActorKind]]] = {
+    (None, Action.file): (S.submitted, CUSTOMER),
+    (S.submitted, Action.claim): (S.in_review, SUPPORT),
+    (S.submitted, Action.assign): (S.in_review, MANAGER),
+    (S.in_review, Action.assign): (S.in_review, MANAGER),
+    (S.awaiting_customer, Action.assign): (S.awaiting_customer, MANAGER),
+    (S.in_review, Action.ask): (S.awaiting_customer, SUPPORT),
+    (S.awaiting_customer, Action.answer): (S.in_review, CUSTOMER),
+    (S.awaiting_customer, Action.warn): (S.awaiting_customer, SYSTEM),
+    (S.awaiting_customer, Action.close): (S.closed_no_response, SYSTEM),
+    (S.in_review, Action.approve): (S.approved, SUPPORT),
+    (S.in_review, Action.reject): (S.rejected, SUPPORT),
+    **{(s, Action.withdraw): (S.withdrawn, CUSTOMER) for s in OPEN_STATES},
+    # Notes never change the state and stay possible after the decision (e.g. a phone call).
+    **{(s, Action.note): (s, SUPPORT) for s in RequestState},
+}
+WHO: dict[Action, frozenset[ActorKind]] = {
+    action: frozenset().union(*(who for (_, a), (_, who) in TABLE.items() if a is action))
+    for action in Action
+}
+
+
+def check_action(state: RequestState | None, action: Action, actor_kind: ActorKind) -> RequestState:
+    """The state `action` leads to; NotAllowed for the wrong role, InvalidTransition otherwise."""
+    if actor_kind not in WHO[action]:
+        raise NotAllowed(f"a {actor_kind.title.lower()} cannot {action.title} a request")
+    entry = TABLE.get((state, action))
+    if entry is None:
+        if state is None:
+            raise InvalidTransition(f"cannot {action.title} a request that was never filed")
+        if action is Action.file:
+            raise InvalidTransition("this request is filed already")
+        raise InvalidTransition(f"cannot {action.title} a request that is {_said(state)}")
+    new_state, who = entry
+    if actor_kind not in who:
+        raise NotAllowed(f"a {actor_kind.title.lower()} cannot {action.title} this request now")
+    return new_state
+
+
+def _said(state: RequestState) -> str:
+    return {
+        S.submitted: "not claimed yet",
+        S.in_review: "in review",
+        S.awaiting_customer: "waiting for the customer's answer",
+        S.approved: "already approved",
+        S.rejected: "already rejected",
+        S.withdrawn: "withdrawn",
+        S.closed_no_response: "closed for lack of an answer",
+    }[state]
+
+
+def lock_request(session: Session, request_id: int) -> ConsentRequest:
+    """The request, freshly read and row-locked until the transaction ends (PostgreSQL)."""
+    req = session.scalar(
+        sa.select(ConsentRequest)
+        .where(ConsentRequest.id == request_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if req is None:
+        raise NotFound(f"request {request_id} does not exist")
+    return req
+
+
+def require_owner(session: Session, req: ConsentRequest, actor: Actor) -> None:
+    """Customers act only on their own account's requests (NotFound, as if it did not exist)."""
+    if actor.kind is not ActorKind.customer:
+        return
+    user = session.get(User, actor.user_id) if actor.user_id else None
+    if user is None or user.account_id != req.account_id:
+        raise NotFound(f"request {req.id} does not exist")
+
+
+def require_handler(session: Session, req: ConsentRequest, actor: Actor) -> None:
+    """Only the assignee (or a manager) asks, approves or rejects a claimed request."""
+    if actor.kind is ActorKind.manager or req.assignee_id == actor.user_id:
+        return
+    holder = session.get(User, req.assignee_id) if req.assignee_id else None
+    who = holder.display_name if holder else "nobody"
+    raise NotAllowed(f"{req.number} is assigned to {who}; a manager can reassign it")
+
+
+def transition(
+    session: Session,
+    req: ConsentRequest,
+    action: Action,
+    actor: Actor,
+    now: datetime,
+    *,
+    body: str = "",
+    is_internal: bool = False,
+    assignee_id: int | None = None,
+    values: dict | None = None,
+    where: tuple = (),
+) -> RequestEvent:
+    """Move `req` by `action` with a conditional UPDATE and append its timeline event."""
+    source = req.state
+    target = check_action(source, action, actor.kind)
+    moved = session.execute(
+        sa.update(ConsentRequest)
+        .where(ConsentRequest.id == req.id, ConsentRequest.state == source, *where)
+        .values(state=target, updated_at=now, **(values or {}))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        raise Conflict(f"{req.number} was changed by someone else meanwhile; nothing was done")
+    event = RequestEvent(
+        request_id=req.id,
+        kind=EVENT_OF[action],
+        created_at=now,
+        actor_kind=actor.kind,
+        actor_user_id=actor.user_id,
+        from_state=source,
+        to_state=target,
+        assignee_id=assignee_id,
+        body=body,
+        is_internal=is_internal,
+    )
+    session.add(event)
+    session.flush()
+    session.refresh(req)
+    return event
+
+
+EVENT_OF = {
+    Action.file: RequestEventKind.filed,
+    Action.claim: RequestEventKind.claimed,
+    Action.assign: RequestEventKind.assigned,
+    Action.ask: RequestEventKind.question,
+    Action.answer: RequestEventKind.answer,
+    Action.note: RequestEventKind.note,
+    Action.warn: RequestEventKind.warned,
+    Action.approve: RequestEventKind.approved,
+    Action.reject: RequestEventKind.rejected,
+    Action.withdraw: RequestEventKind.withdrawn,
+    Action.close: RequestEventKind.closed,
+}
+
+
+def _message(text: str, field: str, what: str) -> str:
+    body = (text or "").strip()
+    if not body:
+        raise ValidationError(field, f"write {what}")
+    if len(body) > MAX_MESSAGE:
+        raise ValidationError(field, f"keep it under {MAX_MESSAGE} characters")
+    return body
+
+
+def claim_request(session: Session, req: ConsentRequest, actor: Actor, now: datetime) -> None:
+    """Take an unclaimed request for review; if another agent was first, raise Conflict."""
+    req = lock_request(session, req.id)
+    if req.state is S.in_review and req.assignee_id is not None:
+        holder = session.get(User, req.assignee_id)
+        if req.assignee_id == actor.user_id:
+            raise InvalidTransition(f"you already claimed {req.number}")
+        raise Conflict(f"{holder.display_name} claimed {req.number} first")
+    try:
+        transition(
+            session,
+            req,
+            Action.claim,
+            actor,
+            now,
+            assignee_id=actor.user_id,
+            values={"assignee_id": actor.user_id},
+            where=(ConsentRequest.assignee_id.is_(None),),
+        )
+    except Conflict:
+        session.refresh(req)
+        holder = session.get(User, req.assignee_id) if req.assignee_id else None
+        who = holder.display_name if holder else "someone else"
+        raise Conflict(f"{who} claimed {req.number} first") from None
+
+
+def assign_request(
+    session: Session, req: ConsentRequest, assignee: User, actor: Actor, now: datetime
+) -> None:
+    """A manager gives the request to a support user (a submitted request goes in review)."""
+    req = lock_request(session, req.id)
+    if assignee.role not in (Role.agent, Role.manager) or not assignee.is_active:
+        raise ValidationError("assignee", "choose an active agent or manager")
+    if assignee.id == req.assignee_id:
+        raise ValidationError("assignee", f"{req.number} is already assigned to them")
+    transition(
+        session,
+        req,
+        Action.assign,
+        actor,
+        now,
+        assignee_id=assignee.id,
+        values={"assignee_id": assignee.id},
+    )
+
+
+def ask_customer(
+    session: Session,
+    req: ConsentRequest,
+    question: str,
+    actor: Actor,
+    now: datetime,
+    *,
+    base_url: str,
+) -> None:
+    """Ask the customer for more information; the clock pauses until they answer."""
+    req = lock_request(session, req.id)
+    check_action(req.state, Action.ask, actor.kind)
+    require_handler(session, req, actor)
+    body = _message(question, "question", "the question for the customer")
+    transition(session, req, Action.ask, actor, now, body=body)
+    notifications.notify_question(session, req, body, now, base_url)
+
+
+def answer_question(
+    session: Session,
+    req: ConsentRequest,
+    answer: str,
+    actor: Actor,
+    now: datetime,
+    *,
+    base_url: str,
+) -> None:
+    """The customer answers support's question; the request goes back in review."""
+    req = lock_request(session, req.id)
+    require_owner(session, req, actor)
+    body = _message(answer, "answer", "your answer")
+    transition(session, req, Action.answer, actor, now, body=body)
+    notifications.notify_answer(session, req, body, now, base_url)
+
+
+def add_internal_note(
+    session: Session, req: ConsentRequest, note: str, actor: Actor, now: datetime
+) -> None:
+    """A note for support only; the customer never sees it."""
+    req = lock_request(session, req.id)
+    body = _message(note, "note", "the note")
+    transition(session, req, Action.note, actor, now, body=body, is_internal=True)
+
+
+def reject_request(
+    session: Session,
+    req: ConsentRequest,
+    reason: RejectReason,
+    message: str,
+    actor: Actor,
+    now: datetime,
+    *,
+    base_url: str,
+) -> None:
+    """Reject with a reason from the list and a message the customer reads."""
+    req = lock_request(session, req.id)
+    check_action(req.state, Action.reject, actor.kind)
+    require_handler(session, req, actor)
+    if not isinstance(reason, RejectReason):
+        raise ValidationError("reason", "choose a reason from the list")
+    body = _message(message, "message", "a message that explains the decision to the customer")
+    values = {
+        "decided_at": now,
+        "decided_by_id": actor.user_id,
+        "reject_reason": reason,
+        "decision_message": body,
+    }
+    transition(session, req, Action.reject, actor, now, body=body, values=values)
+    notifications.notify_decision(session, req, now, base_url)
+
+
+def withdraw_request(session: Session, req: ConsentRequest, actor: Actor, now: datetime) -> None:
+    """The customer takes the request back before a decision."""
+    req = lock_request(session, req.id)
+    require_owner(session, req, actor)
+    transition(session, req, Action.withdraw, actor, now)
+
+
+def warn_unanswered(session: Session, req: ConsentRequest, now: datetime, *, base_url: str) -> None:
+    """The scheduler reminds the customer that an unanswered request will be closed."""
+    req = lock_request(session, req.id)
+    transition(session, req, Action.warn, Actor(ActorKind.system), now)
+    notifications.notify_closing_soon(session, req, now, base_url)
+
+
+def close_unanswered(
+    session: Session, req: ConsentRequest, now: datetime, *, base_url: str
+) -> None:
+    """The scheduler closes a request left waiting for the customer too long."""
+    req = lock_request(session, req.id)
+    transition(session, req, Action.close, Actor(ActorKind.system), now)
+    notifications.notify_decision(session, req, now, base_url)

@@ -1,0 +1,198 @@
+"""The agent queue: open requests across accounts, filtered, counted and paged — fast.
+
+Two reads, whatever the table size:
+- the filter counts come from ONE `GROUP BY state, kind, account_id, assignee_id` over the
+  open states, a range of the covering index `ix_consent_requests_facets`; each facet's
+  counts (with the other active filters applied) are summed from those groups in Python;
+- the page comes from one ordered, limited index range per open state
+  (`ix_consent_requests_queue` / `_assignee` / `_account`), merged in Python, so neither
+  database sorts the whole queue to show 25 rows (deep pages use one ORDER BY … OFFSET).
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from ..models import Account, ConsentRequest, MassAction, RequestKind, RequestState
+from ..models.requests import OPEN_STATES
+
+PER_PAGE = 25
+MAX_ACCOUNTS_LISTED = 50
+DEEP_PAGE_ROWS = 500  # beyond this many rows from the top, the database skips the offset
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the agent narrows the queue to (every part optional)."""
+
+    kind: RequestKind | None = None
+    state: RequestState | None = None  # one of the open states
+    account_id: int | None = None
+    assignee_id: int | None = None
+    unassigned: bool = False
+    newest_first: bool = False
+
+    def conditions(self, skip: str = "") -> list[sa.ColumnElement[bool]]:
+        """WHERE clauses on ConsentRequest, leaving out the facet named `skip`."""
+        c = ConsentRequest
+        conds = []
+        if self.kind is not None and skip != "kind":
+            conds.append(c.kind == self.kind)
+        if self.account_id is not None and skip != "account":
+            conds.append(c.account_id == self.account_id)
+        if skip != "assignee":
+            if self.unassigned:
+                conds.append(c.assignee_id.is_(None))
+            elif self.assignee_id is not None:
+                conds.append(c.assignee_id == self.assignee_id)
+        return conds
+
+    def _fails(self, state, kind, account_id, assignee_id) -> list[str]:
+        """The facets a group of requests does not match."""
+        out = []
+        if self.state is not None and state is not self.state:
+            out.append("state")
+        if self.kind is not None and kind is not self.kind:
+            out.append("kind")
+        if self.account_id is not None and account_id != self.account_id:
+            out.append("account")
+        if (self.unassigned and assignee_id is not None) or (
+            self.assignee_id is not None and assignee_id != self.assignee_id
+        ):
+            out.append("assignee")
+        return out
+
+
+@dataclass
+class QueueCounts:
+    """How many open requests each filter value would show (the other filters applied)."""
+
+    total: int = 0
+    state: dict[RequestState, int] = field(default_factory=dict)
+    kind: dict[RequestKind, int] = field(default_factory=dict)
+    account: dict[int, int] = field(default_factory=dict)
+    assignee: dict[int | None, int] = field(default_factory=dict)  # None: unassigned
+    account_names: dict[int, str] = field(default_factory=dict)
+
+    def top_accounts(self, selected: int | None = None) -> list[tuple[int, str, int]]:
+        """(id, name, count) of the accounts with most open requests, the selected one kept."""
+        ranked = sorted(self.account.items(), key=lambda kv: (-kv[1], kv[0]))
+        keep = ranked[:MAX_ACCOUNTS_LISTED]
+        if selected is not None and selected not in dict(keep):
+            keep.append((selected, self.account.get(selected, 0)))
+        return [(i, self.account_names.get(i, f"#{i}"), n) for i, n in keep]
+
+
+@dataclass
+class QueuePage:
+    """One page of the queue with its counts."""
+
+    rows: list[ConsentRequest]
+    counts: QueueCounts
+    page: int
+    pages: int
+
+
+def queue_counts(session: Session, flt: QueueFilter) -> QueueCounts:
+    """Every facet's counts from one grouped scan of the open requests."""
+    c = ConsentRequest
+    groups = session.execute(
+        sa.select(c.state, c.kind, c.account_id, c.assignee_id, sa.func.count())
+        .where(c.state.in_(OPEN_STATES))
+        .group_by(c.state, c.kind, c.account_id, c.assignee_id)
+    ).all()
+    counts = QueueCounts()
+    for state, kind, account_id, assignee_id, n in groups:
+        fails = flt._fails(state, kind, account_id, assignee_id)
+        if len(fails) > 1:
+            continue
+        values = {"state": state, "kind": kind, "account": account_id, "assignee": assignee_id}
+        facets = fails or list(values)
+        for facet in facets:
+            bucket = getattr(counts, facet)
+            bucket[values[facet]] = bucket.get(values[facet], 0) + n
+        if not fails:
+            counts.total += n
+    wanted = [i for i, _ in sorted(counts.account.items(), key=lambda kv: -kv[1])]
+    wanted = wanted[:MAX_ACCOUNTS_LISTED] + ([flt.account_id] if flt.account_id else [])
+    if wanted:
+        names = sa.select(Account.id, Account.name).where(Account.id.in_(wanted))
+        counts.account_names = dict(session.execute(names).all())
+    return counts
+
+
+def _ordered_ids(session: Session, flt: QueueFilter, offset: int, limit: int) -> list[int]:
+    """Ids of one page in queue order.
+
+    Near the top, one short index range per open state, merged here, so no database sorts
+    the queue. Deep pages let the database skip `offset` rows of a single ordered query
+    instead of fetching them from every state.
+    """
+    c = ConsentRequest
+    order = (c.filed_at.desc(), c.id.desc()) if flt.newest_first else (c.filed_at, c.id)
+    states = [flt.state] if flt.state else list(OPEN_STATES)
+    if offset + limit > DEEP_PAGE_ROWS and len(states) > 1:
+        query = (
+            sa.select(c.id)
+            .where(c.state.in_(states), *flt.conditions())
+            .order_by(*order)
+            .limit(limit)
+            .offset(offset)
+        )
+        return list(session.scalars(query))
+    runs = []
+    for state in states:
+        query = (
+            sa.select(c.filed_at, c.id)
+            .where(c.state == state, *flt.conditions())
+            .order_by(*order)
+            .limit(offset + limit)
+        )
+        runs.append(session.execute(query).all())
+    merged = heapq.merge(*runs, reverse=flt.newest_first)
+    return [request_id for _, request_id in merged][offset : offset + limit]
+
+
+def queue_page(
+    session: Session, flt: QueueFilter, page: int = 1, per_page: int = PER_PAGE
+) -> QueuePage:
+    """The requested page of the queue, oldest first unless asked otherwise, with counts."""
+    counts = queue_counts(session, flt)
+    pages = max(1, -(-counts.total // per_page))
+    page = min(max(1, page), pages)
+    ids = _ordered_ids(session, flt, (page - 1) * per_page, per_page)
+    loaded = {
+        r.id: r
+        for r in session.scalars(
+            sa.select(ConsentRequest)
+            .where(ConsentRequest.id.in_(ids))
+            .options(
+                selectinload(ConsentRequest.account),
+                selectinload(ConsentRequest.assignee),
+            )
+        )
+    }
+    return QueuePage([loaded[i] for i in ids], counts, page, pages)
+
+
+def account_history(
+    session: Session, account_id: int, limit: int = 20
+) -> tuple[list[ConsentRequest], list[MassAction]]:
+    """The account's latest requests and mass actions, newest first."""
+    requests = session.scalars(
+        sa.select(ConsentRequest)
+        .where(ConsentRequest.account_id == account_id)
+        .order_by(ConsentRequest.id.desc())
+        .limit(limit)
+    ).all()
+    batches = session.scalars(
+        sa.select(MassAction)
+        .where(MassAction.account_id == account_id)
+        .order_by(MassAction.id.desc())
+        .limit(limit)
+    ).all()
+    return list(requests), list(batches)

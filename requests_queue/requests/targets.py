@@ -1,0 +1,287 @@
+"""What a request applies to: the selection frozen at filing, and its eligibility now.
+
+A mass opt-in freezes the non-marketable addresses of a contact selection; an undo freezes
+the addresses a mass opt-out changed that are still opted out by that very batch. The same
+eligibility conditions serve the filing form, the agent's preview and approval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..errors import NotFound, ValidationError
+from ..mass_actions import SKIP_REASONS, Direction
+from ..models import (
+    ConsentRequest,
+    EmailAddress,
+    EmailField,
+    MassAction,
+    MassActionItem,
+    MassActionKind,
+    RequestAddress,
+    RequestKind,
+    RequestState,
+    StatusEvent,
+)
+from ..selection import ContactFilter, address_conditions, describe
+from ..statuses import EmailStatus
+
+S = EmailStatus
+OPT_IN_SKIPS = SKIP_REASONS[Direction.opt_in]
+UNDO_SKIPS = {
+    S.non_marketable: "Already restored",
+    S.single_opt_in: "Already restored",
+    S.double_opt_in: "Already restored",
+    S.opted_out_by_recipient: "Opted out by the recipient since (only they can opt back in)",
+    S.spam_complaint: "Spam complaint since",
+    S.hard_bounce: "Hard bounce since",
+    S.invalid: "Marked invalid since",
+}
+OPTED_OUT_AGAIN = "Opted out again by a later action"
+
+
+@dataclass(frozen=True)
+class SelectionSummary:
+    """How many addresses a request covers, how many are eligible and why the rest are not."""
+
+    total: int
+    eligible: int
+    skipped_by_reason: dict[str, int]
+
+    @property
+    def skipped(self) -> int:
+        """Addresses that are not eligible."""
+        return self.total - self.eligible
+
+
+def _summary(counts: dict[str | None, int]) -> SelectionSummary:
+    """Counts keyed by skip reason (None = eligible) into a summary, largest reason first."""
+    reasons = {r: n for r, n in counts.items() if r is not None and n}
+    return SelectionSummary(
+        total=sum(counts.values()),
+        eligible=counts.get(None, 0),
+        skipped_by_reason=dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+    )
+
+
+def _count_reasons(session: Session, reasons: sa.Select) -> SelectionSummary:
+    """Group a one-column SELECT of skip reasons (NULL = eligible) into a summary."""
+    sub = reasons.subquery()
+    rows = session.execute(sa.select(sub.c.reason, sa.func.count()).group_by(sub.c.reason))
+    return _summary(dict(rows.all()))
+
+
+def latest_batch_of_address() -> sa.ScalarSelect:
+    """The mass action (or NULL) of the latest status event of the enclosing query's address."""
+    return (
+        sa.select(StatusEvent.mass_action_id)
+        .where(StatusEvent.address_id == EmailAddress.id)
+        .order_by(StatusEvent.id.desc())
+        .limit(1)
+        .correlate_except(StatusEvent)
+        .scalar_subquery()
+    )
+
+
+def still_from_batch(mass_action_id: int) -> sa.ColumnElement:
+    """The enclosing query's address is still opted out by this batch (no event since)."""
+    return sa.and_(
+        EmailAddress.status == S.opted_out_by_user,
+        latest_batch_of_address() == mass_action_id,
+    )
+
+
+def opt_in_skip_reason() -> sa.ColumnElement:
+    """SQL: why an address in an opt-in selection is not eligible (by its status)."""
+    return sa.case(
+        {s.value: r for s, r in OPT_IN_SKIPS.items()},
+        value=EmailAddress.status,
+        else_="Status changed",
+    )
+
+
+def undo_skip_reason() -> sa.ColumnElement:
+    """SQL: why an address of an undone batch is not restored (by its status)."""
+    return sa.case(
+        {s.value: r for s, r in UNDO_SKIPS.items()},
+        value=EmailAddress.status,
+        else_=OPTED_OUT_AGAIN,
+    )
+
+
+class Target(Protocol):
+    """Something a customer can file a request about."""
+
+    kind: RequestKind
+    account_id: int
+
+    def summary(self, session: Session) -> SelectionSummary: ...
+    def describe(self, session: Session) -> str: ...
+    def field_values(self, session: Session) -> str: ...
+    def check(self, session: Session) -> None: ...
+    def freeze(self, session: Session, request_id: int) -> int: ...
+
+
+@dataclass(frozen=True)
+class OptInTarget:
+    """The non-marketable addresses in some fields of a contact selection."""
+
+    flt: ContactFilter
+    fields: tuple[EmailField, ...]
+    kind: RequestKind = RequestKind.mass_opt_in
+    mass_action_id: None = None
+
+    @property
+    def account_id(self) -> int:
+        """The account the selection belongs to."""
+        return self.flt.account_id
+
+    def summary(self, session: Session) -> SelectionSummary:
+        """Addresses in the selection now, by eligibility."""
+        rows = session.execute(
+            sa.select(EmailAddress.status, sa.func.count())
+            .where(*address_conditions(self.flt, self.fields))
+            .group_by(EmailAddress.status)
+        ).all()
+        counts: dict[str | None, int] = {}
+        for status, n in rows:
+            key = None if status is S.non_marketable else OPT_IN_SKIPS[status]
+            counts[key] = counts.get(key, 0) + n
+        return _summary(counts)
+
+    def describe(self, session: Session) -> str:
+        """The selection in words."""
+        return describe(session, self.flt)
+
+    def field_values(self, session: Session) -> str:
+        """Comma-separated field values."""
+        return ",".join(f.value for f in self.fields)
+
+    def check(self, session: Session) -> None:
+        """Nothing beyond the selection itself to check."""
+        if not self.fields:
+            raise ValidationError("fields", "choose at least one email field")
+
+    def freeze(self, session: Session, request_id: int) -> int:
+        """Record the exact eligible addresses with the request, in one INSERT … SELECT."""
+        select = sa.select(
+            sa.literal(request_id).label("request_id"),
+            EmailAddress.id,
+            EmailAddress.field,
+            EmailAddress.status,
+        ).where(*address_conditions(self.flt, self.fields), EmailAddress.status == S.non_marketable)
+        return session.execute(
+            sa.insert(RequestAddress)
+            .from_select(["request_id", "address_id", "field", "status_at_filing"], select)
+            .execution_options(preserve_rowcount=True)  # INSERT rowcount is opt-in in SA 2
+        ).rowcount
+
+
+@dataclass(frozen=True)
+class UndoTarget:
+    """The addresses an earlier mass opt-out of the same account changed."""
+
+    account_id: int
+    mass_action_id: int
+    kind: RequestKind = RequestKind.undo_opt_out
+
+    def batch(self, session: Session) -> MassAction:
+        """The named mass opt-out, or NotFound when it is another account's or not one."""
+        batch = session.get(MassAction, self.mass_action_id)
+        if batch is None or batch.account_id != self.account_id:
+            raise NotFound(f"mass action {self.mass_action_id} does not exist")
+        if batch.kind is not MassActionKind.opt_out:
+            raise ValidationError(None, "only a mass opt-out can be undone")
+        return batch
+
+    def summary(self, session: Session) -> SelectionSummary:
+        """The batch's addresses now: still opted out by it (eligible) or why not."""
+        reason = sa.case(
+            (still_from_batch(self.mass_action_id), None),
+            else_=undo_skip_reason(),
+        )
+        return _count_reasons(
+            session,
+            sa.select(reason.label("reason"))
+            .select_from(MassActionItem)
+            .join(EmailAddress, EmailAddress.id == MassActionItem.address_id)
+            .where(MassActionItem.mass_action_id == self.mass_action_id),
+        )
+
+    def describe(self, session: Session) -> str:
+        """The batch in words."""
+        batch = self.batch(session)
+        return f"mass opt-out #{batch.id} of {batch.created_at:%Y-%m-%d} ({batch.selection})"[:500]
+
+    def field_values(self, session: Session) -> str:
+        """The fields the batch covered."""
+        return self.batch(session).fields
+
+    def check(self, session: Session) -> None:
+        """The batch is this account's, and no other undo of it is open or approved."""
+        self.batch(session)
+        other = session.scalar(
+            sa.select(ConsentRequest.id).where(
+                ConsentRequest.mass_action_id == self.mass_action_id,
+                ConsentRequest.state.in_(
+                    [
+                        RequestState.submitted,
+                        RequestState.in_review,
+                        RequestState.awaiting_customer,
+                        RequestState.approved,
+                    ]
+                ),
+            )
+        )
+        if other is not None:
+            raise ValidationError(
+                None, f"request R-{other:06d} already covers mass opt-out #{self.mass_action_id}"
+            )
+
+    def freeze(self, session: Session, request_id: int) -> int:
+        """Record the batch's still-opted-out addresses with their prior status."""
+        select = (
+            sa.select(
+                sa.literal(request_id).label("request_id"),
+                MassActionItem.address_id,
+                EmailAddress.field,
+                EmailAddress.status,
+                MassActionItem.prior_status,
+            )
+            .join(EmailAddress, EmailAddress.id == MassActionItem.address_id)
+            .where(
+                MassActionItem.mass_action_id == self.mass_action_id,
+                still_from_batch(self.mass_action_id),
+            )
+        )
+        return session.execute(
+            sa.insert(RequestAddress)
+            .from_select(
+                ["request_id", "address_id", "field", "status_at_filing", "prior_status"], select
+            )
+            .execution_options(preserve_rowcount=True)  # INSERT rowcount is opt-in in SA 2
+        ).rowcount
+
+
+def eligibility_now(session: Session, req: ConsentRequest) -> SelectionSummary:
+    """The frozen selection as approval would see it at this moment."""
+    if req.kind is RequestKind.undo_opt_out:
+        reason = sa.case(
+            (still_from_batch(req.mass_action_id), None),
+            else_=undo_skip_reason(),
+        )
+    else:
+        reason = sa.case(
+            (EmailAddress.status == S.non_marketable, None), else_=opt_in_skip_reason()
+        )
+    return _count_reasons(
+        session,
+        sa.select(reason.label("reason"))
+        .select_from(RequestAddress)
+        .join(EmailAddress, EmailAddress.id == RequestAddress.address_id)
+        .where(RequestAddress.request_id == req.id),
+    )

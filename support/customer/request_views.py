@@ -1,0 +1,210 @@
+"""Customer portal: file mass opt-in and undo requests with evidence, follow and answer them."""
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from requests_queue.clock import now_utc
+from requests_queue.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from requests_queue.mass_actions import parse_fields
+from requests_queue.models import (
+    AddressOutcome,
+    ConsentRequest,
+    EmailAddress,
+    EmailField,
+    RequestAddress,
+    RequestState,
+)
+from requests_queue.requests.evidence import evidence_problems
+from requests_queue.requests.filing import file_request
+from requests_queue.requests.lifecycle import NotAllowed, answer_question, withdraw_request
+from requests_queue.requests.targets import OptInTarget, UndoTarget
+from requests_queue.requests.timeline import customer_timeline
+from requests_queue.requests.window import decision_window
+
+from ..auth.session import current_actor
+from ..extensions import db
+from ..form_errors import attach_errors, sentence
+from .request_forms import AnswerForm, EvidenceForm, WithdrawForm
+from .scoping import filter_args, filter_from_args, own, own_mass_action
+from .views import bp
+
+PAGE_SIZE = 50
+SAMPLE = 100
+
+
+def _base_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"]
+
+
+@bp.route("/requests")
+def my_requests():
+    """Every request of the account, newest first, with its state."""
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    mine = ConsentRequest.account_id == current_user.account_id
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(ConsentRequest).where(mine))
+    rows = db.session.scalars(
+        sa.select(ConsentRequest)
+        .where(mine)
+        .order_by(ConsentRequest.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    pages = max(1, -(-total // PAGE_SIZE))
+    return render_template("customer/requests.html", rows=rows, page=page, pages=pages)
+
+
+@bp.route("/requests/new/opt-in", methods=["GET", "POST"])
+def new_opt_in_request():
+    """The mass opt-in request form for the selection and fields in the query string."""
+    flt = filter_from_args()
+    try:
+        fields = parse_fields(request.args.getlist("fields"))
+    except ValidationError as exc:
+        flash(sentence(exc.reason) + ".", "error")
+        return redirect(url_for(".new_mass_action", direction="opt_in", **filter_args(flt)))
+    back = url_for(
+        ".new_mass_action",
+        direction="opt_in",
+        fields=[f.value for f in fields],
+        **filter_args(flt),
+    )
+    return _evidence_page(OptInTarget(flt, fields), back)
+
+
+@bp.route("/mass-actions/<int:batch_id>/undo", methods=["GET", "POST"])
+def new_undo_request(batch_id: int):
+    """The undo request form for one of the account's mass opt-outs."""
+    batch = own_mass_action(batch_id)
+    target = UndoTarget(current_user.account_id, batch.id)
+    return _evidence_page(target, url_for(".mass_action", batch_id=batch.id))
+
+
+def _evidence_page(target, back_url: str):
+    """Show the frozen-to-be selection and the evidence form; file it when it passes."""
+    form = EvidenceForm()
+    now = now_utc()
+    try:
+        target.check(db.session)
+        blocked = None
+    except ValidationError as exc:
+        blocked = sentence(exc.reason)
+    if request.method == "POST" and blocked is None:
+        valid = form.validate()
+        problems = evidence_problems(form.evidence(), now)
+        attach_errors(form, problems)
+        if valid and not problems:
+            try:
+                req = file_request(
+                    db.session, target, form.evidence(), current_actor(), now, base_url=_base_url()
+                )
+            except ValidationError as exc:
+                db.session.rollback()
+                attach_errors(form, [exc])
+            else:
+                db.session.commit()
+                return redirect(url_for(".request_filed", request_id=req.id))
+    return render_template(
+        "customer/request_new.html",
+        form=form,
+        target=target,
+        summary=target.summary(db.session),
+        selection=target.describe(db.session),
+        fields=", ".join(EmailField(v).title for v in target.field_values(db.session).split(",")),
+        blocked=blocked,
+        back_url=back_url,
+        permission_refused=bool(form.explicit_permission.errors)
+        and form.explicit_permission.data == "no",
+    )
+
+
+@bp.route("/requests/<int:request_id>/filed")
+def request_filed(request_id: int):
+    """The confirmation right after filing: number and decision window."""
+    req = own(ConsentRequest, request_id)
+    due, latest = decision_window(req.filed_at)
+    return render_template("customer/request_filed.html", req=req, due=due, latest=latest)
+
+
+@bp.route("/requests/<int:request_id>")
+def customer_request(request_id: int):
+    """One request: state, timeline, questions to answer, withdrawal, result."""
+    return _request_page(own(ConsentRequest, request_id), AnswerForm())
+
+
+def _request_page(req: ConsentRequest, answer_form: AnswerForm, status: int = 200):
+    due, latest = decision_window(req.filed_at)
+    outcome = {}
+    if req.state is RequestState.approved:
+        for kind in AddressOutcome:
+            outcome[kind] = db.session.execute(
+                sa.select(EmailAddress, RequestAddress.skip_reason)
+                .join(RequestAddress, RequestAddress.address_id == EmailAddress.id)
+                .where(RequestAddress.request_id == req.id, RequestAddress.outcome == kind)
+                .order_by(EmailAddress.address)
+                .limit(SAMPLE)
+            ).all()
+    return render_template(
+        "customer/request.html",
+        req=req,
+        events=customer_timeline(db.session, req.id),
+        answer_form=answer_form,
+        withdraw_form=WithdrawForm(),
+        due=due,
+        latest=latest,
+        outcome=outcome,
+        sample=SAMPLE,
+    ), status
+
+
+@bp.route("/requests/<int:request_id>/answer", methods=["POST"])
+def answer_request(request_id: int):
+    """Answer support's question; the request goes back in review."""
+    req = own(ConsentRequest, request_id)
+    form = AnswerForm()
+    if not form.validate():
+        return _request_page(req, form, 400)
+    try:
+        answer_question(
+            db.session,
+            req,
+            form.answer.data or "",
+            current_actor(),
+            now_utc(),
+            base_url=_base_url(),
+        )
+    except ValidationError as exc:
+        db.session.rollback()
+        attach_errors(form, [exc])
+        return _request_page(req, form, 400)
+    except (InvalidTransition, Conflict) as exc:
+        db.session.rollback()
+        flash(sentence(str(exc)) + ".", "error")
+        return redirect(url_for(".customer_request", request_id=req.id))
+    except NotFound:
+        abort(404)
+    except NotAllowed:
+        abort(403)
+    db.session.commit()
+    flash("Your answer was sent. Support continues the review.", "success")
+    return redirect(url_for(".customer_request", request_id=req.id))
+
+
+@bp.route("/requests/<int:request_id>/withdraw", methods=["POST"])
+def withdraw(request_id: int):
+    """Withdraw the request before a decision."""
+    req = own(ConsentRequest, request_id)
+    if not WithdrawForm().validate():
+        abort(400)
+    try:
+        withdraw_request(db.session, req, current_actor(), now_utc())
+    except (InvalidTransition, Conflict) as exc:
+        db.session.rollback()
+        flash(sentence(str(exc)) + ".", "error")
+        return redirect(url_for(".customer_request", request_id=req.id))
+    except NotFound:
+        abort(404)
+    db.session.commit()
+    flash(f"Request {req.number} is withdrawn. Nothing was changed.", "success")
+    return redirect(url_for(".customer_request", request_id=req.id))
