@@ -1,0 +1,99 @@
+"""Queueing email: a row in the outbox, in the caller's transaction; the sender delivers it.
+
+Also what managers do with the outbox: count it by state and put failed messages back in line.
+Delivery itself is in `requests_queue.mail`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .errors import NotFound, ValidationError
+from .models.outbox import OutboxMessage, OutboxState
+
+
+def queue_email(
+    session: Session,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    now: datetime,
+    kind: str,
+    html: str | None = None,
+    account_id: int | None = None,
+    user_id: int | None = None,
+    request_id: int | None = None,
+    campaign_id: int | None = None,
+    headers: dict | None = None,
+) -> OutboxMessage:
+    """Add one message to the outbox; it goes out only if the caller's transaction commits."""
+    message = OutboxMessage(
+        to_address=to,
+        # A line break in a header would be refused when sending; fold it into spaces now.
+        subject=" ".join(subject.split())[:300],
+        body_text=text,
+        body_html=html,
+        kind=kind,
+        account_id=account_id,
+        user_id=user_id,
+        request_id=request_id,
+        campaign_id=campaign_id,
+        headers=headers or {},
+        state=OutboxState.pending,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def state_counts(session: Session) -> dict[OutboxState, int]:
+    """How many messages are in each state (every state listed, zeros included)."""
+    rows = session.execute(
+        sa.select(OutboxMessage.state, sa.func.count()).group_by(OutboxMessage.state)
+    ).all()
+    counts = dict.fromkeys(OutboxState, 0)
+    counts.update({state: n for state, n in rows})
+    return counts
+
+
+_RETRY_VALUES = {
+    "state": OutboxState.pending,
+    "attempts": 0,
+    "claimed_by": None,
+    "claimed_at": None,
+    "handed_over_at": None,
+}
+
+
+def retry_message(session: Session, message_id: int, now: datetime) -> OutboxMessage:
+    """Put one failed message back in line for the sender, with a fresh set of tries."""
+    message = session.get(OutboxMessage, message_id)
+    if message is None:
+        raise NotFound(f"no outbox message {message_id}")
+    updated = session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.state == OutboxState.failed)
+        .values(**_RETRY_VALUES, next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if updated != 1:
+        raise ValidationError(None, "only a failed message can be retried")
+    session.flush()
+    session.expire(message)
+    return message
+
+
+def retry_failed(session: Session, now: datetime) -> int:
+    """Put every failed message back in line (after fixing the SMTP settings, say)."""
+    return session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.state == OutboxState.failed)
+        .values(**_RETRY_VALUES, next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount

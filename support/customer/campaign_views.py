@@ -1,0 +1,133 @@
+"""Customer portal: double opt-in campaigns: who gets one, the email, queueing, progress."""
+
+import sqlalchemy as sa
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from requests_queue.campaigns import (
+    CampaignContent,
+    RecipientLinks,
+    failed_recipients,
+    preview_campaign,
+    progress_of,
+    provided_content,
+    queue_campaign,
+    render_preview,
+)
+from requests_queue.clock import now_utc
+from requests_queue.errors import ValidationError
+from requests_queue.mass_actions import parse_fields
+from requests_queue.models import Account, Campaign, CampaignTemplate
+from requests_queue.selection import describe
+
+from ..auth.session import current_actor
+from ..extensions import db
+from .campaign_forms import CampaignFieldsForm, CampaignForm
+from .scoping import filter_args, filter_from_args, own
+from .views import bp
+
+
+def _content(form: CampaignForm) -> CampaignContent:
+    template = CampaignTemplate(form.template.data or CampaignTemplate.provided.value)
+    if template is CampaignTemplate.provided:
+        return provided_content()
+    return CampaignContent(template, form.subject.data or "", form.body.data or "")
+
+
+def _show_error(form: CampaignForm, exc: ValidationError) -> None:
+    target = getattr(form, exc.field, None) if exc.field else None
+    message = exc.reason[:1].upper() + exc.reason[1:]
+    if target is None:
+        form.form_errors.append(message)
+    else:
+        target.errors = [*target.errors, message]
+
+
+@bp.route("/campaigns")
+def campaigns():
+    """The account's double opt-in campaigns, newest first, with their counts."""
+    rows = db.session.scalars(
+        sa.select(Campaign)
+        .where(Campaign.account_id == current_user.account_id)
+        .order_by(Campaign.id.desc())
+        .limit(100)
+    ).all()
+    progress = progress_of(db.session, [c.id for c in rows])
+    return render_template("customer/campaigns.html", campaigns=rows, progress=progress)
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+def new_campaign():
+    """From a contact selection: who would get a confirmation, the email, then send."""
+    flt = filter_from_args()
+    # Until the customer picks fields, the default (Email) is previewed.
+    fields_form = CampaignFieldsForm(request.args if "fields" in request.args else None)
+    form = CampaignForm()
+    if request.method == "GET":
+        form.subject.data = form.subject.data or provided_content().subject
+        form.body.data = form.body.data or provided_content().body
+    now = now_utc()
+    preview = fields = None
+    if fields_form.validate():
+        fields = parse_fields(fields_form.fields.data)
+        preview = preview_campaign(db.session, flt, fields, now)
+        form.expected_count.data = form.expected_count.data or str(preview.eligible)
+    account_name = db.session.get(Account, current_user.account_id).name
+    submitted = form.validate_on_submit()  # before adding domain errors: it resets them
+    rendered = None
+    try:
+        rendered = render_preview(_content(form), account_name, _base_url())
+    except ValidationError as exc:
+        if submitted:
+            _show_error(form, exc)
+    if submitted and form.send.data and fields and rendered:
+        try:
+            campaign = queue_campaign(
+                db.session,
+                flt,
+                fields,
+                _content(form),
+                current_actor(),
+                now,
+                RecipientLinks(current_app.config["SECRET_KEY"], _base_url()),
+                expected_count=int(form.expected_count.data or 0),
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            _show_error(form, exc)
+            form.expected_count.data = str(preview.eligible)
+        else:
+            db.session.commit()
+            flash(
+                f"{campaign.recipient_count:,} confirmation emails are queued. "
+                "They go out in the background; this page shows how far they are.",
+                "success",
+            )
+            return redirect(url_for(".campaign", campaign_id=campaign.id))
+    return render_template(
+        "customer/campaign_new.html",
+        fields_form=fields_form,
+        form=form,
+        preview=preview,
+        rendered=rendered,
+        args=filter_args(flt),
+        selection=describe(db.session, flt),
+        account_name=account_name,
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>")
+def campaign(campaign_id: int):
+    """One campaign: progress while it sends, then sent, confirmed, unsubscribed, failed."""
+    row = own(Campaign, campaign_id)
+    progress = progress_of(db.session, [row.id])[row.id]
+    return render_template(
+        "customer/campaign.html",
+        campaign=row,
+        progress=progress,
+        failed=failed_recipients(db.session, row) if progress.failed else [],
+    )
+
+
+def _base_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"]

@@ -1,0 +1,118 @@
+"""Manager pages: the outbox, filtered by state and kind; failed messages can be retried."""
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import SubmitField
+
+from requests_queue.clock import now_utc
+from requests_queue.errors import NotFound, ValidationError
+from requests_queue.models import OutboxMessage, OutboxState
+from requests_queue.outbox import retry_failed, retry_message, state_counts
+
+from ..extensions import db
+from .views import bp
+
+PAGE_SIZE = 50
+
+
+class RetryForm(FlaskForm):
+    """Put a failed message (or all of them) back in line; the form only carries CSRF."""
+
+    submit = SubmitField("Retry")
+
+
+def _filters() -> tuple[OutboxState | None, str]:
+    raw = request.args.get("state", "")
+    try:
+        state = OutboxState(raw) if raw else None
+    except ValueError:
+        abort(404)
+    return state, request.args.get("kind", "")[:40]
+
+
+def _back() -> str:
+    """Where the retry form came from, if it is an outbox page; never another site."""
+    target = request.form.get("next", "")
+    home = url_for(".outbox")
+    if target.startswith(home) and "//" not in target and "\\" not in target:
+        return target
+    return url_for(".outbox", state="failed")
+
+
+@bp.route("/outbox")
+def outbox():
+    """Every queued email, newest first, with counts per state and failed ones highlighted."""
+    state, kind = _filters()
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    conds = []
+    if state is not None:
+        conds.append(OutboxMessage.state == state)
+    if kind:
+        conds.append(OutboxMessage.kind == kind)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(*conds))
+    rows = db.session.scalars(
+        sa.select(OutboxMessage)
+        .where(*conds)
+        .order_by(OutboxMessage.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    kinds = db.session.scalars(
+        sa.select(OutboxMessage.kind).distinct().order_by(OutboxMessage.kind)
+    ).all()
+    return render_template(
+        "manager/outbox.html",
+        rows=rows,
+        counts=state_counts(db.session),
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        state=state,
+        kind=kind,
+        kinds=kinds,
+        smtp_configured=bool(current_app.config.get("SMTP_HOST")),
+        form=RetryForm(),
+        OutboxState=OutboxState,
+    )
+
+
+@bp.route("/outbox/<int:message_id>")
+def outbox_message(message_id: int):
+    """One message as it will be (or was) sent: headers, body, tries and the last error."""
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        abort(404)
+    return render_template(
+        "manager/outbox_message.html", message=message, form=RetryForm(), OutboxState=OutboxState
+    )
+
+
+@bp.route("/outbox/<int:message_id>/retry", methods=["POST"])
+def retry_outbox_message(message_id: int):
+    """Send a failed message again at the sender's next run."""
+    if not RetryForm().validate_on_submit():
+        abort(400)
+    try:
+        retry_message(db.session, message_id, now_utc())
+    except NotFound:
+        abort(404)
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(exc.reason.capitalize() + ".", "error")
+    else:
+        db.session.commit()
+        flash(f"Message #{message_id} will be sent again at the sender's next run.", "success")
+    return redirect(_back())
+
+
+@bp.route("/outbox/retry-failed", methods=["POST"])
+def retry_all_failed():
+    """Send every failed message again (after fixing the SMTP settings, say)."""
+    if not RetryForm().validate_on_submit():
+        abort(400)
+    count = retry_failed(db.session, now_utc())
+    db.session.commit()
+    flash(f"{count:,} failed message(s) will be sent again at the sender's next run.", "success")
+    return redirect(url_for(".outbox", state="pending"))
