@@ -1,0 +1,55 @@
+"""`flask seed-demo` and `flask create-user`."""
+
+import sqlalchemy as sa
+
+from requests_queue.models import Account, Contact, EmailAddress, ImportBatch, Role, Tag, User
+from requests_queue.statuses import EmailStatus
+
+
+def _count(session, model):
+    return session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_seed_demo_creates_the_demo_accounts_once(app, session):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert "demo1234" in first.output and "customer@demo.test" in first.output
+    counts = [_count(session, m) for m in (Account, User, Contact, EmailAddress, Tag, ImportBatch)]
+    second = runner.invoke(args=["seed-demo"])
+    assert "nothing changed" in second.output
+    assert [_count(session, m) for m in (Account, User, Contact, EmailAddress, Tag, ImportBatch)] == counts
+
+
+def test_seed_demo_spreads_demo_co_over_every_status(app, session):
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    demo = session.scalar(sa.select(Account).where(Account.name == "Demo Co"))
+    statuses = set(session.scalars(
+        sa.select(EmailAddress.status).where(EmailAddress.account_id == demo.id).distinct()
+    ))
+    assert statuses == set(EmailStatus)
+    contacts = session.scalar(
+        sa.select(sa.func.count()).select_from(Contact).where(Contact.account_id == demo.id)
+    )
+    assert 150 <= contacts <= 250
+
+
+def test_create_user_asks_for_a_password_and_hashes_it(app, session):
+    result = app.test_cli_runner().invoke(
+        args=["create-user", "New@Acme.Example", "--role", "customer", "--account", "Acme"],
+        input="s3cret-pass\ns3cret-pass\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = session.scalar(sa.select(User))
+    assert (user.email, user.role, user.account.name) == ("new@acme.example", Role.customer, "Acme")
+    assert user.password_hash.startswith("$argon2")
+
+
+def test_create_user_refuses_a_customer_without_account_and_a_short_password(app, session):
+    runner = app.test_cli_runner()
+    no_account = runner.invoke(args=["create-user", "a@b.example", "--role", "customer"],
+                               input="long-enough\nlong-enough\n")
+    short = runner.invoke(args=["create-user", "a@b.example", "--role", "agent"],
+                          input="short\nshort\n")
+    assert no_account.exit_code != 0 and "belongs to an account" in no_account.output
+    assert short.exit_code != 0 and "at least 8" in short.output
+    assert _count(session, User) == 0
