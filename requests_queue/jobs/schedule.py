@@ -68,6 +68,13 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
         timeout=timedelta(minutes=4),
     ),
     PeriodicJob(
+        name="report_facts",
+        func="requests_queue.jobs.reports:refresh_reports",
+        description="Bring the SLA dashboard's per-request figures up to date",
+        every=timedelta(minutes=5),
+        timeout=timedelta(minutes=4),
+    ),
+    PeriodicJob(
         name="unanswered_requests",
         func="requests_queue.jobs.sla:unanswered_requests",
         description="Remind, then close, requests the customer left unanswered",

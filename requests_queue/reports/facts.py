@@ -1,0 +1,171 @@
+"""Keeping `report_facts` in step with the timelines, set-based where SQL can do the work.
+
+Which requests need new facts is decided in SQL: those with an event newer than their row
+(or no row); after a calendar edit, also every open one. Their timelines are then read in
+chunks, one query each, turned into figures with the calendar's business-time ordinal, and
+written with one DELETE and one multi-row INSERT per chunk. Running it again changes nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..calendar import BusinessCalendar
+from ..models import ConsentRequest, RequestEvent, RequestState
+from ..models.reports import ReportFact, ReportFactsState
+from ..sla.clock import (
+    BREACH_DAYS,
+    DECIDED,
+    DUE_DAYS,
+    FIRST_RESPONSES,
+    calendar_key,
+    running_intervals,
+)
+from .ordinal import PER_SECOND, BusinessOrdinal, ordinal_for
+
+R, E, F = ConsentRequest, RequestEvent, ReportFact
+CHUNK = 2000
+# Event ids are taken before commit, so a slow transaction can commit an id below the
+# watermark after a refresh read past it; a quick refresh looks this far back to catch it.
+MARGIN = 500
+
+
+def refresh_report_facts(
+    session: Session,
+    calendar: BusinessCalendar,
+    now: datetime,
+    *,
+    recent_only: bool = False,
+    limit: int | None = None,
+) -> dict[str, int]:
+    """Recompute the facts of requests with new events, and of open ones after a calendar edit.
+
+    `recent_only` looks at events past the last refresh only, and `limit` gives up (returning
+    {"deferred": n}) when more than that many requests need new facts: what a page view can
+    afford. Without them every request's latest event is checked, as the scheduled job does.
+    """
+    key = calendar_key(calendar)
+    state = session.scalar(
+        sa.select(ReportFactsState)
+        .where(ReportFactsState.id == 1)
+        .with_for_update()  # one refresh at a time on PostgreSQL; SQLite has one writer
+        .execution_options(populate_existing=True)
+    )
+    top = session.scalar(sa.select(sa.func.max(E.id))) or 0
+    if state is not None and recent_only:
+        # Requests touched since the watermark (a range of the events' primary key; a
+        # request listed twice lands in the set once), each compared with its latest event.
+        touched = (
+            sa.select(E.request_id).where(E.id > max(0, state.last_event_id - MARGIN)).subquery()
+        )
+        last_id = (
+            sa.select(sa.func.max(E.id)).where(E.request_id == touched.c.request_id)
+        ).scalar_subquery()
+        ids, latest = touched.c.request_id, last_id
+    else:
+        grouped = (
+            sa.select(E.request_id, sa.func.max(E.id).label("last_id"))
+            .group_by(E.request_id)
+            .subquery()
+        )
+        ids, latest = grouped.c.request_id, grouped.c.last_id
+    stale = set(
+        session.scalars(
+            sa.select(ids)
+            .outerjoin(F, F.request_id == ids)
+            .where(sa.or_(F.request_id.is_(None), F.last_event_id != latest))
+        )
+    )
+    if state is not None and state.calendar_key != key:
+        # A calendar edit moves the clocks of open requests; decided ones keep the business
+        # time they were measured with, so last quarter's figures do not change afterwards.
+        stale.update(session.scalars(sa.select(F.request_id).where(F.is_open)))
+    ids = sorted(stale)
+    if limit is not None and len(ids) > limit:
+        return {"facts_computed": 0, "deferred": len(ids)}
+    if not ids and state is not None and (state.calendar_key, state.last_event_id) == (key, top):
+        return {"facts_computed": 0}  # nothing to write: a page view stays a read
+    ordinal = ordinal_for(calendar)
+    for start in range(0, len(ids), CHUNK):
+        _write(session, ordinal, ids[start : start + CHUNK])
+    if state is None:
+        state = ReportFactsState(id=1, calendar_key=key)
+        session.add(state)
+    state.calendar_key, state.last_event_id, state.refreshed_at = key, top, now
+    session.flush()
+    return {"facts_computed": len(ids)}
+
+
+def _write(session: Session, ordinal: BusinessOrdinal, chunk: list[int]) -> None:
+    """Compute and store the facts of one chunk of requests."""
+    day = ordinal.calendar.hours_per_day
+    # Core columns (Table.c): plain rows, none of the ORM's per-row bookkeeping.
+    r, e = R.__table__.c, E.__table__.c
+    current = {
+        row.id: row
+        for row in session.execute(
+            sa.select(r.id, r.state, r.assignee_id, r.decided_by_id).where(r.id.in_(chunk))
+        )
+    }
+    events = session.execute(
+        sa.select(e.request_id, e.id, e.kind, e.to_state, e.created_at)
+        .where(e.request_id.in_(chunk))
+        .order_by(e.request_id, e.id)
+    ).all()
+    rows = [
+        facts_of(ordinal, current[request_id], list(timeline), day)
+        for request_id, timeline in itertools.groupby(events, key=lambda e: e.request_id)
+    ]
+    table = F.__table__
+    session.execute(sa.delete(table).where(table.c.request_id.in_(chunk)))
+    if rows:
+        session.execute(sa.insert(table), rows)
+
+
+def facts_of(ordinal: BusinessOrdinal, request, timeline: list, day: float) -> dict:
+    """One request's facts from its timeline (rows with kind, to_state, created_at, id);
+    `day` is the calendar's business day in hours."""
+    calendar = ordinal.calendar
+    intervals = running_intervals((e.to_state, e.created_at) for e in timeline)
+    marks = [(ordinal(s), None if e is None else ordinal(e)) for s, e in intervals]
+    filed = timeline[0].created_at
+    first = next((e.created_at for e in timeline if e.kind in FIRST_RESPONSES), None)
+    decided = next((e.created_at for e in timeline if e.kind in DECIDED), None)
+    running = bool(marks) and marks[-1][1] is None
+    breach = ordinal.deadline(intervals, BREACH_DAYS * day)
+    return {
+        "request_id": request.id,
+        "last_event_id": timeline[-1].id,
+        "is_open": RequestState(request.state).is_open,
+        "assignee_id": request.assignee_id,
+        "decided_by_id": request.decided_by_id if decided else None,
+        "filed_at": filed,
+        "filed_day": _day(filed, calendar),
+        "first_response_at": first,
+        "first_response_day": _day(first, calendar),
+        "first_response_s": None if first is None else _clock_s(marks, ordinal(first)),
+        "decided_at": decided,
+        "decided_day": _day(decided, calendar),
+        "decision_s": None if decided is None else _clock_s(marks, ordinal(decided)),
+        "due_at": ordinal.deadline(intervals, DUE_DAYS * day),
+        "breach_at": breach,
+        "breach_day": _day(breach, calendar),
+        "run_s": sum(end - start for start, end in marks if end is not None) // PER_SECOND,
+        "run_mark": marks[-1][0] // PER_SECOND if running else None,
+    }
+
+
+def _clock_s(marks: list[tuple[int, int | None]], until: int) -> int:
+    """Whole business seconds the clock ran before the ordinal `until`."""
+    ran = sum(min(until, until if end is None else end) - start for start, end in marks
+              if start < until)  # fmt: skip
+    return ran // PER_SECOND
+
+
+def _day(instant: datetime | None, calendar: BusinessCalendar) -> date | None:
+    """The team-local date of `instant`."""
+    return None if instant is None else instant.astimezone(calendar.zone).date()

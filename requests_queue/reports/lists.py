@@ -1,0 +1,115 @@
+"""The dashboard's request lists: open requests at risk or breached now, breaches of a period."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from ..enums import TitledEnum
+from ..models import Account, ConsentRequest, RequestKind, RequestState, User
+from ..models.reports import ReportFact
+from .figures import breached_in
+from .period import Period
+from .scale import Scale
+
+F, R = ReportFact, ConsentRequest
+
+
+class Watch(TitledEnum):
+    """Which open requests a list shows."""
+
+    breached = ("breached", "Breached")
+    at_risk = ("at_risk", "At risk")
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    """A request as the dashboard lists it (durations in business seconds)."""
+
+    request_id: int
+    account: str
+    kind: RequestKind
+    state: RequestState
+    assignee_id: int | None
+    assignee: str | None
+    filed_at: datetime
+    due_at: datetime | None
+    breach_at: datetime | None
+    decided_at: datetime | None
+    clock_s: int
+    late_s: int
+
+    @property
+    def number(self) -> str:
+        """R-000123."""
+        return f"R-{self.request_id:06d}"
+
+
+def watch_condition(scale: Scale, watch: Watch) -> sa.ColumnElement[bool]:
+    """Open requests whose clock is past 5 business days (breached) or 3 but not 5 (at risk)."""
+    clock = scale.clock_s()
+    if watch is Watch.breached:
+        return sa.and_(F.is_open, clock >= scale.breach_s)
+    return sa.and_(F.is_open, clock >= scale.due_s, clock < scale.breach_s)
+
+
+def _rows(session: Session, scale: Scale, where, order, limit: int | None) -> Iterator[RequestRow]:
+    """The rows of `where` in `order`: chosen from the facts' index first, then joined."""
+    holder = aliased(User)
+    clock = scale.clock_s()
+    picked = (
+        sa.select(F.request_id).where(where).order_by(*order, F.request_id).limit(limit).subquery()
+    )
+    query = (
+        sa.select(
+            F.request_id,
+            Account.name,
+            R.kind,
+            R.state,
+            R.assignee_id,
+            sa.func.coalesce(sa.func.nullif(holder.name, ""), holder.email),
+            F.filed_at,
+            F.due_at,
+            F.breach_at,
+            F.decided_at,
+            clock,
+            clock - scale.breach_s,
+        )
+        .join(picked, picked.c.request_id == F.request_id)
+        .join(R, R.id == F.request_id)
+        .join(Account, Account.id == R.account_id)
+        .outerjoin(holder, holder.id == R.assignee_id)
+        .order_by(*order, F.request_id)
+    )
+    for row in session.execute(query):
+        yield RequestRow(*row)
+
+
+def watch_count(session: Session, scale: Scale, watch: Watch) -> int:
+    """How many open requests are at risk (or breached) now."""
+    return session.scalar(sa.select(sa.func.count()).where(watch_condition(scale, watch)))
+
+
+def watch_list(
+    session: Session, scale: Scale, watch: Watch, limit: int | None = None
+) -> Iterator[RequestRow]:
+    """Open requests at risk (or breached) now, the longest-running clock first."""
+    clock = scale.clock_s()
+    return _rows(session, scale, watch_condition(scale, watch), (clock.desc(),), limit)
+
+
+def breach_count(session: Session, period: Period, scale: Scale) -> int:
+    """How many breaches fell in the period."""
+    return session.scalar(sa.select(sa.func.count()).where(breached_in(period, scale)))
+
+
+def breach_list(
+    session: Session, period: Period, scale: Scale, limit: int | None = None
+) -> Iterator[RequestRow]:
+    """The period's breaches, open or closed since, the latest first by how late they are."""
+    late = scale.late_s()
+    return _rows(session, scale, breached_in(period, scale), (late.desc(),), limit)

@@ -1,0 +1,189 @@
+"""The SLA dashboard: a period's figures, the backlog now, CSV downloads, and reassignment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from sqlalchemy.exc import IntegrityError, OperationalError
+from wtforms import SelectChoice
+
+from requests_queue.calendar import BusinessCalendar
+from requests_queue.calendar_store import load_calendar
+from requests_queue.clock import now_utc
+from requests_queue.errors import Conflict, InvalidTransition, ValidationError
+from requests_queue.models import ConsentRequest, User
+from requests_queue.reports import build_dashboard, refresh_report_facts
+from requests_queue.reports.export import TABLES, csv_lines, table_rows
+from requests_queue.reports.period import DEFAULT_DAYS, PRESETS, Period, between, last_days
+from requests_queue.requests.lifecycle import NotAllowed, assign_request
+
+from ..agent.views import support_users
+from ..auth.session import current_actor
+from ..customer.request_views import attach_errors, sentence
+from ..extensions import db
+from .dashboard_forms import PeriodForm, ReassignForm
+from .views import bp
+
+PERIOD_ARGS = ("days", "start", "end")
+# A page view brings this many requests' figures up to date at most; more is the scheduler's
+# job (after a migration, say), so the page never waits on a big recomputation.
+PAGE_REFRESH_LIMIT = 5000
+
+
+def period_args() -> dict[str, str]:
+    """The query arguments that choose the period (kept on every link and form)."""
+    return {k: v for k in PERIOD_ARGS if (v := request.args.get(k, "").strip())}
+
+
+def _chosen_period(form: PeriodForm, calendar: BusinessCalendar, now: datetime) -> Period:
+    """The period the query asks for; on a mistake, errors on the form and the default period."""
+    if request.args.get("start") or request.args.get("end"):
+        if form.validate():
+            if form.start.data is None or form.end.data is None:
+                missing, which = (
+                    (form.start, "first") if form.start.data is None else (form.end, "last")
+                )
+                missing.errors = [*missing.errors, f"Choose the {which} day as well."]
+            else:
+                try:
+                    return between(calendar, now, form.start.data, form.end.data)
+                except ValidationError as exc:
+                    attach_errors(form, [exc])
+        return last_days(calendar, now, DEFAULT_DAYS)
+    days = request.args.get("days", type=int)
+    period = last_days(calendar, now, days if days in PRESETS else DEFAULT_DAYS)
+    form.start.data, form.end.data = period.first_day, period.last_day  # a start for editing
+    return period
+
+
+def _refresh(calendar: BusinessCalendar, now: datetime) -> int:
+    """Bring the facts up to date with events since the last refresh; return how many
+    requests were left for the scheduler."""
+    try:
+        done = refresh_report_facts(
+            db.session, calendar, now, recent_only=True, limit=PAGE_REFRESH_LIMIT
+        )
+        db.session.commit()
+    except (OperationalError, IntegrityError) as exc:
+        # Another refresh (the scheduler's, another page) is doing the same work right now.
+        db.session.rollback()
+        current_app.logger.warning("report facts not refreshed for this page: %s", exc)
+        return 0
+    return done.get("deferred", 0)
+
+
+def _staff_choices() -> list[SelectChoice]:
+    return [SelectChoice(0, "Choose someone…")] + [
+        SelectChoice(u.id, u.display_name) for u in support_users()
+    ]
+
+
+@bp.route("/dashboard")
+def dashboard():
+    """The SLA dashboard for a period; `?format=csv&table=…` downloads one of its tables."""
+    now = now_utc()
+    calendar = load_calendar(db.session)
+    form = PeriodForm(formdata=request.args)
+    period = _chosen_period(form, calendar, now)
+    lagging = _refresh(calendar, now)
+    if request.args.get("format") == "csv":
+        return _csv(calendar, period, now, request.args.get("table", ""))
+    return _page(form, calendar, period, now, lagging=lagging)
+
+
+def _page(form, calendar, period, now, failed=None, status=200, lagging=0):
+    board = build_dashboard(db.session, calendar, period, now)
+    reassign = ReassignForm(formdata=None)
+    reassign.assignee.choices = _staff_choices()
+    chart = {
+        "labels": [f"{w.week:%d %b}" for w in board.weekly],
+        "filed": [w.filed for w in board.weekly],
+        "decided": [w.decided for w in board.weekly],
+        "within5": [None if w.breach_pct is None else round(w.breach_pct, 1) for w in board.weekly],
+        "within3": [None if w.due_pct is None else round(w.due_pct, 1) for w in board.weekly],
+    }
+    return render_template(
+        "manager/dashboard.html",
+        board=board,
+        form=form,
+        calendar=calendar,
+        zone=calendar.zone,
+        now=now,
+        presets=PRESETS,
+        args=period_args(),
+        tables=TABLES,
+        reassign=reassign,
+        failed=failed,
+        lagging=lagging,
+        chart=chart,
+    ), status
+
+
+def _csv(calendar: BusinessCalendar, period: Period, now: datetime, table: str) -> Response:
+    if table not in TABLES:
+        abort(404)
+    header, rows = table_rows(db.session, calendar, period, now, table)
+    # A byte-order mark makes spreadsheet programs read the names as UTF-8.
+    lines = stream_with_context(("\ufeff" if i == 0 else "") + line
+                                for i, line in enumerate(csv_lines(header, rows)))  # fmt: skip
+    name = f"sla-{table.replace('_', '-')}-{period.slug}.csv"
+    return Response(
+        lines,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.route("/dashboard/requests/<int:request_id>/reassign", methods=["POST"])
+def dashboard_reassign(request_id: int):
+    """Give a request to another agent or manager, then back to the same dashboard."""
+    req = db.session.get(ConsentRequest, request_id)
+    if req is None:
+        abort(404)
+    form = ReassignForm()
+    form.assignee.choices = _staff_choices()
+    chosen = form.validate() and form.assignee.data
+    user = db.session.get(User, form.assignee.data) if chosen else None
+    if user is None:
+        if not form.assignee.errors:
+            form.assignee.errors = ["Choose an agent or manager."]
+        return _failed(request_id, form)
+    try:
+        assign_request(db.session, req, user, current_actor(), now_utc())
+    except ValidationError as exc:
+        db.session.rollback()
+        attach_errors(form, [exc])
+        return _failed(request_id, form)
+    except (InvalidTransition, Conflict) as exc:
+        db.session.rollback()
+        flash(f"{req.number}: {sentence(str(exc))}.", "error")
+    except NotAllowed:
+        db.session.rollback()
+        abort(403)
+    else:
+        db.session.commit()
+        flash(f"{req.number} is assigned to {user.display_name}.", "success")
+    return redirect(url_for(".dashboard", **period_args(), _anchor="attention"))
+
+
+def _failed(request_id: int, form: ReassignForm):
+    """The dashboard again, with the refused form's errors on its row."""
+    now = now_utc()
+    calendar = load_calendar(db.session)
+    period_form = PeriodForm(formdata=request.args)
+    period = _chosen_period(period_form, calendar, now)
+    lagging = _refresh(calendar, now)
+    return _page(
+        period_form, calendar, period, now, failed=(request_id, form), status=400, lagging=lagging
+    )
