@@ -51,11 +51,13 @@ def register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .customer.views import bp as customer_bp
     from .manager.views import bp as manager_bp
+    from .recipient.views import bp as recipient_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(customer_bp)
     app.register_blueprint(agent_bp, url_prefix="/desk")
     app.register_blueprint(manager_bp, url_prefix="/manager")
+    app.register_blueprint(recipient_bp, url_prefix="/r")  # signed links, no login
 
 
 def register_errors(app: Flask) -> None:

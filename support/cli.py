@@ -7,13 +7,19 @@ from flask import Flask
 from requests_queue.models import Account, Role, User
 
 from .auth.passwords import MIN_LENGTH, hash_password
+from .cli_imports import import_contacts
+from .cli_mail import send_outbox
 from .extensions import db
+from .scheduler import scheduler_command
 
 
 def register_commands(app: Flask) -> None:
     """Attach the commands to `flask`."""
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
+    app.cli.add_command(scheduler_command)
+    app.cli.add_command(send_outbox)
+    app.cli.add_command(import_contacts)
 
 
 @click.command("seed-demo")

@@ -31,6 +31,8 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "MAX_CONTENT_LENGTH": int(env("MAX_UPLOAD_MB", "200")) * 1024 * 1024,
+        # Uploaded import files wait here for their background run (removed when it ends).
+        "IMPORTS_DIR": env("IMPORTS_DIR", str(Path(instance_path) / "imports")),
         "LOGIN_MAX_FAILURES": int(env("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_LOCK_MINUTES": int(env("LOGIN_LOCK_MINUTES", "15")),
         "SMTP_HOST": env("SMTP_HOST", ""),
@@ -40,6 +42,11 @@ def from_environment(instance_path: str) -> dict:
         "SMTP_TLS": env("SMTP_TLS", "none"),  # none | starttls | ssl
         "MAIL_FROM": env("MAIL_FROM", "Consent Desk <support@consent-desk.test>"),
         "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # `flask scheduler`: how often a waiting scheduler retries the lock (and the active one
+        # checks it still holds it); SCHEDULER_TICK_SECONDS is for tests only: every job runs
+        # at that interval instead of its own.
+        "SCHEDULER_LOCK_POLL_SECONDS": float(env("SCHEDULER_LOCK_POLL_SECONDS", "2")),
+        "SCHEDULER_TICK_SECONDS": float(env("SCHEDULER_TICK_SECONDS", "0")) or None,
     }
 
 

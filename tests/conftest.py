@@ -205,3 +205,151 @@ def agent(make_user) -> User:
 def manager(make_user) -> User:
     """A support manager."""
     return make_user("manager@support.example", Role.manager)
+
+
+@pytest.fixture
+def smtp_sink():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 and a free port, keeping what it receives.
+
+    `smtp_sink.messages`, `smtp_sink.to(address)`, `smtp_sink.transport()` for the sender,
+    `smtp_sink.config()` for an app, `smtp_sink.answer(address, "451 …", …)` to script refusals.
+    """
+    from requests_queue.mail.sink import SmtpSink
+
+    with SmtpSink() as sink:
+        yield sink
+
+
+# --- Requests (issue 5): evidence that passes every rule, and a one-call filed request ---
+
+REQUEST_BASE_URL = "http://desk.example"
+
+
+def actor_of(user: User) -> Actor:
+    """The domain actor for a user."""
+    return Actor(ActorKind(user.role.value), user.id)
+
+
+@pytest.fixture
+def evidence():
+    """Evidence that passes every rule of DOMAIN.md."""
+    from requests_queue.requests.evidence import EvidenceInput
+
+    return EvidenceInput(
+        reason="They signed up on our website but were imported without the flag.",
+        last_sent="never",
+        explicit_permission="yes",
+        permission_details="Each person ticked an unticked box on the newsletter form in 2025.",
+        form_links=("https://acme.example/newsletter",),
+        list_source="website_form",
+        attested=True,
+    )
+
+
+@pytest.fixture
+def file_opt_in(session, make_contact, evidence):
+    """File a mass opt-in of `n` new non-marketable addresses: file_opt_in(customer, n=3)."""
+    from requests_queue.requests.filing import file_request
+    from requests_queue.requests.targets import OptInTarget
+    from requests_queue.selection import ContactFilter
+
+    def file(user: User, n: int = 3, prefix: str = "p"):
+        slug = user.account.name.lower()
+        for i in range(n):
+            make_contact(user, first_name=f"{prefix}{i}", email=f"{prefix}{i}@{slug}.example")
+        target = OptInTarget(ContactFilter(user.account_id), (EmailField.email,))
+        req = file_request(
+            session, target, evidence, actor_of(user), NOW, base_url=REQUEST_BASE_URL
+        )
+        session.commit()
+        return req
+
+    return file
+
+
+@pytest.fixture
+def make_campaign(session):
+    """Queue a double opt-in campaign: make_campaign(user, fields=("email",), **filter)."""
+    from requests_queue.campaigns import RecipientLinks, provided_content, queue_campaign
+    from requests_queue.selection import ContactFilter
+
+    def make(user: User, fields=("email",), at=NOW, content=None, **filter_args):
+        campaign = queue_campaign(
+            session,
+            ContactFilter(account_id=user.account_id, **filter_args),
+            tuple(EmailField(f) for f in fields),
+            content or provided_content(),
+            Actor(ActorKind.customer, user.id),
+            at,
+            RecipientLinks(secret="test-secret", base_url="http://localhost"),
+        )
+        session.commit()
+        return campaign
+
+    return make
+
+
+# --- Reports (issue 6): a request whose whole timeline a test writes down ---
+
+
+def play_timeline(session, customer: User, steps, *, base_url: str = REQUEST_BASE_URL):
+    """File a one-address mass opt-in and play its timeline through the domain operations.
+
+    `steps` is [(when, "file", customer), (when, action, user[, assignee]), ...] with actions
+    claim, assign (to `assignee`), ask, answer, approve, reject and withdraw. Commits.
+    """
+    import uuid
+
+    from requests_queue.models import RejectReason
+    from requests_queue.requests import lifecycle as ops
+    from requests_queue.requests.approval import approve_request
+    from requests_queue.requests.evidence import CHECKLIST, EvidenceInput
+    from requests_queue.requests.filing import file_request
+    from requests_queue.requests.targets import OptInTarget
+    from requests_queue.selection import ContactFilter
+
+    filed_at = steps[0][0]
+    slug = f"tl{uuid.uuid4().hex[:10]}"
+    data = ContactData(
+        first_name=slug,
+        last_name="Timeline",
+        emails={EmailField.email: f"{slug}@timeline.example"},
+        tag_names=(),
+        consent_recorded=False,
+    )
+    create_contact(session, customer.account_id, data, actor_of(customer), filed_at)
+    evidence = EvidenceInput(
+        reason="They signed up on our website but were imported without the flag.",
+        last_sent="never",
+        explicit_permission="yes",
+        permission_details="Each person ticked an unticked box on the newsletter form in 2025.",
+        form_links=("https://acme.example/newsletter",),
+        list_source="website_form",
+        attested=True,
+    )
+    target = OptInTarget(ContactFilter(customer.account_id, search=slug), (EmailField.email,))
+    req = file_request(
+        session, target, evidence, actor_of(customer), filed_at, base_url=base_url
+    )
+    for when, action, user, *assignee in steps[1:]:
+        who = actor_of(user)
+        if action == "claim":
+            ops.claim_request(session, req, who, when)
+        elif action == "assign":
+            ops.assign_request(session, req, assignee[0], who, when)
+        elif action == "ask":
+            ops.ask_customer(session, req, "Which form?", who, when, base_url=base_url)
+        elif action == "answer":
+            ops.answer_question(session, req, "The newsletter.", who, when, base_url=base_url)
+        elif action == "approve":
+            checklist = [key for key, _ in CHECKLIST]
+            approve_request(session, req, who, when, checklist=checklist, base_url=base_url)
+        elif action == "reject":
+            reason = RejectReason.insufficient_evidence
+            ops.reject_request(session, req, reason, "Not enough.", who, when, base_url=base_url)
+        elif action == "withdraw":
+            ops.withdraw_request(session, req, who, when)
+        else:
+            raise ValueError(f"unknown timeline action {action!r}")
+    session.commit()
+    return req

@@ -2,23 +2,80 @@
 
 from .accounts import Account, Role, User
 from .base import Base, UTCDateTime
-from .contacts import Contact, EmailAddress, EmailField, ImportBatch, Tag, contact_tags
+from .calendar_settings import CalendarHoliday, CalendarHours, CalendarSettings, HolidayChange
+from .campaigns import Campaign, CampaignRecipient, CampaignTemplate
+from .contacts import (
+    Contact,
+    EmailAddress,
+    EmailField,
+    ImportBatch,
+    ImportState,
+    Tag,
+    contact_tags,
+)
 from .events import MassAction, MassActionItem, MassActionKind, StatusEvent
+from .imports import ImportMatch, ImportRowError, SkipReason
+from .jobs import JobOutcome, JobRun, scheduler_jobs
+from .outbox import OutboxMessage, OutboxState
+from .requests import (
+    AddressOutcome,
+    ConsentRequest,
+    ListSource,
+    RejectReason,
+    RequestAddress,
+    RequestEvent,
+    RequestEventKind,
+    RequestKind,
+    RequestState,
+)
+from .sla import SlaClock, SlaDigest, SlaEvent, SlaThreshold
+from .reports import ReportFact, ReportFactsState
 
 __all__ = [
+    "SlaClock",
+    "SlaDigest",
+    "SlaEvent",
+    "SlaThreshold",
     "Account",
+    "AddressOutcome",
+    "ConsentRequest",
+    "ListSource",
+    "RejectReason",
+    "ReportFact",
+    "ReportFactsState",
+    "RequestAddress",
+    "RequestEvent",
+    "RequestEventKind",
+    "RequestKind",
+    "RequestState",
     "Base",
+    "CalendarHoliday",
+    "CalendarHours",
+    "CalendarSettings",
+    "Campaign",
+    "CampaignRecipient",
+    "CampaignTemplate",
     "Contact",
     "EmailAddress",
     "EmailField",
+    "HolidayChange",
     "ImportBatch",
+    "ImportMatch",
+    "ImportRowError",
+    "ImportState",
+    "JobOutcome",
+    "JobRun",
     "MassAction",
     "MassActionItem",
     "MassActionKind",
+    "OutboxMessage",
+    "OutboxState",
     "Role",
+    "SkipReason",
     "StatusEvent",
     "Tag",
     "User",
     "UTCDateTime",
     "contact_tags",
+    "scheduler_jobs",
 ]

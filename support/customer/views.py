@@ -9,7 +9,7 @@ from requests_queue.clock import now_utc
 from requests_queue.contacts import ContactData, create_contact, update_contact
 from requests_queue.errors import ValidationError
 from requests_queue.models import Contact, EmailAddress, EmailField, Role, StatusEvent
-from requests_queue.selection import contact_conditions
+from requests_queue.selection import contact_page_ids, count_contacts
 
 from ..auth.session import current_actor, require_roles
 from ..extensions import db
@@ -28,14 +28,12 @@ def contacts():
     flt = filter_from_args()
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and int(page) > 0 else 1
-    conds = contact_conditions(flt)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Contact).where(*conds))
+    total = db.session.scalar(count_contacts(flt))
+    ids = db.session.scalars(contact_page_ids(flt, PAGE_SIZE, (page - 1) * PAGE_SIZE)).all()
     rows = db.session.scalars(
         sa.select(Contact)
-        .where(*conds)
+        .where(Contact.id.in_(ids))
         .order_by(Contact.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
         .options(selectinload(Contact.addresses), selectinload(Contact.tags))
     ).all()
     return render_template(
@@ -138,4 +136,10 @@ def address(address_id: int):
     return redirect(url_for(".contact", contact_id=row.contact_id))
 
 
-from . import mass_views  # noqa: E402,F401  (registers the mass-action routes on bp)
+# These modules register their routes on bp (imported last: they import bp from here).
+from . import (  # noqa: E402
+    campaign_views,  # noqa: F401
+    import_views,  # noqa: F401
+    mass_views,  # noqa: F401
+    request_views,  # noqa: F401
+)

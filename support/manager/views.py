@@ -1,10 +1,13 @@
-"""Manager home (the SLA dashboard arrives with the SLA issue)."""
+"""Manager home: the way to the SLA dashboard, the calendar and the outbox; job health."""
 
 from flask import Blueprint, render_template
 
+from requests_queue.clock import now_utc
+from requests_queue.jobs.health import job_statuses, recent_failures
 from requests_queue.models import Role
 
 from ..auth.session import require_roles
+from ..extensions import db
 
 bp = Blueprint("manager", __name__)
 require_roles(bp, [Role.manager])
@@ -13,4 +16,14 @@ require_roles(bp, [Role.manager])
 @bp.route("/")
 def home():
     """The manager's start page."""
-    return render_template("manager/home.html")
+    now = now_utc()
+    return render_template(
+        "manager/home.html",
+        jobs=job_statuses(db.session, now),
+        job_failures=recent_failures(db.session, now),
+    )
+
+
+from . import calendar_views  # noqa: E402, F401, I001  (registers /manager/calendar)
+from . import outbox_views  # noqa: E402, F401  (registers /manager/outbox)
+from . import dashboard_views  # noqa: E402, F401  (registers /manager/dashboard)
