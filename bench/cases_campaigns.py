@@ -9,12 +9,11 @@ import sqlalchemy as sa
 from requests_queue.campaigns import RecipientLinks, provided_content, queue_campaign
 from requests_queue.mail import deliver_due
 from requests_queue.mail.sink import SinkProcess
-from requests_queue.models import EmailField, OutboxMessage, OutboxState, Role, User
+from requests_queue.models import EmailField, OutboxMessage, OutboxState, Role
 from requests_queue.selection import ContactFilter
 from requests_queue.statuses import Actor, ActorKind, EmailStatus
-from support.auth.passwords import hash_password
 
-from .data import fill_account
+from .data import fill_account, make_user
 from .harness import Bench, Result, fresh_database, peak_rss_mb, session_for, timed
 
 FIELDS = (EmailField.email, EmailField.email2)
@@ -22,19 +21,6 @@ NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 LINKS = RecipientLinks(secret="bench-secret", base_url="https://desk.example")
 # Sending all 100,000 takes minutes; the rate is steady after a few thousand.
 SEND_SAMPLE = 5_000
-
-
-def _customer(engine: sa.Engine, account_id: int) -> int:
-    with session_for(engine) as s:
-        user = User(
-            email="bench@bench.example",
-            role=Role.customer,
-            account_id=account_id,
-            password_hash=hash_password("bench-password"),
-        )
-        s.add(user)
-        s.commit()
-        return user.id
 
 
 def _queue(engine: sa.Engine, account_id: int, user_id: int) -> int:
@@ -64,7 +50,7 @@ def run(bench: Bench, backend: str, url: str, size: int) -> None:
         account = fill_account(
             engine, "Campaign Co", size // 2, fields=2, status=EmailStatus.single_opt_in
         )
-        user = _customer(engine, account)
+        user = make_user(engine, "bench@bench.example", Role.customer, account)
         seconds, queued = timed(lambda: _queue(engine, account, user))
         assert queued == size // 2 * 2, queued
         bench.record(

@@ -13,7 +13,6 @@ from requests_queue.models import (
     RequestKind,
     RequestState,
     Role,
-    User,
 )
 from requests_queue.requests.approval import approve_request
 from requests_queue.requests.evidence import CHECKLIST, EvidenceInput
@@ -23,15 +22,14 @@ from requests_queue.requests.targets import OptInTarget
 from requests_queue.selection import ContactFilter
 from requests_queue.statuses import Actor, ActorKind
 from support import create_app
-from support.auth.passwords import hash_password
 
-from .data import _numbers, fill_account
+from .data import BENCH_PASSWORD, _numbers, analyze, fill_account, make_user
 from .harness import Bench, Result, fresh_database, median_time, session_for, timed
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 FIELDS = (EmailField.email, EmailField.email2)
 BASE_URL = "http://bench.example"
-PASSWORD = "bench-password"
+PASSWORD = BENCH_PASSWORD
 EVIDENCE = EvidenceInput(
     reason="Imported without the permission flag from our own sign-up form.",
     last_sent="never",
@@ -41,25 +39,6 @@ EVIDENCE = EvidenceInput(
     list_source="website_form",
     attested=True,
 )
-
-
-def _user(engine: sa.Engine, email: str, role: Role, account_id: int | None = None) -> int:
-    with session_for(engine) as s:
-        user = User(
-            email=email, role=role, account_id=account_id, password_hash=hash_password(PASSWORD)
-        )
-        s.add(user)
-        s.commit()
-        return user.id
-
-
-def _analyze(engine: sa.Engine) -> None:
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("ANALYZE"))
-    else:
-        with engine.begin() as conn:
-            conn.execute(sa.text("ANALYZE"))
 
 
 def _bare_request(engine: sa.Engine, account_id: int, user_id: int) -> int:
@@ -125,7 +104,7 @@ def _approve(engine: sa.Engine, request_id: int, agent_id: int) -> int:
 def _warm_up(engine: sa.Engine, agent: int) -> None:
     """Approve a one-address request first: a running app has its SQL compiled already."""
     acc = fill_account(engine, "Warm-up Co", 1, fields=1)
-    user = _user(engine, "warm@bench.example", Role.customer, acc)
+    user = make_user(engine, "warm@bench.example", Role.customer, acc)
     with session_for(engine) as s:
         target = OptInTarget(ContactFilter(account_id=acc), (EmailField.email,))
         req = file_request(
@@ -141,9 +120,9 @@ def _approval(bench: Bench, backend: str, url: str, size: int) -> None:
     with fresh_database(backend, url) as engine:
         floor_acc = fill_account(engine, "Floor Co", size // 2, fields=2)
         acc = fill_account(engine, "Bench Co", size // 2, fields=2)
-        floor_user = _user(engine, "floor@bench.example", Role.customer, floor_acc)
-        customer = _user(engine, "bench@bench.example", Role.customer, acc)
-        agent = _user(engine, "agent@bench.example", Role.agent)
+        floor_user = make_user(engine, "floor@bench.example", Role.customer, floor_acc)
+        customer = make_user(engine, "bench@bench.example", Role.customer, acc)
+        agent = make_user(engine, "agent@bench.example", Role.agent)
         floor_request = _bare_request(engine, floor_acc, floor_user)
 
         def file() -> int:
@@ -157,7 +136,7 @@ def _approval(bench: Bench, backend: str, url: str, size: int) -> None:
                 return req.id
 
         file_s, request_id = timed(file)
-        _analyze(engine)
+        analyze(engine)
         _warm_up(engine, agent)
         bench.record(
             Result("request: file mass opt-in (freeze selection)", backend, file_s, rows=size)
@@ -241,12 +220,12 @@ def _fill_requests(engine: sa.Engine, count: int, accounts: int, agents: list[in
             ),
             {"b": base, "u": ubase, "m": mbase, "now": NOW.replace(tzinfo=None)},
         )
-    _analyze(engine)
+    analyze(engine)
 
 
 def _queue(bench: Bench, backend: str, url: str, count: int) -> None:
     with fresh_database(backend, url) as engine:
-        agents = [_user(engine, f"agent{i}@bench.example", Role.agent) for i in range(3)]
+        agents = [make_user(engine, f"agent{i}@bench.example", Role.agent) for i in range(3)]
         with engine.begin() as conn:  # more agents without hashing a password each
             conn.execute(
                 sa.text(

@@ -19,11 +19,11 @@ from requests_queue.sla.sweep import sweep_sla
 from support import create_app
 from support.auth.passwords import hash_password
 
-from .data import _numbers
+from .data import BENCH_PASSWORD, _numbers, analyze
 from .harness import Bench, Result, fresh_database, median_time, session_for, timed
 
 NOW = datetime(2026, 11, 20, 19, 0, tzinfo=UTC)  # Friday 12:00 in Phoenix
-PASSWORD = "bench-password"
+PASSWORD = BENCH_PASSWORD
 ACCOUNTS, AGENTS = 500, 20
 BASE_URL = "http://bench.example"
 
@@ -123,16 +123,7 @@ def _events(engine: sa.Engine, steps: list[tuple[str, str, str, str, str, str]])
                     "ORDER BY r.id"
                 )
             )
-    _analyze(engine)
-
-
-def _analyze(engine: sa.Engine) -> None:
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("ANALYZE"))
-    else:
-        with engine.begin() as conn:
-            conn.execute(sa.text("ANALYZE"))
+    analyze(engine)
 
 
 def _open_requests(engine: sa.Engine, count: int) -> None:
@@ -185,7 +176,7 @@ def _sweep(bench: Bench, backend: str, url: str, size: int) -> None:
             # What the flush hook stores when the app writes events (plain SQL wrote these).
             prepared, _ = timed(lambda: refresh_stale_clocks(s, calendar, calendar_key(calendar)))
             s.commit()
-            _analyze(engine)
+            analyze(engine)
 
             def sweep(now: datetime) -> dict[str, int]:
                 counts = sweep_sla(s, calendar, now, base_url=BASE_URL)
@@ -212,7 +203,7 @@ def _dashboard(bench: Bench, backend: str, url: str, size: int) -> None:
             calendar = load_calendar(s)
             seconds, counts = timed(lambda: refresh_report_facts(s, calendar, NOW))
             s.commit()
-        _analyze(engine)
+        analyze(engine)
         bench.record(Result("report facts, first full refresh", backend, seconds, rows=size))
         app = create_app({
             "SQLALCHEMY_DATABASE_URI": engine.url.render_as_string(hide_password=False),

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
-from requests_queue.models import Account, Tag
+from requests_queue.models import Account, Role, Tag, User
 from requests_queue.statuses import EmailStatus
+from support.auth.passwords import hash_password
 
 CREATED = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 # With mix=True, one address in twenty of each of these, the rest `status`.
@@ -95,13 +97,41 @@ def fill_account(
         )
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:  # explicit ids above: move the sequence past them
-            conn.execute(sa.text(
-                "SELECT setval(pg_get_serial_sequence('contacts', 'id'), "
-                "(SELECT max(id) FROM contacts))"
-            ))
+            conn.execute(
+                sa.text(
+                    "SELECT setval(pg_get_serial_sequence('contacts', 'id'), "
+                    "(SELECT max(id) FROM contacts))"
+                )
+            )
+    analyze(engine)
+    return account_id
+
+
+BENCH_PASSWORD = "bench-password"
+
+
+def make_user(
+    engine: sa.Engine, email: str, role: Role, account_id: int | None = None, name: str = ""
+) -> int:
+    """Create a bench user (password BENCH_PASSWORD); return its id."""
+    with Session(engine) as session:
+        user = User(
+            email=email,
+            role=role,
+            account_id=account_id,
+            name=name,
+            password_hash=hash_password(BENCH_PASSWORD),
+        )
+        session.add(user)
+        session.commit()
+        return user.id
+
+
+def analyze(engine: sa.Engine) -> None:
+    """Refresh the planner's statistics after a bulk fill, as a running database would have."""
+    if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("ANALYZE"))
     else:
         with engine.begin() as conn:
             conn.execute(sa.text("ANALYZE"))
-    return account_id
