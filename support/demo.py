@@ -15,6 +15,7 @@ from requests_queue.status_changes import add_address, change_status
 from requests_queue.statuses import Actor, ActorKind, Cause, EmailStatus
 
 from .auth.passwords import hash_password
+from .demo_requests import seed_requests
 
 DEMO_PASSWORD = "demo1234"
 DEMO_USERS = [
@@ -38,8 +39,11 @@ PLAN = [
 ]
 
 
-def seed(session: Session) -> bool:
-    """Create the demo data unless it exists; return whether anything was created."""
+def seed(session: Session, with_requests: bool = True) -> bool:
+    """Create the demo data unless it exists; return whether anything was created.
+
+    `with_requests=False` leaves the queue empty, for tests that build their own requests.
+    """
     if session.scalar(sa.select(Account.id).where(Account.name == "Demo Co")):
         return False
     accounts = {name: Account(name=name) for name in ("Demo Co", "Other Co")}
@@ -58,6 +62,8 @@ def seed(session: Session) -> bool:
     session.flush()
     _contacts(session, accounts["Demo Co"], users["customer@demo.test"])
     _contacts(session, accounts["Other Co"], users["other@demo.test"], count=12)
+    if with_requests:
+        seed_requests(session, now_utc())
     return True
 
 

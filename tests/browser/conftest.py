@@ -39,12 +39,12 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory) -> Path:
-    """A SQLite file with the schema and the demo data, built once and copied per test."""
+    """A SQLite file with the schema and the demo data (no requests), built once, copied per test."""
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "t"})
     with app.app_context():
         db.create_all()
-        seed(db.session)
+        seed(db.session, with_requests=False)
         db.session.commit()
         db.engine.dispose()
     return path

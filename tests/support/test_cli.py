@@ -17,15 +17,19 @@ def test_seed_demo_creates_the_demo_accounts_once(app, session):
     counts = [_count(session, m) for m in (Account, User, Contact, EmailAddress, Tag, ImportBatch)]
     second = runner.invoke(args=["seed-demo"])
     assert "nothing changed" in second.output
-    assert [_count(session, m) for m in (Account, User, Contact, EmailAddress, Tag, ImportBatch)] == counts
+    assert [
+        _count(session, m) for m in (Account, User, Contact, EmailAddress, Tag, ImportBatch)
+    ] == counts
 
 
 def test_seed_demo_spreads_demo_co_over_every_status(app, session):
     app.test_cli_runner().invoke(args=["seed-demo"])
     demo = session.scalar(sa.select(Account).where(Account.name == "Demo Co"))
-    statuses = set(session.scalars(
-        sa.select(EmailAddress.status).where(EmailAddress.account_id == demo.id).distinct()
-    ))
+    statuses = set(
+        session.scalars(
+            sa.select(EmailAddress.status).where(EmailAddress.account_id == demo.id).distinct()
+        )
+    )
     assert statuses == set(EmailStatus)
     contacts = session.scalar(
         sa.select(sa.func.count()).select_from(Contact).where(Contact.account_id == demo.id)
@@ -46,10 +50,27 @@ def test_create_user_asks_for_a_password_and_hashes_it(app, session):
 
 def test_create_user_refuses_a_customer_without_account_and_a_short_password(app, session):
     runner = app.test_cli_runner()
-    no_account = runner.invoke(args=["create-user", "a@b.example", "--role", "customer"],
-                               input="long-enough\nlong-enough\n")
-    short = runner.invoke(args=["create-user", "a@b.example", "--role", "agent"],
-                          input="short\nshort\n")
+    no_account = runner.invoke(
+        args=["create-user", "a@b.example", "--role", "customer"],
+        input="long-enough\nlong-enough\n",
+    )
+    short = runner.invoke(
+        args=["create-user", "a@b.example", "--role", "agent"], input="short\nshort\n"
+    )
     assert no_account.exit_code != 0 and "belongs to an account" in no_account.output
     assert short.exit_code != 0 and "at least 8" in short.output
     assert _count(session, User) == 0
+
+
+def test_seed_demo_gives_the_queue_work_in_every_open_state(app, session):
+    from requests_queue.models import ConsentRequest, RequestState
+
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    states = set(session.scalars(sa.select(ConsentRequest.state)))
+    assert {
+        RequestState.submitted,
+        RequestState.in_review,
+        RequestState.awaiting_customer,
+        RequestState.approved,
+        RequestState.rejected,
+    } <= states
