@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, ValidationError
-from ..mass_actions import SKIP_REASONS, Direction
+from ..mass_actions import SKIP_REASONS, Direction, preview
 from ..models import (
     ConsentRequest,
     EmailAddress,
@@ -142,13 +142,9 @@ class OptInTarget:
 
     def summary(self, session: Session) -> SelectionSummary:
         """Addresses in the selection now, by eligibility."""
-        rows = session.execute(
-            sa.select(EmailAddress.status, sa.func.count())
-            .where(*address_conditions(self.flt, self.fields))
-            .group_by(EmailAddress.status)
-        ).all()
+        by_status = preview(session, self.flt, self.fields, Direction.opt_in).by_status
         counts: dict[str | None, int] = {}
-        for status, n in rows:
+        for status, n in by_status.items():
             key = None if status is S.non_marketable else OPT_IN_SKIPS[status]
             counts[key] = counts.get(key, 0) + n
         return _summary(counts)
