@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..clock import now_utc
 from ..statuses import ActorKind, EmailStatus
@@ -111,6 +111,9 @@ class ConsentRequest(Base):
         # Covers the queue's filter counts: one GROUP BY over the open states' index range.
         sa.Index("ix_consent_requests_facets", "state", "kind", "account_id", "assignee_id"),
         sa.Index("ix_consent_requests_mass_action", "mass_action_id"),
+        # Running requests in deadline order (the queue's default, the SLA sweep's cutoffs):
+        # those that never waited by filing time, then those with a stored clock base.
+        sa.Index("ix_consent_requests_deadline", "state", "clock_base_at", "filed_at", "id"),
         sa.CheckConstraint(
             "(kind = 'undo_opt_out') = (mass_action_id IS NOT NULL)", name="undo_names_batch"
         ),
@@ -129,6 +132,11 @@ class ConsentRequest(Base):
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    # A running SLA clock's base: due 3 and breached 5 business days after it. NULL means the
+    # filing time (the request never waited for the customer) or, when not running, nothing.
+    # After a wait it is where the clock would have started had it never stopped. Kept by
+    # requests_queue.sla.deadlines whenever timeline events are flushed (listener below).
+    clock_base_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What it applies to: the selection as the customer saw it, frozen in request_addresses.
     mass_action_id: Mapped[int | None] = mapped_column(sa.ForeignKey("mass_actions.id"))
     selection: Mapped[str] = mapped_column(sa.String(500))
@@ -247,3 +255,13 @@ def _evidence_is_final(_mapper, _connection, target: ConsentRequest) -> None:
     changed = [c for c in EVIDENCE_COLUMNS if state.attrs[c].history.has_changes()]
     if changed:
         raise ValueError(f"evidence cannot change after filing: {', '.join(changed)}")
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _clocks_follow_the_timeline(session: Session, _context) -> None:
+    """New timeline events move the SLA clock: recompute it in the same transaction."""
+    touched = {obj.request_id for obj in session.new if isinstance(obj, RequestEvent)}
+    if touched:
+        from ..sla.deadlines import refresh_clocks_of  # the clock belongs to the SLA code
+
+        refresh_clocks_of(session, touched)

@@ -1,4 +1,4 @@
-"""What the SLA sweep records: each threshold a request crossed (once), and the daily digests."""
+"""What the SLA code stores: thresholds crossed (once each), stopped clocks, daily digests."""
 
 from __future__ import annotations
 
@@ -22,14 +22,20 @@ class SlaEvent(Base):
     """A request crossed a threshold: recorded exactly once, kept after the request closes.
 
     `notified_at` is set in the transaction that queued the notification, so each threshold
-    is announced once; a request decided or closed before anyone was told is marked notified
-    with an empty `notified_to`.
+    is announced once. A request decided or closed before anyone was told, and an at-risk
+    mark overtaken by the breach, are marked notified with an empty `notified_to`.
     """
 
     __tablename__ = "sla_events"
     __table_args__ = (
         sa.UniqueConstraint("request_id", "threshold", name="uq_sla_events_request_threshold"),
-        sa.Index("ix_sla_events_pending", "notified_at", "threshold"),
+        # Marks waiting for business hours: few, so the index holds only those.
+        sa.Index(
+            "ix_sla_events_pending",
+            "threshold",
+            sqlite_where=sa.text("notified_at IS NULL"),
+            postgresql_where=sa.text("notified_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,12 +47,14 @@ class SlaEvent(Base):
 
 
 class SlaClock(Base):
-    """A request's deadlines as the sweep last computed them from its timeline (a cache).
+    """The SLA clock of a request whose clock stopped at least once (a cache of its timeline).
 
-    Kept for requests whose clock paused at least once and for recently closed ones, which
-    the sweep cannot select with plain SQL. A row is valid only for the request's latest
-    event and the calendar it was computed with (`calendar_key`); otherwise it is recomputed.
-    Deleting every row is always safe.
+    A request that never waited for the customer needs no row: while it runs, its deadlines
+    follow from its filing time (`ConsentRequest.clock_base_at` after a wait). A row is
+    written whenever a timeline event is flushed (requests_queue.sla.deadlines) and
+    recomputed by the sweep once the calendar it was computed with (`calendar_key`) is no
+    longer the team's; a closed request's row lives until the sweep has recorded its late
+    breach. Deleting every row is safe: the sweep rebuilds them from the timelines.
     """
 
     __tablename__ = "sla_clocks"
@@ -54,10 +62,13 @@ class SlaClock(Base):
     request_id: Mapped[int] = mapped_column(
         sa.ForeignKey("consent_requests.id"), primary_key=True, autoincrement=False
     )
-    last_event_id: Mapped[int]
     calendar_key: Mapped[str] = mapped_column(sa.String(40))
-    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    breach_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Business seconds the clock ran before it stopped (or before its current run began).
+    ran_s: Mapped[int] = mapped_column(default=0)
+    # Stopped: when the clock reached 3 / 5 business days (None: it stopped before). Running:
+    # the deadlines ahead, as `clock_base_at` gives them.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    breach_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SlaDigest(Base):

@@ -11,9 +11,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..calendar_store import load_calendar
 from ..models import ConsentRequest, RequestState, Role, User
 from ..outbox import queue_email
-from .window import decision_window
+from .timeline import request_timeline
+from .window import DATE_FORMAT, request_window
 
 SIGNATURE = "\n\n— Consent Desk support\n"
 
@@ -54,12 +56,14 @@ def _what(req: ConsentRequest) -> str:
 
 def notify_filed(session: Session, req: ConsentRequest, now: datetime, base_url: str) -> None:
     """Tell the customer the request arrived and when to expect a decision."""
-    due, latest = decision_window(req.filed_at)
+    window = request_window(load_calendar(session), request_timeline(session, req.id), now)
     text = (
         f"We received your request {req.number}: {_what(req)}.\n\n"
         "Support reviews requests within 3–5 business days: "
-        f"expected by {due:%A %d %B %Y}, at the latest {latest:%A %d %B %Y}.\n"
-        "We will email you if we need more information, and when we decide.\n\n"
+        f"expected by {window.expected_by:{DATE_FORMAT}} (3 business days), "
+        f"at the latest {window.latest:{DATE_FORMAT}} (5 business days).\n"
+        "We will email you if we need more information, and when we decide; the time we wait "
+        "for your answer does not count.\n\n"
         f"Follow it here: {customer_link(base_url, req.id)}"
     )
     _to_customer(session, req, "request_filed", f"{req.number} received: {_what(req)}", text, now)

@@ -4,9 +4,16 @@ Two reads, whatever the table size:
 - the filter counts come from ONE `GROUP BY state, kind, account_id, assignee_id` over the
   open states, a range of the covering index `ix_consent_requests_facets`; each facet's
   counts (with the other active filters applied) are summed from those groups in Python;
-- the page comes from one ordered, limited index range per open state
-  (`ix_consent_requests_queue` / `_assignee` / `_account`), merged in Python, so neither
-  database sorts the whole queue to show 25 rows (deep pages use one ORDER BY … OFFSET).
+- the page comes from ordered, limited index ranges merged in Python, so neither database
+  sorts the whole queue to show 25 rows (deep pages use one ORDER BY … OFFSET).
+
+The default order is by deadline: running requests by their SLA clock's base (due and
+breach are both monotonic in it, so the breached come first, then the at-risk, then the
+rest, each soonest deadline first; `ix_consent_requests_deadline`, one range for requests
+that never waited, by filing time, and one for those with a stored base), then the requests
+waiting for the customer, whose clock stands still, oldest first. Filing order, oldest or
+newest first, is one range per open state (`ix_consent_requests_queue` / `_assignee` /
+`_account`).
 """
 
 from __future__ import annotations
@@ -17,12 +24,22 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from ..enums import TitledEnum
 from ..models import Account, ConsentRequest, MassAction, RequestKind, RequestState
 from ..models.requests import OPEN_STATES
+from ..sla.clock import RUNNING_STATES
 
 PER_PAGE = 25
 MAX_ACCOUNTS_LISTED = 50
 DEEP_PAGE_ROWS = 500  # beyond this many rows from the top, the database skips the offset
+
+
+class QueueOrder(TitledEnum):
+    """How the queue is sorted."""
+
+    deadline = ("deadline", "Next deadline")
+    oldest = ("oldest", "Oldest first")
+    newest = ("newest", "Newest first")
 
 
 @dataclass(frozen=True)
@@ -34,7 +51,7 @@ class QueueFilter:
     account_id: int | None = None
     assignee_id: int | None = None
     unassigned: bool = False
-    newest_first: bool = False
+    order: QueueOrder = QueueOrder.deadline
 
     def conditions(self, skip: str = "") -> list[sa.ColumnElement[bool]]:
         """WHERE clauses on ConsentRequest, leaving out the facet named `skip`."""
@@ -125,16 +142,30 @@ def queue_counts(session: Session, flt: QueueFilter) -> QueueCounts:
     return counts
 
 
-def _ordered_ids(session: Session, flt: QueueFilter, offset: int, limit: int) -> list[int]:
-    """Ids of one page in queue order.
-
-    Near the top, one short index range per open state, merged here, so no database sorts
-    the queue. Deep pages let the database skip `offset` rows of a single ordered query
-    instead of fetching them from every state.
-    """
-    c = ConsentRequest
-    order = (c.filed_at.desc(), c.id.desc()) if flt.newest_first else (c.filed_at, c.id)
+def _ordered_ids(
+    session: Session, flt: QueueFilter, counts: QueueCounts, offset: int, limit: int
+) -> list[int]:
+    """Ids of one page in queue order."""
     states = [flt.state] if flt.state else list(OPEN_STATES)
+    if flt.order is not QueueOrder.deadline:
+        return _by_filing(session, flt, states, offset, limit)
+    running = [s for s in states if s in RUNNING_STATES]
+    waiting = [s for s in states if s not in RUNNING_STATES]
+    ahead = sum(counts.state.get(s, 0) for s in running)  # running first, then the paused
+    ids = _by_deadline(session, flt, running, offset, limit) if offset < ahead else []
+    if waiting and len(ids) < limit:
+        ids += _by_filing(session, flt, waiting, max(0, offset - ahead), limit - len(ids))
+    return ids
+
+
+def _by_filing(
+    session: Session, flt: QueueFilter, states: list, offset: int, limit: int
+) -> list[int]:
+    """Filing order: one short index range per state, merged here; deep pages let the
+    database skip `offset` rows of a single ordered query instead."""
+    c = ConsentRequest
+    newest = flt.order is QueueOrder.newest
+    order = (c.filed_at.desc(), c.id.desc()) if newest else (c.filed_at, c.id)
     if offset + limit > DEEP_PAGE_ROWS and len(states) > 1:
         query = (
             sa.select(c.id)
@@ -153,18 +184,54 @@ def _ordered_ids(session: Session, flt: QueueFilter, offset: int, limit: int) ->
             .limit(offset + limit)
         )
         runs.append(session.execute(query).all())
-    merged = heapq.merge(*runs, reverse=flt.newest_first)
+    merged = heapq.merge(*runs, reverse=newest)
     return [request_id for _, request_id in merged][offset : offset + limit]
+
+
+def _by_deadline(
+    session: Session, flt: QueueFilter, states: list, offset: int, limit: int
+) -> list[int]:
+    """Running requests by clock base (filing time when they never waited), then filing
+    time and id: two short index ranges per state merged here, or one sorted query deep."""
+    c = ConsentRequest
+    if not states:
+        return []
+    if offset + limit > DEEP_PAGE_ROWS:
+        base = sa.func.coalesce(c.clock_base_at, c.filed_at)
+        query = (
+            sa.select(c.id)
+            .where(c.state.in_(states), *flt.conditions())
+            .order_by(base, c.filed_at, c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return list(session.scalars(query))
+    runs = []
+    for state in states:
+        here = (c.state == state, *flt.conditions())
+        never_waited = (
+            sa.select(c.filed_at, c.filed_at, c.id)
+            .where(*here, c.clock_base_at.is_(None))
+            .order_by(c.filed_at, c.id)
+        )
+        waited = (
+            sa.select(c.clock_base_at, c.filed_at, c.id)
+            .where(*here, c.clock_base_at.is_not(None))
+            .order_by(c.clock_base_at, c.filed_at, c.id)
+        )
+        runs += [session.execute(q.limit(offset + limit)).all() for q in (never_waited, waited)]
+    merged = heapq.merge(*(map(tuple, run) for run in runs))
+    return [request_id for *_, request_id in merged][offset : offset + limit]
 
 
 def queue_page(
     session: Session, flt: QueueFilter, page: int = 1, per_page: int = PER_PAGE
 ) -> QueuePage:
-    """The requested page of the queue, oldest first unless asked otherwise, with counts."""
+    """The requested page of the queue, by deadline unless asked otherwise, with counts."""
     counts = queue_counts(session, flt)
     pages = max(1, -(-counts.total // per_page))
     page = min(max(1, page), pages)
-    ids = _ordered_ids(session, flt, (page - 1) * per_page, per_page)
+    ids = _ordered_ids(session, flt, counts, (page - 1) * per_page, per_page)
     loaded = {
         r.id: r
         for r in session.scalars(

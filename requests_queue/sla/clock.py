@@ -25,7 +25,8 @@ from ..models import RequestEvent, RequestEventKind, RequestState
 DUE_DAYS = 3  # "expected by": at risk once past it
 BREACH_DAYS = 5  # "at the latest": breached once past it
 FIRST_RESPONSE_DAYS = 1  # first claim, assignment or question
-RUNNING = frozenset({RequestState.submitted, RequestState.in_review})
+RUNNING_STATES = (RequestState.submitted, RequestState.in_review)  # the clock runs in these
+RUNNING = frozenset(RUNNING_STATES)
 DECIDED = frozenset({RequestEventKind.approved, RequestEventKind.rejected})
 FIRST_RESPONSES = frozenset(
     {RequestEventKind.claimed, RequestEventKind.assigned, RequestEventKind.question}
@@ -131,15 +132,18 @@ def request_sla(
     )
 
 
-def instant_before(calendar: BusinessCalendar, end: datetime, hours: float) -> datetime | None:
+def instant_before(
+    calendar: BusinessCalendar, end: datetime, hours: float | timedelta
+) -> datetime | None:
     """The latest instant with `hours` business hours between it and `end` (None: too far back).
 
-    A request filed at or before this instant and never paused has a deadline `hours` after
-    filing that is already past at `end`; the sweep uses it to select candidates in SQL.
+    A running clock whose base (`ConsentRequest.clock_base_at`) is at or before this instant
+    has its deadline `hours` after the base already past at `end`; the sweep uses it to select
+    candidates in SQL.
     """
-    if hours <= 0:
+    remaining = hours if isinstance(hours, timedelta) else timedelta(hours=hours)
+    if remaining <= timedelta(0):
         return end
-    remaining = timedelta(hours=hours)
     end = end.astimezone(UTC)
     day = end.astimezone(calendar.zone).date()
     for _ in range(SEARCH_DAYS):

@@ -1,151 +1,216 @@
 """The SLA sweep: record each request crossing "at risk" and "breached" once, and tell people.
 
-Candidates are found in SQL. A request that never waited for the customer is past a deadline
-of N business days exactly when it was filed at least N business days ago (`instant_before`),
-so those are marked with one INSERT … SELECT. Requests whose clock paused, and recently
-closed ones, have their deadlines computed from their timeline into `sla_clocks` (again only
-when a new event or a calendar edit makes the cached row stale) and are marked from there.
+Everything is decided in SQL from the stored clocks (requests_queue.sla.deadlines), a few
+INSERT … SELECT statements per threshold, whatever the backlog:
+- a running request is past a deadline of N business days exactly when its clock base lies at
+  least N business days before now (`instant_before`): one index range per kind of base;
+- a request whose clock stopped (waiting for the customer, or closed) is judged by the
+  deadlines its `sla_clocks` row says it reached; a closed one's breach is recorded, settled.
 
-Notifications go to the assignee, or to every manager when nobody has the request, one email
-per person per sweep. At-risk news waits for business hours; breaches go out at once.
+A mark is inserted already notified when its notice goes out in this sweep, and the emails
+are built from the marks this sweep announced: one per person, to the assignee, or to every
+manager when nobody active holds the request. At-risk news waits for business hours;
+breaches go out at once, and a breach overtakes an at-risk notice.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from ..calendar import BusinessCalendar
-from ..models import Account, ConsentRequest, RequestEvent, RequestState, Role, User
+from ..models import Account, ConsentRequest, RequestState, Role, User
 from ..models.requests import OPEN_STATES
 from ..models.sla import SlaClock, SlaEvent, SlaThreshold
 from ..outbox import queue_email
 from ..requests.notifications import SIGNATURE, desk_link
-from .clock import (
-    BREACH_DAYS,
-    DUE_DAYS,
-    calendar_key,
-    deadlines,
-    instant_before,
-    is_business_time,
-)
+from .clock import BREACH_DAYS, DUE_DAYS, calendar_key, instant_before, is_business_time
+from .deadlines import forget_closed_clocks, refresh_stale_clocks, running_past
 
-R, E, M, C, T = ConsentRequest, RequestEvent, SlaEvent, SlaClock, SlaThreshold
-DAYS = {T.at_risk: DUE_DAYS, T.breached: BREACH_DAYS}
-# Closed requests are checked for a late breach this long after they closed.
-CLOSED_LOOKBACK = timedelta(days=14)
-CHUNK = 2000
+R, M, C, T = ConsentRequest, SlaEvent, SlaClock, SlaThreshold
+MANAGERS = "managers"  # notified_to of requests nobody active holds
 LISTED = 20  # requests named per section of an email; the rest are counted
+COLUMNS = ["request_id", "threshold", "recorded_at", "notified_at", "notified_to"]
+_MARKS = SlaEvent.__table__
+Told = list[tuple[str, str, int]]  # (notified_to, threshold value, request id)
 
 
 def sweep_sla(
     session: Session, calendar: BusinessCalendar, now: datetime, *, base_url: str
 ) -> dict[str, int]:
     """Mark new at-risk and breached requests, then notify; running it again changes nothing."""
-    key = calendar_key(calendar)
-    clocks = refresh_clocks(session, calendar, now, key)
-    counts = {t.value: _mark(session, calendar, now, t, key) for t in (T.at_risk, T.breached)}
-    counts |= _notify(session, calendar, now, base_url)
-    counts["clocks_computed"] = clocks
+    computed = refresh_stale_clocks(session, calendar, calendar_key(calendar))
+    business = is_business_time(calendar, now)
+    _settle_closed(session, now)
+    # Only the sweep writes marks, one run at a time: those after `last` are this run's.
+    last = session.scalar(sa.select(sa.func.max(M.id))) or 0
+    breached, told = _mark_breached(session, calendar, now)
+    at_risk = _mark_at_risk(session, calendar, now, business)
+    released = _release_pending(session, now) if business else []
+    forget_closed_clocks(session)
+    emails = _notify(session, _announced(session, last, released), now, base_url)
     session.flush()
-    return counts
+    return {
+        "at_risk": at_risk,
+        "breached": breached,
+        "notified": told + (at_risk if business else 0) + len(released),
+        "emails": emails,
+        "clocks_computed": computed,
+    }
 
 
-def _insert(session: Session):
+def _insert(session: Session, query: sa.Select) -> int:
+    """INSERT the marks `query` selects, skipping those recorded already; returns how many."""
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(M)
-
-
-def _ever_paused() -> sa.Exists:
-    return sa.exists().where(E.request_id == R.id, E.to_state == RequestState.awaiting_customer)
-
-
-def _needs_clock(now: datetime) -> sa.ColumnElement[bool]:
-    """Requests plain SQL cannot judge: open ones that paused, and recently closed ones."""
-    return sa.or_(
-        sa.and_(R.state.in_(OPEN_STATES), _ever_paused()),
-        sa.and_(R.state.not_in(OPEN_STATES), R.updated_at >= now - CLOSED_LOOKBACK),
+    stmt = (
+        insert(_MARKS)
+        .from_select(COLUMNS, query)
+        .on_conflict_do_nothing(index_elements=["request_id", "threshold"])
+        .execution_options(preserve_rowcount=True)  # an INSERT's count is not kept otherwise
     )
+    return session.execute(stmt).rowcount
 
 
-def refresh_clocks(session: Session, calendar: BusinessCalendar, now: datetime, key: str) -> int:
-    """Recompute the cached deadlines that a new event or a calendar edit made stale."""
-    last_event = sa.select(sa.func.max(E.id)).where(E.request_id == C.request_id)
-    fresh = sa.exists().where(
-        C.request_id == R.id, C.calendar_key == key, C.last_event_id == last_event.scalar_subquery()
-    )
-    stale = session.scalars(sa.select(R.id).where(_needs_clock(now), ~fresh)).all()
-    per_day = calendar.hours_per_day
-    for start in range(0, len(stale), CHUNK):
-        chunk = stale[start : start + CHUNK]
-        moves = session.execute(
-            sa.select(E.request_id, E.id, E.to_state, E.created_at)
-            .where(E.request_id.in_(chunk))
-            .order_by(E.request_id, E.id)
-        ).all()
-        rows = []
-        for request_id, events in itertools.groupby(moves, key=lambda row: row[0]):
-            events = list(events)
-            due, breach = deadlines(
-                calendar, ((e[2], e[3]) for e in events), (DUE_DAYS, BREACH_DAYS), per_day
-            )
-            rows.append(
-                {"request_id": request_id, "last_event_id": events[-1][1], "calendar_key": key,
-                 "due_at": due, "breach_at": breach}
-            )  # fmt: skip
-        clocks = C.__table__  # Core statements: one executemany, no ORM bookkeeping
-        session.execute(sa.delete(clocks).where(clocks.c.request_id.in_(chunk)))
-        if rows:
-            session.execute(sa.insert(clocks), rows)
-    closed_long_ago = sa.select(R.id).where(
-        R.state.not_in(OPEN_STATES), R.updated_at < now - CLOSED_LOOKBACK
-    )
-    session.execute(sa.delete(C).where(C.request_id.in_(closed_long_ago)))
-    return len(stale)
-
-
-def _mark(
-    session: Session, calendar: BusinessCalendar, now: datetime, threshold: T, key: str
-) -> int:
-    unmarked = ~sa.exists().where(M.request_id == R.id, M.threshold == threshold)
-    recorded = sa.literal(now, M.recorded_at.type)
-    queries = []
-    cutoff = instant_before(calendar, now, DAYS[threshold] * calendar.hours_per_day)
-    if cutoff is not None:
-        queries.append(
-            sa.select(R.id, sa.literal(threshold.value), recorded, sa.null())
-            .where(R.state.in_(OPEN_STATES), R.filed_at <= cutoff, unmarked, ~_ever_paused())
-        )  # fmt: skip
-    deadline = C.due_at if threshold is T.at_risk else C.breach_at
-    is_open = R.state.in_(OPEN_STATES)
-    # A closed request's breach is recorded, but nobody needs telling any more.
-    settled = sa.case((is_open, sa.null()), else_=recorded)
-    from_clocks = (
-        sa.select(C.request_id, sa.literal(threshold.value), recorded, settled)
-        .join(R, R.id == C.request_id)
-        .where(C.calendar_key == key, deadline <= now, unmarked)
-    )
-    if threshold is T.at_risk:  # "at risk" is a state of open requests only
-        from_clocks = from_clocks.where(is_open)
-    queries.append(from_clocks)
-    marked = 0
-    for query in queries:
-        stmt = (
-            _insert(session)
-            .from_select(["request_id", "threshold", "recorded_at", "notified_at"], query)
-            .on_conflict_do_nothing(index_elements=["request_id", "threshold"])
-            .returning(M.id)
+def _holder(assignee_id) -> sa.ColumnElement[str]:
+    """The assignee's address when an active agent or manager holds it, else MANAGERS."""
+    email = (
+        sa.select(User.email)
+        .where(
+            User.id == assignee_id,
+            User.is_active.is_(True),
+            User.role.in_([Role.agent, Role.manager]),
         )
-        marked += len(session.execute(stmt).all())
-    return marked
+        .scalar_subquery()
+    )
+    return sa.func.coalesce(email, MANAGERS)
+
+
+def _unmarked(request_id, threshold: T) -> sa.ColumnElement[bool]:
+    return ~sa.exists().where(M.request_id == request_id, M.threshold == threshold)
+
+
+def _breached_already(request_id) -> sa.Exists:
+    breach = aliased(M)
+    return sa.exists().where(breach.request_id == request_id, breach.threshold == T.breached)
+
+
+def _settle_closed(session: Session, now: datetime) -> None:
+    """Decided, withdrawn or closed before anyone was told: nothing left to announce."""
+    closed = sa.exists().where(R.id == M.request_id, R.state.not_in(OPEN_STATES))
+    session.execute(
+        sa.update(M)
+        .where(M.notified_at.is_(None), closed)
+        .values(notified_at=now, notified_to="")
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _mark_breached(session: Session, calendar: BusinessCalendar, now: datetime) -> tuple[int, int]:
+    """(breaches recorded, breaches told): running, waiting and just-closed requests."""
+    at = sa.literal(now, M.recorded_at.type)
+    threshold = sa.literal(T.breached.value)
+    told = 0
+    cutoff = instant_before(calendar, now, BREACH_DAYS * calendar.hours_per_day)
+    for past in running_past(cutoff) if cutoff is not None else []:
+        query = sa.select(R.id, threshold, at, at, _holder(R.assignee_id))
+        told += _insert(session, query.where(past, _unmarked(R.id, T.breached)))
+    stopped = (
+        sa.select(C.request_id)
+        .join(R, R.id == C.request_id)
+        .where(C.breach_at <= now, _unmarked(C.request_id, T.breached))
+    )
+    waiting = stopped.where(R.state == RequestState.awaiting_customer)
+    told += _insert(session, waiting.add_columns(threshold, at, at, _holder(R.assignee_id)))
+    # A breach found after the decision is recorded, but nobody needs telling any more.
+    closed = stopped.where(R.state.not_in(OPEN_STATES))
+    return told + _insert(session, closed.add_columns(threshold, at, at, sa.literal(""))), told
+
+
+def _mark_at_risk(
+    session: Session, calendar: BusinessCalendar, now: datetime, business: bool
+) -> int:
+    """Open requests past their due time; told at once during business hours."""
+    at = sa.literal(now, M.recorded_at.type)
+    threshold = sa.literal(T.at_risk.value)
+
+    def marks(query: sa.Select) -> int:
+        if not business:  # recorded now, told when the team opens
+            return _insert(session, query.add_columns(threshold, at, sa.null(), sa.literal("")))
+        # A request already breached is not announced as merely at risk.
+        to = sa.case((_breached_already(R.id), ""), else_=_holder(R.assignee_id))
+        return _insert(session, query.add_columns(threshold, at, at, to))
+
+    marked = 0
+    cutoff = instant_before(calendar, now, DUE_DAYS * calendar.hours_per_day)
+    for past in running_past(cutoff) if cutoff is not None else []:
+        marked += marks(sa.select(R.id).where(past, _unmarked(R.id, T.at_risk)))
+    waiting = (
+        sa.select(C.request_id)
+        .join(R, R.id == C.request_id)
+        .where(
+            R.state == RequestState.awaiting_customer,
+            C.due_at <= now,
+            _unmarked(C.request_id, T.at_risk),
+        )
+    )
+    return marked + marks(waiting)
+
+
+def _release_pending(session: Session, now: datetime) -> Told:
+    """Business hours: announce the at-risk marks recorded while the team was away."""
+    marks = _MARKS.c
+    assignee = sa.select(R.assignee_id).where(R.id == marks.request_id).scalar_subquery()
+    to = sa.case((_breached_already(marks.request_id), ""), else_=_holder(assignee))
+    return session.execute(
+        sa.update(_MARKS)
+        .where(marks.notified_at.is_(None), marks.threshold == T.at_risk)
+        .values(notified_at=now, notified_to=to)
+        .returning(
+            _MARKS.c.notified_to, sa.type_coerce(_MARKS.c.threshold, sa.String), _MARKS.c.request_id
+        )
+    ).all()
+
+
+Group = tuple[str, str]  # (notified_to, threshold value)
+
+
+def _announced(session: Session, last: int, released: Told) -> dict[Group, tuple[int, list[int]]]:
+    """What this sweep announced, per recipient and threshold: (how many, the first LISTED
+    request ids). New marks are those after id `last`, inserted most overdue first; counting
+    and listing them stays in SQL, however large the backlog."""
+    marks = _MARKS.c
+    new = sa.and_(marks.id > last, marks.notified_to != "")
+    groups: dict[Group, tuple[int, list[int]]] = {}
+    for to, threshold, request_id in released:  # recorded overnight: they lead their section
+        if to:
+            total, listed = groups.get((to, threshold), (0, []))
+            groups[(to, threshold)] = (total + 1, [*listed, request_id][:LISTED])
+    counted = session.execute(
+        sa.select(marks.notified_to, sa.type_coerce(marks.threshold, sa.String), sa.func.count())
+        .where(new)
+        .group_by(marks.notified_to, marks.threshold)
+    ).all()
+    for to, threshold, total in counted:
+        before, listed = groups.get((to, threshold), (0, []))
+        room = LISTED - len(listed)
+        if room > 0:
+            listed = listed + list(
+                session.scalars(
+                    sa.select(marks.request_id)
+                    .where(new, marks.notified_to == to, marks.threshold == threshold)
+                    .order_by(marks.id)
+                    .limit(room)
+                )
+            )
+        groups[(to, threshold)] = (before + total, listed[:LISTED])
+    return groups
 
 
 @dataclass
@@ -159,78 +224,36 @@ class _Section:
 
 
 def _notify(
-    session: Session, calendar: BusinessCalendar, now: datetime, base_url: str
-) -> dict[str, int]:
-    pending = M.notified_at.is_(None)
-    # Decided, withdrawn or closed before anyone was told: nothing left to do about it.
-    session.execute(
-        sa.update(M)
-        .where(pending, M.request_id.in_(sa.select(R.id).where(R.state.not_in(OPEN_STATES))))
-        .values(notified_at=now, notified_to="")
-        .execution_options(synchronize_session=False)
-    )
-    due = [T.breached, T.at_risk] if is_business_time(calendar, now) else [T.breached]
-    breach = aliased(M)
-    newsworthy = sa.and_(
-        pending,
-        M.threshold.in_(due),
-        # A request already breached is not announced as merely at risk.
-        sa.or_(
-            M.threshold == T.breached,
-            ~sa.exists().where(breach.request_id == M.request_id, breach.threshold == T.breached),
-        ),
-    )
-    holder = sa.case(
-        (sa.and_(User.is_active.is_(True), User.role.in_([Role.agent, Role.manager])), User.id),
-        else_=None,
-    )
-    groups = session.execute(
-        sa.select(holder, M.threshold, sa.func.count())
-        .select_from(M)
-        .join(R, R.id == M.request_id)
-        .outerjoin(User, User.id == R.assignee_id)
-        .where(newsworthy)
-        .group_by(holder, M.threshold)
+    session: Session, announced: dict[Group, tuple[int, list[int]]], now: datetime, base_url: str
+) -> int:
+    """Queue one email per person for what this sweep announced; returns how many."""
+    if not announced:
+        return 0
+    ids = [request_id for _, listed in announced.values() for request_id in listed]
+    details = {
+        row.id: row
+        for row in session.execute(
+            sa.select(R.id, R.filed_at, Account.name)
+            .join(Account, Account.id == R.account_id)
+            .where(R.id.in_(ids))
+        )
+    }
+    addresses = {to for to, _ in announced if to != MANAGERS}
+    people = {u.email: u for u in session.scalars(sa.select(User).where(User.email.in_(addresses)))}
+    managers = session.scalars(
+        sa.select(User).where(User.role == Role.manager, User.is_active.is_(True))
     ).all()
     inbox: dict[int, list[_Section]] = defaultdict(list)
-    managers = session.scalars(
-        sa.select(User.id).where(User.role == Role.manager, User.is_active.is_(True))
-    ).all()
-    for user_id, threshold, total in groups:
-        who = (User.id == user_id) if user_id is not None else holder.is_(None)
-        listed = _listed(session, sa.and_(newsworthy, who, M.threshold == threshold))
-        section = _Section(threshold, user_id is None, total, listed)
-        for recipient in [user_id] if user_id is not None else managers:
-            inbox[recipient].append(section)
+    users: dict[int, User] = {}
+    for (to, threshold), (total, listed) in announced.items():
+        rows = [details[i] for i in listed]
+        section = _Section(T(threshold), to == MANAGERS, total, rows)
+        for user in managers if to == MANAGERS else [people[to]]:
+            users[user.id] = user
+            inbox[user.id].append(section)
     for user_id, sections in inbox.items():
-        _send(session, session.get(User, user_id), sections, now, base_url)
-    told = sa.func.coalesce(
-        sa.select(User.email)
-        .join(R, R.assignee_id == User.id)
-        .where(R.id == M.request_id, User.is_active.is_(True))
-        .scalar_subquery(),
-        "managers",
-    )
-    notified = session.execute(
-        sa.update(M)
-        .where(pending, M.threshold.in_(due))
-        .values(notified_at=now, notified_to=told)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    return {"notified": notified, "emails": len(inbox)}
-
-
-def _listed(session: Session, condition) -> list:
-    return session.execute(
-        sa.select(R.id, R.filed_at, Account.name)
-        .select_from(M)
-        .join(R, R.id == M.request_id)
-        .join(Account, Account.id == R.account_id)
-        .outerjoin(User, User.id == R.assignee_id)
-        .where(condition)
-        .order_by(R.filed_at, R.id)
-        .limit(LISTED)
-    ).all()
+        _send(session, users[user_id], sections, now, base_url)
+    return len(inbox)
 
 
 HEADINGS = {

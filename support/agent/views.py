@@ -4,9 +4,12 @@ import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
+from requests_queue.calendar_store import load_calendar
+from requests_queue.clock import now_utc
 from requests_queue.models import RequestKind, RequestState, Role, User
 from requests_queue.models.requests import OPEN_STATES
-from requests_queue.requests.queue import QueueFilter, queue_page
+from requests_queue.requests.queue import QueueFilter, QueueOrder, queue_page
+from requests_queue.sla.countdown import queue_countdowns
 
 from ..auth.session import require_roles
 from ..extensions import db
@@ -37,7 +40,7 @@ def queue_filter_from_args() -> QueueFilter:
         account_id=int(account) if account.isdigit() else None,
         assignee_id=assignee_id,
         unassigned=assignee == "none",
-        newest_first=request.args.get("order") == "newest",
+        order=_enum_arg("order", QueueOrder) or QueueOrder.deadline,
     )
 
 
@@ -54,13 +57,17 @@ def support_users() -> list[User]:
 
 @bp.route("/")
 def home():
-    """The queue: open requests across accounts, oldest first, with a count per filter."""
+    """The queue: open requests across accounts, next deadline first, with a count per filter."""
     flt = queue_filter_from_args()
     page = request.args.get("page", "1")
     result = queue_page(db.session, flt, int(page) if page.isdigit() else 1)
+    calendar = load_calendar(db.session)
     return render_template(
         "agent/queue.html",
         result=result,
+        countdowns=queue_countdowns(db.session, calendar, result.rows, now_utc()),
+        day_hours=calendar.hours_per_day,
+        orders=list(QueueOrder),
         flt=flt,
         args=request.args,
         staff=support_users(),

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from requests_queue.calendar_store import load_calendar
 from requests_queue.clock import now_utc
 from requests_queue.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from requests_queue.mass_actions import parse_fields
@@ -20,7 +21,7 @@ from requests_queue.requests.filing import file_request
 from requests_queue.requests.lifecycle import NotAllowed, answer_question, withdraw_request
 from requests_queue.requests.targets import OptInTarget, UndoTarget
 from requests_queue.requests.timeline import customer_timeline
-from requests_queue.requests.window import decision_window
+from requests_queue.requests.window import request_window
 
 from ..auth.session import current_actor
 from ..extensions import db
@@ -123,8 +124,9 @@ def _evidence_page(target, back_url: str):
 def request_filed(request_id: int):
     """The confirmation right after filing: number and decision window."""
     req = own(ConsentRequest, request_id)
-    due, latest = decision_window(req.filed_at)
-    return render_template("customer/request_filed.html", req=req, due=due, latest=latest)
+    events = customer_timeline(db.session, req.id)
+    window = request_window(load_calendar(db.session), events, now_utc())
+    return render_template("customer/request_filed.html", req=req, window=window)
 
 
 @bp.route("/requests/<int:request_id>")
@@ -134,7 +136,9 @@ def customer_request(request_id: int):
 
 
 def _request_page(req: ConsentRequest, answer_form: AnswerForm, status: int = 200):
-    due, latest = decision_window(req.filed_at)
+    # The customer's timeline keeps every state change, so the SLA clock runs on it as well.
+    events = customer_timeline(db.session, req.id)
+    window = request_window(load_calendar(db.session), events, now_utc())
     outcome = {}
     if req.state is RequestState.approved:
         for kind in AddressOutcome:
@@ -148,11 +152,10 @@ def _request_page(req: ConsentRequest, answer_form: AnswerForm, status: int = 20
     return render_template(
         "customer/request.html",
         req=req,
-        events=customer_timeline(db.session, req.id),
+        events=events,
         answer_form=answer_form,
         withdraw_form=WithdrawForm(),
-        due=due,
-        latest=latest,
+        window=window,
         outcome=outcome,
         sample=SAMPLE,
     ), status

@@ -1,4 +1,4 @@
-"""The agent queue: open requests only, oldest first, filters with faceted counts, pages."""
+"""The agent queue: open requests only, by deadline, filters with faceted counts, pages."""
 
 from datetime import timedelta
 
@@ -12,7 +12,7 @@ from requests_queue.models import (
     RequestKind,
     RequestState,
 )
-from requests_queue.requests.queue import QueueFilter, account_history, queue_page
+from requests_queue.requests.queue import QueueFilter, QueueOrder, account_history, queue_page
 from tests.conftest import NOW
 
 S = RequestState
@@ -70,38 +70,57 @@ def _ids(page):
     return [r.id for r in page.rows]
 
 
-def test_lists_open_requests_oldest_first(session, queue):
+def _open(queue, *indexes):
+    return [queue[i].id for i in indexes]
+
+
+# Deadline order: running requests soonest deadline first (filed an hour apart, never waited:
+# by filing), then the one waiting for the customer, whose clock stands still.
+BY_DEADLINE = (0, 1, 4, 5, 7, 8, 3)
+
+
+def test_lists_open_requests_by_deadline_with_the_paused_last(session, queue):
     page = queue_page(session, QueueFilter())
-    open_rows = [r for r in queue if r.state.is_open]
-    assert _ids(page) == [r.id for r in open_rows]
+    assert _ids(page) == _open(queue, *BY_DEADLINE)
     assert page.counts.total == 7
     assert page.counts.state == {S.submitted: 3, S.in_review: 3, S.awaiting_customer: 1}
 
 
-def test_newest_first_on_request(session, queue):
-    page = queue_page(session, QueueFilter(newest_first=True))
-    assert _ids(page) == [r.id for r in reversed(queue) if r.state.is_open]
+def test_a_request_that_waited_sorts_by_its_clock_base(session, queue):
+    queue[0].clock_base_at = NOW + timedelta(hours=1)  # its clock lost a day waiting
+    session.commit()
+    assert _ids(queue_page(session, QueueFilter())) == _open(queue, 1, 4, 5, 7, 8, 0, 3)
+
+
+def test_oldest_and_newest_first_on_request(session, queue):
+    oldest = queue_page(session, QueueFilter(order=QueueOrder.oldest))
+    newest = queue_page(session, QueueFilter(order=QueueOrder.newest))
+    assert _ids(oldest) == [r.id for r in queue if r.state.is_open]
+    assert _ids(newest) == [r.id for r in reversed(queue) if r.state.is_open]
 
 
 def test_pages_through_the_queue(session, queue):
     first = queue_page(session, QueueFilter(), page=1, per_page=3)
     third = queue_page(session, QueueFilter(), page=3, per_page=3)
     beyond = queue_page(session, QueueFilter(), page=99, per_page=3)
-    open_ids = [r.id for r in queue if r.state.is_open]
+    open_ids = _open(queue, *BY_DEADLINE)
     assert (_ids(first), first.pages) == (open_ids[:3], 3)
     assert _ids(third) == open_ids[6:]
     assert beyond.page == 3 and _ids(beyond) == open_ids[6:]
 
 
-def test_deep_pages_come_in_the_same_order(session, queue, monkeypatch):
+@pytest.mark.parametrize("order", list(QueueOrder))
+def test_deep_pages_come_in_the_same_order(session, queue, monkeypatch, order):
     from requests_queue.requests import queue as queue_module
 
-    shallow = [_ids(queue_page(session, QueueFilter(), page=p, per_page=2)) for p in (1, 2, 3, 4)]
+    queue[4].clock_base_at = NOW  # one stored base among the filing times
+    session.commit()
+    flt = QueueFilter(order=order)
+    shallow = [_ids(queue_page(session, flt, page=p, per_page=2)) for p in (1, 2, 3, 4)]
     monkeypatch.setattr(queue_module, "DEEP_PAGE_ROWS", 1)
-    deep = [_ids(queue_page(session, QueueFilter(), page=p, per_page=2)) for p in (1, 2, 3, 4)]
-    newest = _ids(queue_page(session, QueueFilter(newest_first=True), page=2, per_page=2))
+    deep = [_ids(queue_page(session, flt, page=p, per_page=2)) for p in (1, 2, 3, 4)]
     assert deep == shallow
-    assert newest == [r.id for r in reversed(queue) if r.state.is_open][2:4]
+    assert sorted(sum(deep, [])) == sorted(r.id for r in queue if r.state.is_open)
 
 
 def test_filters_narrow_the_rows_and_each_facet_counts_with_the_others_applied(
@@ -109,9 +128,7 @@ def test_filters_narrow_the_rows_and_each_facet_counts_with_the_others_applied(
 ):
     flt = QueueFilter(account_id=customer.account_id)
     page = queue_page(session, flt)
-    assert _ids(page) == [
-        r.id for r in queue if r.state.is_open and r.account_id == customer.account_id
-    ]
+    assert _ids(page) == _open(queue, 0, 5, 7, 3)
     counts = page.counts
     assert counts.total == 4
     # The account facet ignores the account filter itself: it says what each choice would show.
@@ -126,7 +143,7 @@ def test_filters_narrow_the_rows_and_each_facet_counts_with_the_others_applied(
     [
         (lambda c, a: QueueFilter(kind=K.undo_opt_out), [1]),
         (lambda c, a: QueueFilter(state=S.in_review), [1, 5, 8]),
-        (lambda c, a: QueueFilter(assignee_id=a.id), [1, 3, 8]),
+        (lambda c, a: QueueFilter(assignee_id=a.id), [1, 8, 3]),
         (lambda c, a: QueueFilter(unassigned=True), [0, 4, 7]),
         (lambda c, a: QueueFilter(state=S.submitted, account_id=c.account_id), [0, 7]),
         (lambda c, a: QueueFilter(kind=K.undo_opt_out, unassigned=True), []),

@@ -18,6 +18,7 @@ from requests_queue.models import (
     JobRun,
     OutboxMessage,
     RejectReason,
+    SlaClock,
     SlaEvent,
 )
 from requests_queue.models import SlaThreshold as T
@@ -216,7 +217,7 @@ def test_the_sweep_job_records_its_run(db, session, file_at, manager):
     }
 
 
-def test_paused_clocks_are_recomputed_only_after_a_new_event_or_a_calendar_edit(
+def test_paused_clocks_are_computed_at_the_event_and_again_only_after_a_calendar_edit(
     session, file_at, sweep, agent, customer, manager
 ):
     req = file_at()
@@ -224,7 +225,9 @@ def test_paused_clocks_are_recomputed_only_after_a_new_event_or_a_calendar_edit(
     ask_customer(session, req, "Which form?", actor(agent), at(20, 11), base_url=URL)
     answer_question(session, req, "The footer one.", actor(customer), at(23, 9), base_url=URL)
     session.commit()
-    assert sweep(at(24, 9))["clocks_computed"] == 1
+    clock = session.get(SlaClock, req.id)
+    assert (clock.ran_s, clock.due_at) == (2 * 3600, at(25, 15))  # written with the answer
+    assert sweep(at(24, 9))["clocks_computed"] == 0
     assert sweep(at(24, 9, 5))["clocks_computed"] == 0
     # 2 h before the question, 22 h from Monday 09:00: due Wed 25 Nov 15:00, unless...
     add_holiday(session, date(2026, 11, 25), "Offsite", actor(manager), at(24, 9, 10))
