@@ -74,17 +74,3 @@ def request_window(
         day_hours=calendar.hours_per_day,
         now=now,
     )
-
-
-def decision_window(
-    filed_at: datetime, calendar: BusinessCalendar | None = None
-) -> tuple[datetime, datetime]:
-    """(expected by, at the latest) in the team's time zone for a request never paused.
-
-    Callers pass the team's calendar (`calendar_store.load_calendar`); prefer
-    `request_window`, which also follows the timeline. Without a calendar the default one
-    is used.
-    """
-    cal = calendar or BusinessCalendar.default()
-    due, latest = deadlines(cal, [(RequestState.submitted, filed_at)], (DUE_DAYS, BREACH_DAYS))
-    return due.astimezone(cal.zone), latest.astimezone(cal.zone)

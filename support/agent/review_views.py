@@ -7,6 +7,7 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from requests_queue.calendar_store import load_calendar
 from requests_queue.clock import now_utc
 from requests_queue.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from requests_queue.models import (
@@ -29,7 +30,7 @@ from requests_queue.requests.lifecycle import (
 from requests_queue.requests.queue import account_history
 from requests_queue.requests.targets import eligibility_now
 from requests_queue.requests.timeline import request_timeline
-from requests_queue.requests.window import decision_window
+from requests_queue.requests.window import request_window
 
 from ..auth.session import current_actor
 from ..extensions import db
@@ -70,7 +71,8 @@ def _review_page(req: ConsentRequest, status: int = 200, **forms):
         .limit(SAMPLE)
     ).all()
     requests, batches = account_history(db.session, req.account_id)
-    due, latest = decision_window(req.filed_at)
+    events = request_timeline(db.session, req.id)
+    window = request_window(load_calendar(db.session), events, now_utc())
     return render_template(
         "agent/review.html",
         req=req,
@@ -78,11 +80,10 @@ def _review_page(req: ConsentRequest, status: int = 200, **forms):
         eligibility=eligibility_now(db.session, req) if req.state.is_open else None,
         addresses=addresses,
         sample=SAMPLE,
-        events=request_timeline(db.session, req.id),
+        events=events,
         history=[r for r in requests if r.id != req.id],
         batches=batches,
-        due=due,
-        latest=latest,
+        window=window,
         can_decide=req.state.value == "in_review"
         and (current_user.role is Role.manager or req.assignee_id == current_user.id),
     ), status

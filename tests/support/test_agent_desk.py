@@ -190,3 +190,25 @@ def test_links_in_mail_use_the_public_base_url(client, app, session, customer, a
         sa.select(OutboxMessage).where(OutboxMessage.kind == "request_question")
     ).one()
     assert f"{REQUEST_BASE_URL}/requests/{req.id}" in mail.body_text
+
+
+def test_review_page_shows_the_clock_paused_while_waiting_for_the_customer(
+    client, session, customer, agent
+):
+    from datetime import timedelta
+
+    from tests.conftest import play_timeline
+
+    req = play_timeline(
+        session,
+        customer,
+        [
+            (NOW - timedelta(days=2), "file", customer),
+            (NOW - timedelta(days=1), "claim", agent),
+            (NOW - timedelta(hours=20), "ask", agent),
+        ],
+    )
+    client.login(agent.email)
+    page = client.get(f"/desk/requests/{req.id}").get_data(as_text=True)
+    assert "paused: waiting for the customer" in page
+    assert re.search(r"due \w{3} \d\d \w{3} \d\d:\d\d", page)
