@@ -158,6 +158,21 @@ def run(bench: Bench, backend: str, url: str, size: int) -> None:
         print(f"   {size / seconds:,.0f} rows/s  {counts}", flush=True)
 
 
+def _own_peak_mb() -> float:
+    """Peak resident memory of this process's own image, in MB.
+
+    ru_maxrss is no good in a child: on Linux, exec keeps the high-water mark of the memory
+    it replaces, which after subprocess's vfork is the parent's (the bench, whose SQLite cache
+    just filled the database): the child would report the parent's peak. VmHWM is its own.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return peak_rss_mb()
+
+
 def _child(db_url: str, account_id: int, user_id: int, path: Path, tmp: str) -> None:
     """The import as the app does it: inspect the upload, record the batch, run it."""
     from sqlalchemy.orm import Session
@@ -197,7 +212,7 @@ def _child(db_url: str, account_id: int, user_id: int, path: Path, tmp: str) -> 
                 "batch_id": batch_id,
                 "seconds": seconds,
                 "state": str(state),
-                "peak_rss_mb": round(peak_rss_mb(), 1),
+                "peak_rss_mb": round(_own_peak_mb(), 1),
             }
         )
     )
