@@ -17,6 +17,7 @@ from .events import MassAction, MassActionItem, MassActionKind, StatusEvent
 from .imports import ImportMatch, ImportRowError, SkipReason
 from .jobs import JobOutcome, JobRun, scheduler_jobs
 from .outbox import OutboxMessage, OutboxState
+from .reports import ReportFact, ReportFactsState
 from .requests import (
     AddressOutcome,
     ConsentRequest,
@@ -29,7 +30,6 @@ from .requests import (
     RequestState,
 )
 from .sla import SlaClock, SlaDigest, SlaEvent, SlaThreshold
-from .reports import ReportFact, ReportFactsState
 
 __all__ = [
     "SlaClock",

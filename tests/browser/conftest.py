@@ -39,7 +39,7 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory) -> Path:
-    """A SQLite file with the schema and the demo data (no requests), built once, copied per test."""
+    """A SQLite file with the schema and demo data (no requests), built once, copied per test."""
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "t"})
     with app.app_context():
