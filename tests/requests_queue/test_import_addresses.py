@@ -7,7 +7,7 @@ import pytest
 
 from requests_queue.contacts import check_address
 from requests_queue.errors import ValidationError
-from requests_queue.imports.addresses import check_import_address, is_plain_valid
+from requests_queue.imports.addresses import check_import_address, is_plain_valid, undecided
 
 ATEXT = string.ascii_lowercase + string.digits + "!#$%&'*+/=?^_`{|}~-"
 ODD = ['"', " ", "(", ")", ",", ":", ";", "<", ">", "[", "]", "\\", "é", "ß", "\u200b", "@", "."]
@@ -68,6 +68,13 @@ def test_fast_path_accepts_only_what_email_validator_accepts_on_a_generated_corp
     assert len(fast) > 5_000  # the corpus exercises the fast path, not only the fallback
     wrong = [a for a in fast if not _validator_accepts(a)]
     assert wrong == []
+
+
+@pytest.mark.parametrize("extra", [[], ["", "line\nbreak@example.com", "a" * 70 + "@example.com"]])
+def test_whole_column_check_flags_exactly_what_the_one_address_check_does_not_accept(extra):
+    column = [a.strip().lower() for a in corpus(30_000, seed=7)] + extra + ["", "a@b.co"]
+    expected = [i for i, a in enumerate(column) if a and not is_plain_valid(a)]
+    assert undecided(column) == expected
 
 
 def test_import_check_gives_exactly_email_validators_verdict():
