@@ -123,6 +123,9 @@ def _decide(conn: sa.Connection, run: Run, p: dict) -> int:
     outcome = f"""CASE WHEN {split} THEN 'conflict' WHEN {repeat} THEN 'duplicate'
                        WHEN {taken} THEN 'taken' ELSE 'match' END"""
     if postgres:  # new contacts' ids from the sequence
+        # Named once: pg_get_serial_sequence in the SELECT list would run for every row.
+        seq = conn.exec_driver_sql("SELECT pg_get_serial_sequence('contacts', 'id')").scalar()
+        seq = seq.replace("'", "''")
         data = ", ".join(DATA)
         probes = ", ".join(f"{probe(f'e{k}', ':acc')} AS x{k}" for k in ks)
         xs = ", ".join(f"x{k}" for k in ks)
@@ -131,7 +134,7 @@ def _decide(conn: sa.Connection, run: Run, p: dict) -> int:
             d AS (
                 INSERT INTO {STAGE} (pos, {data}, {xs}, contact_id, outcome)
                 SELECT pos, {data}, {xs},
-                    COALESCE({owner}, nextval(pg_get_serial_sequence('contacts', 'id'))),
+                    COALESCE({owner}, nextval('{seq}')),
                     CASE WHEN {owner} IS NOT NULL THEN {outcome} END
                 FROM q ORDER BY pos
                 RETURNING outcome)

@@ -20,6 +20,30 @@
     }
   }
 
+  // The result (skipped rows, links) replaces the progress in place, so the reader keeps their
+  // place and focus lands on the result heading; a full reload is the fallback.
+  function showResult() {
+    fetch(window.location.href, { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error(response.status);
+        return response.text();
+      })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("content");
+        var main = document.getElementById("content");
+        if (!fresh || !main) throw new Error("no content");
+        main.innerHTML = fresh.innerHTML;
+        var heading = document.getElementById("progress-title");
+        if (heading) {
+          heading.setAttribute("tabindex", "-1");
+          heading.focus();
+        }
+      })
+      .catch(function () {
+        window.location.reload();
+      });
+  }
+
   function poll() {
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) {
@@ -29,7 +53,7 @@
       .then(function (data) {
         show(data);
         if (data.done) {
-          window.location.reload(); // the result page lists the skipped rows
+          showResult();
         } else {
           window.setTimeout(poll, 1000);
         }

@@ -46,13 +46,14 @@ def test_customer_imports_a_file_and_downloads_the_skipped_rows(page, make_live_
     page.get_by_label("Yes, I confirm it: new addresses become Single opt-in").check()
     page.get_by_role("button", name="Start the import").click()
 
-    # The bar moves without the page reloading, then the result replaces it.
+    # The bar moves without the page reloading, then the result replaces it in place.
     expect(page.locator("#import-bar")).to_be_visible()
     page.evaluate("window.__samePage = true")
     expect(page.locator("[data-field=rows_read]")).not_to_have_text("0", timeout=30_000)
-    assert page.evaluate("window.__samePage === true")
     page.screenshot(path="/tmp/shots/import-progress.png", full_page=True)
     expect(page.get_by_role("heading", name="Result: Finished")).to_be_visible(timeout=120_000)
+    expect(page.get_by_role("heading", name="Result: Finished")).to_be_focused()
+    assert page.evaluate("window.__samePage === true")
     expect(page.locator("[data-field=created]")).to_have_text(f"{ROWS:,}")
     expect(page.locator("[data-field=skipped]")).to_have_text("2")
     page.screenshot(path="/tmp/shots/import-result.png", full_page=True)
