@@ -105,8 +105,13 @@ def backends() -> list[tuple[str, str]]:
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur = dbapi_connection.cursor()
-    for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL",
-                   "cache_size=-262144", "temp_store=MEMORY"):
+    for pragma in (
+        "journal_mode=WAL",
+        "foreign_keys=ON",
+        "synchronous=NORMAL",
+        "cache_size=-262144",
+        "temp_store=MEMORY",
+    ):
         cur.execute(f"PRAGMA {pragma}")
     cur.close()
 

@@ -328,9 +328,7 @@ def play_timeline(session, customer: User, steps, *, base_url: str = REQUEST_BAS
         attested=True,
     )
     target = OptInTarget(ContactFilter(customer.account_id, search=slug), (EmailField.email,))
-    req = file_request(
-        session, target, evidence, actor_of(customer), filed_at, base_url=base_url
-    )
+    req = file_request(session, target, evidence, actor_of(customer), filed_at, base_url=base_url)
     for when, action, user, *assignee in steps[1:]:
         who = actor_of(user)
         if action == "claim":

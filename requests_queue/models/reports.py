@@ -4,7 +4,7 @@
 request gets a new event or the calendar changes, so the dashboard aggregates stored numbers in
 SQL and never walks a calendar per request while it renders. Durations are whole business
 seconds. An open request's running clock is stored as a mark on the calendar's business-time
-axis (`run_mark`), so its age at any instant is `run_s + ordinal(now) - run_mark`: one
+axis (`run_mark`), so its age at any instant is `run_s + position(now) - run_mark`: one
 calendar computation per page, whatever the number of requests. Deleting every row is safe.
 """
 
@@ -58,7 +58,7 @@ class ReportFact(Base):
     breach_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     breach_day: Mapped[date | None] = mapped_column(sa.Date)
     run_s: Mapped[int] = mapped_column(default=0)  # clock time of the finished stretches
-    run_mark: Mapped[int | None] = mapped_column(sa.BigInteger)  # ordinal of the running start
+    run_mark: Mapped[int | None] = mapped_column(sa.BigInteger)  # its line position (s)
 
 
 class ReportFactsState(Base):

@@ -2,7 +2,7 @@
 
 Which requests need new facts is decided in SQL: those with an event newer than their row
 (or no row); after a calendar edit, also every open one. Their timelines are then read in
-chunks, one query each, turned into figures with the calendar's business-time ordinal, and
+chunks, one query each, turned into figures on the calendar's business line (`sla.line`), and
 written with one DELETE and one multi-row INSERT per chunk. Running it again changes nothing.
 """
 
@@ -25,7 +25,7 @@ from ..sla.clock import (
     calendar_key,
     running_intervals,
 )
-from .ordinal import PER_SECOND, BusinessOrdinal, ordinal_for
+from ..sla.line import PER_SECOND, BusinessLine, line_for
 
 R, E, F = ConsentRequest, RequestEvent, ReportFact
 CHUNK = 2000
@@ -89,9 +89,9 @@ def refresh_report_facts(
         return {"facts_computed": 0, "deferred": len(ids)}
     if not ids and state is not None and (state.calendar_key, state.last_event_id) == (key, top):
         return {"facts_computed": 0}  # nothing to write: a page view stays a read
-    ordinal = ordinal_for(calendar)
+    line = line_for(calendar)
     for start in range(0, len(ids), CHUNK):
-        _write(session, ordinal, ids[start : start + CHUNK])
+        _write(session, line, ids[start : start + CHUNK])
     if state is None:
         state = ReportFactsState(id=1, calendar_key=key)
         session.add(state)
@@ -100,9 +100,9 @@ def refresh_report_facts(
     return {"facts_computed": len(ids)}
 
 
-def _write(session: Session, ordinal: BusinessOrdinal, chunk: list[int]) -> None:
+def _write(session: Session, line: BusinessLine, chunk: list[int]) -> None:
     """Compute and store the facts of one chunk of requests."""
-    day = ordinal.calendar.hours_per_day
+    day = line.calendar.hours_per_day
     # Core columns (Table.c): plain rows, none of the ORM's per-row bookkeeping.
     r, e = R.__table__.c, E.__table__.c
     current = {
@@ -117,7 +117,7 @@ def _write(session: Session, ordinal: BusinessOrdinal, chunk: list[int]) -> None
         .order_by(e.request_id, e.id)
     ).all()
     rows = [
-        facts_of(ordinal, current[request_id], list(timeline), day)
+        facts_of(line, current[request_id], list(timeline), day)
         for request_id, timeline in itertools.groupby(events, key=lambda e: e.request_id)
     ]
     table = F.__table__
@@ -126,17 +126,17 @@ def _write(session: Session, ordinal: BusinessOrdinal, chunk: list[int]) -> None
         session.execute(sa.insert(table), rows)
 
 
-def facts_of(ordinal: BusinessOrdinal, request, timeline: list, day: float) -> dict:
+def facts_of(line: BusinessLine, request, timeline: list, day: float) -> dict:
     """One request's facts from its timeline (rows with kind, to_state, created_at, id);
     `day` is the calendar's business day in hours."""
-    calendar = ordinal.calendar
+    calendar = line.calendar
     intervals = running_intervals((e.to_state, e.created_at) for e in timeline)
-    marks = [(ordinal(s), None if e is None else ordinal(e)) for s, e in intervals]
+    marks = [(line.at(s), None if e is None else line.at(e)) for s, e in intervals]
     filed = timeline[0].created_at
     first = next((e.created_at for e in timeline if e.kind in FIRST_RESPONSES), None)
     decided = next((e.created_at for e in timeline if e.kind in DECIDED), None)
     running = bool(marks) and marks[-1][1] is None
-    breach = ordinal.deadline(intervals, BREACH_DAYS * day)
+    breach = line.deadline(intervals, BREACH_DAYS * day)
     return {
         "request_id": request.id,
         "last_event_id": timeline[-1].id,
@@ -147,11 +147,11 @@ def facts_of(ordinal: BusinessOrdinal, request, timeline: list, day: float) -> d
         "filed_day": _day(filed, calendar),
         "first_response_at": first,
         "first_response_day": _day(first, calendar),
-        "first_response_s": None if first is None else _clock_s(marks, ordinal(first)),
+        "first_response_s": None if first is None else _clock_s(marks, line.at(first)),
         "decided_at": decided,
         "decided_day": _day(decided, calendar),
-        "decision_s": None if decided is None else _clock_s(marks, ordinal(decided)),
-        "due_at": ordinal.deadline(intervals, DUE_DAYS * day),
+        "decision_s": None if decided is None else _clock_s(marks, line.at(decided)),
+        "due_at": line.deadline(intervals, DUE_DAYS * day),
         "breach_at": breach,
         "breach_day": _day(breach, calendar),
         "run_s": sum(end - start for start, end in marks if end is not None) // PER_SECOND,
@@ -160,7 +160,7 @@ def facts_of(ordinal: BusinessOrdinal, request, timeline: list, day: float) -> d
 
 
 def _clock_s(marks: list[tuple[int, int | None]], until: int) -> int:
-    """Whole business seconds the clock ran before the ordinal `until`."""
+    """Whole business seconds the clock ran before the position `until`."""
     ran = sum(min(until, until if end is None else end) - start for start, end in marks
               if start < until)  # fmt: skip
     return ran // PER_SECOND

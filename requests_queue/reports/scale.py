@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from ..calendar import BusinessCalendar
 from ..models.reports import ReportFact
 from ..sla.clock import BREACH_DAYS, DUE_DAYS
-from .ordinal import ordinal_for
+from ..sla.line import line_for
 
 F = ReportFact
 HOUR_S = 3600
@@ -18,7 +18,7 @@ HOUR_S = 3600
 
 @dataclass(frozen=True)
 class Scale:
-    """Business-day thresholds in seconds and the calendar's ordinal of `now` (seconds)."""
+    """Business-day thresholds and `now`'s position on the business line, in seconds."""
 
     now: datetime
     day_s: int
@@ -49,7 +49,7 @@ def scale_for(calendar: BusinessCalendar, now: datetime) -> Scale:
     return Scale(
         now=now,
         day_s=round(calendar.hours_per_day * HOUR_S),
-        now_mark=ordinal_for(calendar).seconds(now),
+        now_mark=line_for(calendar).seconds(now),
     )
 
 

@@ -19,7 +19,7 @@ from ..models import ConsentRequest, RequestState
 from ..models.sla import SlaClock
 from .clock import BREACH_DAYS, DUE_DAYS, RUNNING
 from .deadlines import base_of
-from .line import PER_HOUR, PER_SECOND, BusinessLine, instant_at, micros
+from .line import PER_HOUR, PER_SECOND, instant_at, line_for, micros
 
 ON_TRACK, AT_RISK, BREACHED, PAUSED = "on_track", "at_risk", "breached", "paused"
 # Words for the levels; "paused" is in the text itself, on track needs no word.
@@ -64,7 +64,7 @@ def queue_countdowns(
     now: datetime,
 ) -> dict[int, Countdown]:
     """The countdown of each open request listed (one query for the paused ones' clocks)."""
-    line = BusinessLine(calendar)
+    line = line_for(calendar)
     day = calendar.hours_per_day
     due_us, breach_us = (round(d * day * PER_HOUR) for d in (DUE_DAYS, BREACH_DAYS))
     waiting = [r.id for r in requests if r.state is RequestState.awaiting_customer]
@@ -73,8 +73,6 @@ def queue_countdowns(
         for clock in session.scalars(sa.select(SlaClock).where(SlaClock.request_id.in_(waiting)))
     }
     running = [r for r in requests if r.state in RUNNING]
-    if running:
-        line.cover(min(micros(base_of(r)) for r in running))
     at = line.position(micros(now)) if running else 0
 
     def instant(position: int) -> datetime:

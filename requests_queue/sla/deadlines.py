@@ -35,7 +35,7 @@ from ..models import ConsentRequest, RequestEvent, RequestState
 from ..models.requests import OPEN_STATES
 from ..models.sla import SlaClock
 from .clock import BREACH_DAYS, DUE_DAYS, RUNNING, RUNNING_STATES, calendar_key
-from .line import MICRO, PER_HOUR, PER_SECOND, BusinessLine, instant_at
+from .line import MICRO, PER_HOUR, PER_SECOND, BusinessLine, instant_at, line_for
 
 R, E, C = ConsentRequest, RequestEvent, SlaClock
 CHUNK = 2000
@@ -58,7 +58,6 @@ def stored_clock(line: BusinessLine, moves: Moves, day_hours: float) -> StoredCl
     instants in microseconds (`line.micros`); `day_hours` is the calendar's business day."""
     if len(moves) == 1 or all(state in RUNNING for state, _ in moves):  # never stopped
         return StoredClock(None, 0, None, None, keeps_row=False)
-    line.cover(moves[0][1])
     ran, started = 0, None  # business time of the finished runs; start of the current one
     runs: list[tuple[int, int]] = []  # (position at start, position at stop)
     for state, when in moves:
@@ -96,7 +95,7 @@ def write_clocks(
     session: Session, calendar: BusinessCalendar, key: str, request_ids: Sequence[int]
 ) -> int:
     """Compute and store the clocks of `request_ids`, in chunks; returns how many."""
-    line, day = BusinessLine(calendar), calendar.hours_per_day
+    line, day = line_for(calendar), calendar.hours_per_day
     for start in range(0, len(request_ids), CHUNK):
         chunk = request_ids[start : start + CHUNK]
         clocks = {rid: stored_clock(line, m, day) for rid, m in _timelines(session, chunk)}

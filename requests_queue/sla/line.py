@@ -1,24 +1,36 @@
-"""Business time as a line of integers, to compute thousands of clocks without walking days.
+"""Business time as a line of integers: the one place that turns a calendar into arithmetic.
 
-An instant is a count of microseconds since 1970 UTC; its position is the business time (in
-microseconds) from the start of the line, so the business time between two instants is the
-difference of their positions and a deadline is the instant at a position. The windows come
-from `BusinessCalendar.window`, so the line agrees with the calendar's own arithmetic
+An instant is a count of microseconds since 1970 UTC; its *position* is the business time
+(in microseconds) from local midnight of `EPOCH_DAY` to it, negative before. The business
+time between two instants is the difference of their positions, a deadline is the instant
+at a position, and because the origin is fixed, positions (in seconds) can be stored and
+compared by the database (the report facts do). The windows come from
+`BusinessCalendar.window`, so the line agrees with the calendar's own arithmetic
 (`add_business_hours`, `business_hours_between`), daylight-saving changes and holidays
 included; tests compare the two.
+
+One line per calendar is shared by the whole process (`line_for`): it is built once, then
+an instant costs one bisection. The web server shares it between threads, so the table is
+never changed in place: growing it builds a new one and swaps it in under a lock.
 """
 
 from __future__ import annotations
 
 import bisect
-from datetime import UTC, date, datetime, timedelta
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
-from ..calendar import SEARCH_DAYS, BusinessCalendar
+from ..calendar import SEARCH_DAYS, BusinessCalendar, Interval, deadline_from_running_intervals
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH_DAY = date(2020, 1, 6)  # a Monday: positions count from its local midnight
 MICRO = timedelta(microseconds=1)
 PER_SECOND = 1_000_000
 PER_HOUR = 3600 * PER_SECOND
+_GROW = timedelta(days=62)  # how far a table grows past what was asked
 
 
 def micros(instant: datetime) -> int:
@@ -31,69 +43,141 @@ def instant_at(us: int) -> datetime:
     return EPOCH + timedelta(microseconds=us)
 
 
+@dataclass(frozen=True)
+class _Table:
+    """The windows of local days [first, stop), as UTC microseconds, with their positions."""
+
+    first: date
+    stop: date
+    first_us: int  # local midnight starting `first`
+    stop_us: int  # local midnight starting `stop`
+    opens: list[int]
+    closes: list[int]
+    before: list[int]  # position at each window's open
+    ends: list[int]  # position at each window's close
+
+
 class BusinessLine:
-    """The business windows of a calendar from some day on, with their running total."""
+    """Positions of instants on a calendar's business line, and instants at positions."""
 
     def __init__(self, calendar: BusinessCalendar) -> None:
         self.calendar = calendar
         self._zone = calendar.zone
-        self._first: date | None = None  # first local day on the line
-        self._next: date | None = None  # first local day not on the line yet
-        self._next_us = 0  # UTC microseconds of the local midnight starting `_next`
-        self.opens: list[int] = []
-        self.closes: list[int] = []
-        self.before: list[int] = []  # business time of the windows before each window
-        self.ends: list[int] = []  # position at each window's close
-
-    def cover(self, us: int) -> None:
-        """Make sure positions from instant `us` on are known: the line starts at least one
-        business window before it, so every position names its earliest instant."""
-        day = instant_at(us).astimezone(self._zone).date() - timedelta(days=1)
-        if self._first is not None and day >= self._first:
-            return
-        for _ in range(SEARCH_DAYS):  # back to a day with a window
-            if self.calendar.window(day) is not None:
-                break
-            day -= timedelta(days=1)
-        upto = self._next or day + timedelta(days=1)
-        self._first, self._next = day, day
-        self.opens, self.closes, self.before, self.ends = [], [], [], []
-        self._grow_until(upto)
+        self._lock = threading.Lock()
+        self._table = self._build(EPOCH_DAY - timedelta(days=7), EPOCH_DAY + _GROW)
 
     def position(self, us: int) -> int:
-        """Business microseconds from the line's start to instant `us` (`cover` it first)."""
-        if self._next is None:
-            self.cover(us)
-        while self._next_us <= us:
-            self._grow_until(self._next + timedelta(days=31))
-        i = bisect.bisect_right(self.opens, us) - 1
-        if i < 0:
-            return 0
-        return self.before[i] + min(us, self.closes[i]) - self.opens[i]
+        """Business microseconds from the origin to instant `us` (UTC microseconds)."""
+        t = self._table
+        if not t.first_us <= us < t.stop_us:
+            t = self._covering(us)
+        i = bisect.bisect_right(t.opens, us) - 1
+        if i < 0:  # before the table's first window: nothing ran since the table's start
+            return t.before[0]
+        return t.before[i] + min(us, t.closes[i]) - t.opens[i]
 
     def instant(self, position: int) -> int:
-        """The earliest instant at `position` (a window's close when the position ends it)."""
-        if self._next is None:
-            raise ValueError("cover an instant before asking for positions")
-        while not self.ends or self.ends[-1] < position:
-            if self._next - self._first > timedelta(days=3 * SEARCH_DAYS):
-                raise ValueError("the calendar has no business time to reach that deadline")
-            self._grow_until(self._next + timedelta(days=31))
-        i = bisect.bisect_left(self.ends, position)
-        return self.opens[i] + position - self.before[i]
+        """The earliest instant (UTC microseconds) at `position`; a window's close when the
+        position ends that window."""
+        t = self._table
+        if not t.before[0] < position <= t.ends[-1]:
+            t = self._reaching(position)
+        i = bisect.bisect_left(t.ends, position)
+        return t.opens[i] + position - t.before[i]
 
-    def _grow_until(self, stop: date) -> None:
-        day = self._next
+    def at(self, instant: datetime) -> int:
+        """The position of an aware instant."""
+        return self.position(micros(instant))
+
+    def seconds(self, instant: datetime) -> int:
+        """The position in whole seconds (what the database stores and compares)."""
+        return self.position(micros(instant)) // PER_SECOND
+
+    def moment(self, position: int) -> datetime:
+        """The earliest aware (UTC) instant at `position`."""
+        return instant_at(self.instant(position))
+
+    def deadline(self, intervals: Sequence[Interval], hours: float) -> datetime | None:
+        """When the clock running in `intervals` reaches `hours` (None: it stopped before)."""
+        remaining = round(hours * PER_HOUR)
+        if not intervals or remaining <= 0:
+            return deadline_from_running_intervals(self.calendar, intervals, hours)
+        for start, end in intervals:
+            begin = self.at(start)
+            ran = None if end is None else self.at(end) - begin
+            if ran is None or ran >= remaining:
+                return self.moment(begin + remaining)
+            remaining -= ran
+        return None
+
+    # The table grows in whole local days; a table always starts and ends with a window.
+
+    def _covering(self, us: int) -> _Table:
+        day = instant_at(us).astimezone(self._zone).date()
+        with self._lock:
+            t = self._table
+            first, stop = t.first, t.stop
+            if us < t.first_us:
+                first = day - timedelta(days=1)
+            if us >= t.stop_us:
+                stop = day + _GROW
+            if (first, stop) != (t.first, t.stop):
+                self._table = t = self._build(first, stop)
+        return t
+
+    def _reaching(self, position: int) -> _Table:
+        with self._lock:
+            t = self._table
+            first, stop = t.first, t.stop
+            while position <= t.before[0]:
+                if t.stop - t.first > timedelta(days=3 * SEARCH_DAYS):
+                    raise ValueError("the calendar has no business time before that position")
+                first -= _GROW
+                t = self._build(first, stop)
+            while t.ends[-1] < position:
+                if t.stop - t.first > timedelta(days=3 * SEARCH_DAYS):
+                    raise ValueError("the calendar has no business time to reach that deadline")
+                stop += _GROW
+                t = self._build(first, stop)
+            self._table = t
+        return t
+
+    def _build(self, first: date, stop: date) -> _Table:
+        """The table of [first, stop), widened to a window at each end."""
+        window = self.calendar.window
+        for _ in range(SEARCH_DAYS):
+            if window(first) is not None:
+                break
+            first -= timedelta(days=1)
+        for _ in range(SEARCH_DAYS):
+            if window(stop - timedelta(days=1)) is not None:
+                break
+            stop += timedelta(days=1)
+        opens, closes, before, ends = [], [], [], []
+        total, origin, day = 0, None, first
         while day < stop:
-            window = self.calendar.window(day)
-            if window is not None:
-                opens, closes = micros(window[0]), micros(window[1])
-                total = self.ends[-1] if self.ends else 0
-                self.opens.append(opens)
-                self.closes.append(closes)
-                self.before.append(total)
-                self.ends.append(total + closes - opens)
+            if day == EPOCH_DAY:
+                origin = total
+            w = window(day)
+            if w is not None:
+                a, b = micros(w[0]), micros(w[1])
+                opens.append(a)
+                closes.append(b)
+                before.append(total)
+                total += b - a
+                ends.append(total)
             day += timedelta(days=1)
-        self._next = day
-        midnight = datetime.combine(day, datetime.min.time(), tzinfo=self._zone)
-        self._next_us = micros(midnight.astimezone(UTC))
+        assert origin is not None  # tables only ever widen from one around the origin
+        before = [p - origin for p in before]
+        ends = [p - origin for p in ends]
+        return _Table(first, stop, self._midnight(first), self._midnight(stop),
+                      opens, closes, before, ends)  # fmt: skip
+
+    def _midnight(self, day: date) -> int:
+        return micros(datetime.combine(day, time(), tzinfo=self._zone).astimezone(UTC))
+
+
+@lru_cache(maxsize=16)
+def line_for(calendar: BusinessCalendar) -> BusinessLine:
+    """The process's line of a calendar (calendars equal by value share one)."""
+    return BusinessLine(calendar)

@@ -17,8 +17,8 @@ from requests_queue.calendar_store import load_calendar
 from requests_queue.errors import ValidationError
 from requests_queue.models import ReportFact, ReportFactsState, Role
 from requests_queue.reports import between, build_dashboard, last_days, refresh_report_facts
-from requests_queue.reports.ordinal import ordinal_for
 from requests_queue.sla.clock import calendar_key
+from requests_queue.sla.line import BusinessLine, line_for
 from tests.conftest import play_timeline
 
 PHX = ZoneInfo("America/Phoenix")
@@ -202,15 +202,30 @@ def test_facts_of_a_request_match_the_calendar_arithmetic(session, requests):
         ("America/New_York", datetime(2026, 3, 6, 16, 0), datetime(2026, 3, 10, 9, 30)),
         ("America/New_York", datetime(2026, 10, 30, 8, 0), datetime(2026, 11, 3, 18, 0)),
         ("Europe/Berlin", datetime(2019, 12, 30, 12, 0), datetime(2020, 1, 8, 12, 0)),
+        ("Europe/Berlin", datetime(2015, 12, 23, 12, 0), datetime(2016, 1, 5, 9, 0)),
     ],
 )
-def test_business_time_ordinal_agrees_with_the_calendar(zone, start, end):
+def test_the_stored_business_positions_agree_with_the_calendar(zone, start, end):
+    # The report facts store positions; they must measure business time wherever the two
+    # instants fall, before the line's origin (6 January 2020) too.
     calendar = BusinessCalendar(timezone=zone)
-    ordinal = ordinal_for(calendar)
+    line = line_for(calendar)
     a, b = start.replace(tzinfo=ZoneInfo(zone)), end.replace(tzinfo=ZoneInfo(zone))
     expected = calendar.business_hours_between(a, b) * H
-    assert (ordinal(b) - ordinal(a)) / 1e6 == pytest.approx(expected, abs=1e-6)
-    assert ordinal.deadline([(a, None)], 16) == calendar.add_business_hours(a, 16)
+    assert (line.at(b) - line.at(a)) / 1e6 == pytest.approx(expected, abs=1e-6)
+    assert line.deadline([(a, None)], 16) == calendar.add_business_hours(a, 16)
+
+
+def test_a_business_position_does_not_depend_on_what_was_asked_before():
+    # The line grows as instants are asked for; a position once stored must not move.
+    zone = ZoneInfo("America/New_York")
+    when = datetime(2026, 11, 27, 10, 30, tzinfo=zone)
+    fresh = BusinessLine(BusinessCalendar(timezone="America/New_York"))
+    grown = BusinessLine(BusinessCalendar(timezone="America/New_York"))
+    grown.at(datetime(2031, 6, 2, tzinfo=zone))  # far ahead, then far back
+    grown.at(datetime(2012, 3, 1, tzinfo=zone))
+    assert fresh.at(when) == grown.at(when) > 0
+    assert fresh.moment(fresh.at(when)) == grown.moment(grown.at(when)) == when
 
 
 @pytest.mark.parametrize(

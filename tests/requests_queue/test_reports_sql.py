@@ -1,6 +1,6 @@
 """The dashboard's numbers equal a plain SQL query over the request events.
 
-`independent_figures` knows nothing of report_facts, the calendar code or the ordinal: it
+`independent_figures` knows nothing of report_facts, the calendar code or the business line: it
 derives each request's running stretches from `request_events` with LEAD(), intersects them
 in SQL with business windows written out here (Mon-Fri 09:00-17:00 Phoenix = 16:00-24:00 UTC,
 minus the `holidays` package's US days), and counts. Thirty seeded random timelines run
