@@ -6,7 +6,12 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from requests_queue.campaigns import RecipientLinks, provided_content, queue_campaign
+from requests_queue.campaigns import (
+    RecipientLinks,
+    create_campaign,
+    provided_content,
+    run_campaign_queueing,
+)
 from requests_queue.mail import deliver_due
 from requests_queue.mail.sink import SinkProcess
 from requests_queue.models import EmailField, OutboxMessage, OutboxState, Role
@@ -23,19 +28,26 @@ LINKS = RecipientLinks(secret="bench-secret", base_url="https://desk.example")
 SEND_SAMPLE = 5_000
 
 
-def _queue(engine: sa.Engine, account_id: int, user_id: int) -> int:
+def _click(engine: sa.Engine, account_id: int, user_id: int) -> int:
+    """What the customer's request does: check the count and record the campaign."""
     with session_for(engine) as s:
-        campaign = queue_campaign(
+        campaign = create_campaign(
             s,
             ContactFilter(account_id=account_id),
             FIELDS,
             provided_content(),
             Actor(ActorKind.customer, user_id),
             NOW,
-            LINKS,
         )
         s.commit()
-        return campaign.recipient_count
+        return campaign.id
+
+
+def _queue(engine: sa.Engine, campaign_id: int) -> int:
+    """The background run: every recipient's links signed, its message written, in chunks."""
+    run_campaign_queueing(engine, campaign_id, LINKS, clock=lambda: NOW)
+    with engine.connect() as conn:
+        return conn.scalar(sa.select(sa.func.count()).select_from(OutboxMessage))
 
 
 def _send(engine: sa.Engine, sink: SinkProcess) -> int:
@@ -51,11 +63,20 @@ def run(bench: Bench, backend: str, url: str, size: int) -> None:
             engine, "Campaign Co", size // 2, fields=2, status=EmailStatus.single_opt_in
         )
         user = make_user(engine, "bench@bench.example", Role.customer, account)
-        seconds, queued = timed(lambda: _queue(engine, account, user))
+        seconds, campaign_id = timed(lambda: _click(engine, account, user))
+        bench.record(
+            Result(
+                "double opt-in campaign: the customer's click (count, record)",
+                backend,
+                seconds,
+                rows=size // 2 * 2,
+            )
+        )
+        seconds, queued = timed(lambda: _queue(engine, campaign_id))
         assert queued == size // 2 * 2, queued
         bench.record(
             Result(
-                "double opt-in campaign: queue (links signed, outbox rows)",
+                "double opt-in campaign: queue in the background (links signed, outbox rows)",
                 backend,
                 seconds,
                 rows=queued,

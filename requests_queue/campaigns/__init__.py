@@ -4,7 +4,12 @@ from .content import CampaignContent, check_content, provided_content, render_pr
 from .eligibility import SKIP_REASONS, CampaignPreview, preview_campaign
 from .links import RecipientLinks
 from .progress import CampaignProgress, campaign_progress, failed_recipients, progress_of
-from .queueing import queue_campaign
+from .queueing import (
+    create_campaign,
+    queue_campaign,
+    resume_campaign_queueing,
+    run_campaign_queueing,
+)
 from .recipient import (
     ConsentProof,
     LinkResult,
@@ -27,6 +32,7 @@ __all__ = [
     "campaign_progress",
     "check_content",
     "confirm_address",
+    "create_campaign",
     "failed_recipients",
     "inspect_confirm",
     "inspect_unsubscribe",
@@ -35,5 +41,7 @@ __all__ = [
     "provided_content",
     "queue_campaign",
     "render_preview",
+    "resume_campaign_queueing",
+    "run_campaign_queueing",
     "unsubscribe_address",
 ]

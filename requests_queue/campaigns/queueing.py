@@ -1,58 +1,69 @@
-"""Queue a double opt-in campaign: one outbox message per eligible address, in one transaction.
+"""Queue a double opt-in campaign: one outbox message per eligible address.
 
 The eligible addresses are chosen by one SELECT. Each recipient needs its own signed links,
 and an HMAC with the app's secret cannot be computed in SQL, so the recipient rows (address,
 nonce, the two tokens) are built in a tight loop over plain tuples and written in chunks by
 COPY (PostgreSQL) or executemany (SQLite); the messages are then written by one
 INSERT … SELECT that puts each recipient's links into the text in SQL. 100,000 recipients
-take a few seconds (bench/cases_campaigns.py); sending is the sender's job, so the request
-that queues never waits for SMTP.
+take a few seconds (bench/cases_campaigns.py). The customer's click only records the campaign
+(`create_campaign`); `run_campaign_queueing` writes it in the background in chunks of
+addresses, one transaction each, and sending is the sender's job, so no request waits for
+either.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..clock import now_utc
 from ..errors import ValidationError
 from ..models import Account, EmailAddress, EmailField, OutboxMessage, OutboxState
-from ..models.campaigns import Campaign, CampaignRecipient
+from ..models.campaigns import Campaign, CampaignRecipient, CampaignState
 from ..selection import ContactFilter, describe
 from ..status_changes import lock_account
-from ..statuses import Actor, ActorKind
+from ..statuses import Actor, ActorKind, EmailStatus
 from .content import CONFIRM, UNSUBSCRIBE, CampaignContent, check_content, fill_account
 from .eligibility import eligible_conditions, preview_campaign
 from .links import RecipientLinks
 from .tokens import TokenClaims, new_nonce
 
+log = logging.getLogger(__name__)
+
 KIND = "double_opt_in"
-CHUNK = 2_000
+# Addresses per transaction of a background run (about half a second on SQLite), and how many
+# are signed and written per bulk statement.
+CHUNK = 10_000
+SIGN_CHUNK = 2_000
+QUEUE_ALL = 10**12
 _OUTBOX = OutboxMessage.__table__
 _RECIPIENTS = CampaignRecipient.__table__
 
 
-def queue_campaign(
+def create_campaign(
     session: Session,
     flt: ContactFilter,
     fields: tuple[EmailField, ...],
     content: CampaignContent,
     actor: Actor,
     now: datetime,
-    links: RecipientLinks,
     expected_count: int | None = None,
 ) -> Campaign:
-    """Create the campaign and queue a confirmation to every eligible address; flush only.
+    """Record the campaign, its content and its frozen selection, to be queued; flush only.
 
-    `expected_count` is the number the customer saw in the preview: if the selection changed
-    since, nothing is queued and the error says so.
+    Quick whatever the selection's size (one grouped count): the customer's request returns
+    at once and `queue_chunk` does the writing. `expected_count` is the number the customer
+    saw in the preview: if the selection changed since, nothing is recorded and the error
+    says so.
     """
     if actor.kind is not ActorKind.customer or actor.user_id is None:
         raise ValidationError(None, "only the account's own users send confirmations")
     content = check_content(content)
-    lock_account(session, flt.account_id)
     before = preview_campaign(session, flt, fields, now)
     if before.eligible == 0:
         raise ValidationError(None, "no address in this selection can get a confirmation")
@@ -67,26 +78,97 @@ def queue_campaign(
         user_id=actor.user_id,
         created_at=now,
         selection=describe(session, flt)[:500],
+        selection_filter={
+            "search": flt.search,
+            "tag_id": flt.tag_id,
+            "import_batch_id": flt.import_batch_id,
+            "status": flt.status.value if flt.status else None,
+        },
         fields=",".join(f.value for f in fields),
         template=content.template,
         subject=content.subject,
         body=content.body,
         skipped_count=before.skipped,
         skipped_by_reason=before.skipped_by_reason,
+        expected_count=before.eligible,
+        state=CampaignState.queueing,
+        heartbeat_at=now,
     )
     session.add(campaign)
     session.flush()
-    account_name = session.get(Account, flt.account_id).name
+    return campaign
+
+
+def campaign_filter(campaign: Campaign) -> tuple[ContactFilter, tuple[EmailField, ...]]:
+    """The selection and fields the campaign was sent to, as chosen."""
+    f = campaign.selection_filter or {}
+    flt = ContactFilter(
+        campaign.account_id,
+        search=f.get("search") or "",
+        tag_id=f.get("tag_id"),
+        import_batch_id=f.get("import_batch_id"),
+        status=EmailStatus(f["status"]) if f.get("status") else None,
+    )
+    return flt, tuple(EmailField(v) for v in campaign.fields.split(","))
+
+
+def queue_chunk(
+    session: Session, campaign: Campaign, links: RecipientLinks, now: datetime, limit: int = CHUNK
+) -> bool:
+    """Queue the next `limit` eligible addresses (in address order); flush only.
+
+    Returns True when the campaign is fully queued. Eligibility is judged as of the click
+    (the campaign's `created_at`), so the addresses written are those the customer chose,
+    less any that stopped being eligible meanwhile (an unsubscribe, a bounce).
+    """
+    if campaign.state is not CampaignState.queueing:
+        return True
+    lock_account(session, campaign.account_id)
+    flt, fields = campaign_filter(campaign)
     targets = session.execute(
         sa.select(EmailAddress.id, EmailAddress.address)
-        .where(*eligible_conditions(flt, fields, now))
+        .where(
+            *eligible_conditions(flt, fields, campaign.created_at),
+            EmailAddress.id > campaign.queued_through,
+        )
         .order_by(EmailAddress.id)
+        .limit(limit)
     ).all()
-    for start in range(0, len(targets), CHUNK):
-        _add_recipients(session, campaign, targets[start : start + CHUNK], links, now)
-    _write_messages(session, campaign, fill_account(content, account_name), links, now)
-    campaign.recipient_count = len(targets)
+    if targets:
+        for start in range(0, len(targets), SIGN_CHUNK):
+            _add_recipients(session, campaign, targets[start : start + SIGN_CHUNK], links, now)
+        account_name = session.get(Account, campaign.account_id).name
+        content = CampaignContent(campaign.template, campaign.subject, campaign.body)
+        first = targets[0][0]
+        _write_messages(session, campaign, fill_account(content, account_name), links, now, first)
+        campaign.recipient_count += len(targets)
+        campaign.queued_through = targets[-1][0]
+    campaign.heartbeat_at = now
+    done = len(targets) < limit
+    if done:
+        campaign.state = CampaignState.queued
     session.flush()
+    return done
+
+
+def queue_campaign(
+    session: Session,
+    flt: ContactFilter,
+    fields: tuple[EmailField, ...],
+    content: CampaignContent,
+    actor: Actor,
+    now: datetime,
+    links: RecipientLinks,
+    expected_count: int | None = None,
+) -> Campaign:
+    """Create the campaign and queue all of it in the caller's transaction; flush only.
+
+    The shell, the demo and the tests use this; the web portal creates the campaign and
+    queues it in the background (`run_campaign_queueing`).
+    """
+    campaign = create_campaign(session, flt, fields, content, actor, now, expected_count)
+    while not queue_chunk(session, campaign, links, now, limit=QUEUE_ALL):
+        pass
     return campaign
 
 
@@ -145,8 +227,9 @@ def _link(template: str, token: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
     return sa.literal(before) + token + sa.literal(after)
 
 
-def _write_messages(session, campaign, content, links: RecipientLinks, now) -> None:
-    """One INSERT … SELECT: every recipient's message, its links put into the text in SQL."""
+def _write_messages(session, campaign, content, links: RecipientLinks, now, first: int) -> None:
+    """One INSERT … SELECT: the message of every recipient from address id `first` on, its
+    links put into the text in SQL."""
     r = _RECIPIENTS.c
     body = sa.func.replace(
         sa.func.replace(
@@ -180,6 +263,89 @@ def _write_messages(session, campaign, content, links: RecipientLinks, now) -> N
     session.execute(
         sa.insert(_OUTBOX).from_select(
             list(columns),
-            sa.select(*columns.values()).where(r.campaign_id == campaign.id).order_by(r.id),
+            sa.select(*columns.values())
+            .where(r.campaign_id == campaign.id, r.address_id >= first)
+            .order_by(r.id),
         )
     )
+
+
+STALE_AFTER = timedelta(minutes=2)  # a queueing run silent this long died; resume it
+
+
+def run_campaign_queueing(
+    engine: sa.Engine,
+    campaign_id: int,
+    links: RecipientLinks,
+    clock: Callable[[], datetime] = now_utc,
+    chunk: int = CHUNK,
+    stop_after_chunks: int | None = None,
+) -> CampaignState | None:
+    """Queue the campaign to its end, a committed chunk at a time; its final state.
+
+    None when another run holds it (its heartbeat is fresh). A run that raises leaves the
+    campaign `failed` with the reason, and what was queued stays queued (and is sent).
+    `stop_after_chunks` stops early as a crash would (tests of resuming use it).
+    """
+    with Session(engine, expire_on_commit=False) as session:
+        if not _claim(session, campaign_id, clock()):
+            return None
+        campaign = session.get(Campaign, campaign_id)
+        chunks = 0
+        try:
+            while not queue_chunk(session, campaign, links, clock(), limit=chunk):
+                session.commit()
+                chunks += 1
+                if stop_after_chunks is not None and chunks >= stop_after_chunks:
+                    return campaign.state
+            session.commit()
+        except Exception as exc:  # recorded on the campaign; the log has the trace
+            log.exception("queueing campaign %s failed", campaign_id)
+            session.rollback()
+            campaign = session.get(Campaign, campaign_id)
+            campaign.state = CampaignState.failed
+            campaign.error = _message(exc)
+            session.commit()
+        return campaign.state
+
+
+def _claim(session: Session, campaign_id: int, now: datetime) -> bool:
+    """Take the campaign for this run: queueing, and no run has beaten for STALE_AFTER.
+
+    The first run, started right after the click, claims it although its heartbeat is fresh:
+    `created_at == heartbeat_at` marks a campaign no run has touched yet.
+    """
+    c = Campaign
+    claimed = session.execute(
+        sa.update(c)
+        .where(
+            c.id == campaign_id,
+            c.state == CampaignState.queueing,
+            sa.or_(c.heartbeat_at < now - STALE_AFTER, c.heartbeat_at == c.created_at),
+        )
+        .values(heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    return claimed == 1
+
+
+def resume_campaign_queueing(
+    session: Session, links: RecipientLinks, now: datetime
+) -> list[tuple[int, CampaignState | None]]:
+    """Resume every campaign whose queueing run died; (campaign id, final state) each."""
+    c = Campaign
+    ids = session.scalars(
+        sa.select(c.id)
+        .where(c.state == CampaignState.queueing, c.heartbeat_at < now - STALE_AFTER)
+        .order_by(c.id)
+    ).all()
+    session.commit()
+    engine = session.get_bind()
+    return [(cid, run_campaign_queueing(engine, cid, links)) for cid in ids]
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return str(exc)[:500]
+    return "Preparing the emails stopped because of an internal error; what was queued is sent."

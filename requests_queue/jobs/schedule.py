@@ -61,6 +61,13 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
         timeout=timedelta(minutes=10),
     ),
     PeriodicJob(
+        name="resume_campaign_queueing",
+        func="requests_queue.jobs.imports:resume_campaigns",
+        description="Finish preparing confirmation campaigns whose worker stopped",
+        every=timedelta(minutes=2),
+        timeout=timedelta(minutes=10),
+    ),
+    PeriodicJob(
         name="sla_sweep",
         func="requests_queue.jobs.sla:sla_sweep",
         description="Mark requests at risk or breached, and notify",

@@ -3,7 +3,7 @@
 from .accounts import Account, Role, User
 from .base import Base, UTCDateTime
 from .calendar_settings import CalendarHoliday, CalendarHours, CalendarSettings, HolidayChange
-from .campaigns import Campaign, CampaignRecipient, CampaignTemplate
+from .campaigns import Campaign, CampaignRecipient, CampaignState, CampaignTemplate
 from .contacts import (
     Contact,
     EmailAddress,
@@ -54,6 +54,7 @@ __all__ = [
     "CalendarSettings",
     "Campaign",
     "CampaignRecipient",
+    "CampaignState",
     "CampaignTemplate",
     "Contact",
     "EmailAddress",

@@ -18,8 +18,22 @@ class CampaignTemplate(TitledEnum):
     custom = ("custom", "Own subject and text")
 
 
+class CampaignState(TitledEnum):
+    """Where the queueing of a campaign's emails stands (sending is the outbox's business)."""
+
+    queueing = ("queueing", "Preparing the emails")
+    queued = ("queued", "Queued")
+    failed = ("failed", "Stopped")
+
+
 class Campaign(Base):
-    """A customer's batch of double opt-in confirmations, queued at once through the outbox."""
+    """A customer's batch of double opt-in confirmations, queued through the outbox.
+
+    The customer's click records the campaign (state `queueing`) with its selection frozen;
+    a background run then writes the recipients and messages in chunks of addresses, in
+    address order, each chunk one transaction that moves `queued_through` on, so a run that
+    dies is resumed where it stopped and never writes an address twice.
+    """
 
     __tablename__ = "campaigns"
     __table_args__ = (sa.Index("ix_campaigns_account", "account_id", "id"),)
@@ -39,8 +53,26 @@ class Campaign(Base):
     recipient_count: Mapped[int] = mapped_column(default=0)
     skipped_count: Mapped[int] = mapped_column(default=0)
     skipped_by_reason: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    state: Mapped[CampaignState] = mapped_column(
+        enum_column(CampaignState, "campaign_state"), default=CampaignState.queued
+    )
+    # The selection as chosen (search, tag_id, import_batch_id, status); `fields` above.
+    selection_filter: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    expected_count: Mapped[int] = mapped_column(default=0)  # eligible in the preview sent from
+    queued_through: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # last address id done
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str] = mapped_column(sa.String(500), default="")
 
     user = relationship("User")
+
+    @property
+    def percent(self) -> int:
+        """How far the queueing is, by the preview's count (100 once queued)."""
+        if self.state is not CampaignState.queueing:
+            return 100
+        if not self.expected_count:
+            return 0
+        return min(99, 100 * self.recipient_count // self.expected_count)
 
 
 class CampaignRecipient(Base):

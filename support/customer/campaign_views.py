@@ -1,18 +1,21 @@
 """Customer portal: double opt-in campaigns: who gets one, the email, queueing, progress."""
 
+import threading
+
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import Flask, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from requests_queue.campaigns import (
     CampaignContent,
     RecipientLinks,
+    create_campaign,
     failed_recipients,
     preview_campaign,
     progress_of,
     provided_content,
-    queue_campaign,
     render_preview,
+    run_campaign_queueing,
 )
 from requests_queue.clock import now_utc
 from requests_queue.errors import ValidationError
@@ -82,14 +85,13 @@ def new_campaign():
             _show_error(form, exc)
     if submitted and form.send.data and fields and rendered:
         try:
-            campaign = queue_campaign(
+            campaign = create_campaign(
                 db.session,
                 flt,
                 fields,
                 _content(form),
                 current_actor(),
                 now,
-                RecipientLinks(current_app.config["SECRET_KEY"], _base_url()),
                 expected_count=int(form.expected_count.data or 0),
             )
         except ValidationError as exc:
@@ -98,8 +100,9 @@ def new_campaign():
             form.expected_count.data = str(preview.eligible)
         else:
             db.session.commit()
+            start_queueing(current_app._get_current_object(), campaign.id)
             flash(
-                f"{campaign.recipient_count:,} confirmation emails are queued. "
+                f"{campaign.expected_count:,} confirmation emails are being prepared. "
                 "They go out in the background; this page shows how far they are.",
                 "success",
             )
@@ -131,3 +134,30 @@ def campaign(campaign_id: int):
 
 def _base_url() -> str:
     return current_app.config["PUBLIC_BASE_URL"]
+
+
+_runs: dict[int, threading.Thread] = {}
+
+
+def start_queueing(app: Flask, campaign_id: int) -> threading.Thread:
+    """Write the campaign's emails in a thread of this process, never inside the request.
+
+    If the process stops first, the scheduler's resume_campaign_queueing job finishes it.
+    """
+
+    def work() -> None:
+        with app.app_context():
+            links = RecipientLinks(app.config["SECRET_KEY"], app.config["PUBLIC_BASE_URL"])
+            run_campaign_queueing(db.engine, campaign_id, links)
+
+    thread = threading.Thread(target=work, name=f"campaign-{campaign_id}", daemon=True)
+    _runs[campaign_id] = thread
+    thread.start()
+    return thread
+
+
+def wait_for_campaigns(timeout: float = 60) -> None:
+    """Wait for this process's queueing threads (tests, and a clean shutdown)."""
+    for thread in list(_runs.values()):
+        thread.join(timeout)
+    _runs.clear()

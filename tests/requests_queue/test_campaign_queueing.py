@@ -11,14 +11,19 @@ from requests_queue.campaigns import (
     CampaignContent,
     RecipientLinks,
     check_content,
+    create_campaign,
     preview_campaign,
     provided_content,
     queue_campaign,
+    resume_campaign_queueing,
+    run_campaign_queueing,
 )
 from requests_queue.errors import ValidationError
 from requests_queue.mail import deliver_due
 from requests_queue.models import (
+    Campaign,
     CampaignRecipient,
+    CampaignState,
     CampaignTemplate,
     EmailAddress,
     EmailField,
@@ -295,3 +300,128 @@ def test_a_subject_stays_on_one_line():
 def test_the_provided_template_has_both_links():
     content = check_content(provided_content())
     assert "{confirm_link}" in content.body and "{unsubscribe_link}" in content.body
+
+
+# The web portal records the campaign and queues it in the background, a chunk at a time.
+
+
+def _five(session, customer, make_contact) -> ContactFilter:
+    for i in range(5):
+        make_contact(customer, first_name=f"P{i}", consent=True, email=f"p{i}@acme.example")
+    session.commit()
+    return ContactFilter(customer.account_id)
+
+
+def _recorded(session, customer, flt) -> int:
+    actor = Actor(ActorKind.customer, customer.id)
+    campaign = create_campaign(session, flt, FIELDS, provided_content(), actor, NOW, 5)
+    session.commit()
+    return campaign.id
+
+
+def _written(session, campaign_id) -> list[str]:
+    session.expire_all()
+    return session.scalars(
+        sa.select(OutboxMessage.to_address)
+        .where(OutboxMessage.campaign_id == campaign_id)
+        .order_by(OutboxMessage.to_address)
+    ).all()
+
+
+def test_sending_records_the_campaign_and_writes_no_email_yet(session, customer, make_contact):
+    campaign_id = _recorded(session, customer, _five(session, customer, make_contact))
+    campaign = session.get(Campaign, campaign_id)
+    assert (campaign.state, campaign.expected_count, campaign.percent) == (
+        CampaignState.queueing,
+        5,
+        0,
+    )
+    assert _written(session, campaign_id) == []
+
+
+def test_the_background_run_writes_every_email_once_in_chunks(db, session, customer, make_contact):
+    campaign_id = _recorded(session, customer, _five(session, customer, make_contact))
+    state = run_campaign_queueing(db.engine, campaign_id, LINKS, clock=lambda: NOW, chunk=2)
+    assert state is CampaignState.queued
+    assert _written(session, campaign_id) == [f"p{i}@acme.example" for i in range(5)]
+    campaign = session.get(Campaign, campaign_id)
+    assert (campaign.recipient_count, campaign.percent) == (5, 100)
+    # Every message still carries its own recipient's links.
+    bodies = session.scalars(
+        sa.select(OutboxMessage.body_text).where(OutboxMessage.campaign_id == campaign_id)
+    ).all()
+    tokens = session.scalars(
+        sa.select(CampaignRecipient.confirm_token).where(
+            CampaignRecipient.campaign_id == campaign_id
+        )
+    ).all()
+    assert len(set(tokens)) == 5
+    assert sorted(t for b in bodies for t in tokens if t in b) == sorted(tokens)
+
+
+def test_a_run_that_died_is_resumed_where_it_stopped(db, session, customer, make_contact):
+    campaign_id = _recorded(session, customer, _five(session, customer, make_contact))
+    run_campaign_queueing(db.engine, campaign_id, LINKS, lambda: NOW, chunk=2, stop_after_chunks=1)
+    assert len(_written(session, campaign_id)) == 2
+    # While its heartbeat is fresh, nobody else takes it over …
+    assert resume_campaign_queueing(session, LINKS, NOW + timedelta(seconds=30)) == []
+    # … once it has gone quiet, the scheduler's job finishes it, writing nobody twice.
+    resumed = resume_campaign_queueing(session, LINKS, NOW + timedelta(minutes=3))
+    assert resumed == [(campaign_id, CampaignState.queued)]
+    assert _written(session, campaign_id) == [f"p{i}@acme.example" for i in range(5)]
+    assert session.get(Campaign, campaign_id).recipient_count == 5
+
+
+def test_an_address_that_opts_out_while_the_run_goes_on_gets_nothing(
+    db, session, customer, make_contact
+):
+    campaign_id = _recorded(session, customer, _five(session, customer, make_contact))
+    run_campaign_queueing(db.engine, campaign_id, LINKS, lambda: NOW, chunk=2, stop_after_chunks=1)
+    _set_status(session, customer, "p4@acme.example", S.opted_out_by_recipient)
+    later = NOW + timedelta(minutes=3)
+    assert run_campaign_queueing(db.engine, campaign_id, LINKS, lambda: later, chunk=2) is (
+        CampaignState.queued
+    )
+    assert _written(session, campaign_id) == [f"p{i}@acme.example" for i in range(4)]
+
+
+def _links_failing_after(signed: int) -> RecipientLinks:
+    """Links whose signing fails after `signed` recipients (a fault, injected)."""
+    calls = []
+
+    class Broken(RecipientLinks):
+        def tokens(self, claims, address, now):
+            calls.append(address)
+            if len(calls) > signed:
+                raise RuntimeError("signing failed")
+            return super().tokens(claims, address, now)
+
+    return Broken(secret="test-secret", base_url="https://desk.example")
+
+
+def test_a_run_that_fails_says_so_and_keeps_what_was_queued(db, session, customer, make_contact):
+    campaign_id = _recorded(session, customer, _five(session, customer, make_contact))
+    links = _links_failing_after(2)
+    assert run_campaign_queueing(db.engine, campaign_id, links, lambda: NOW, chunk=2) is (
+        CampaignState.failed
+    )
+    session.expire_all()
+    campaign = session.get(Campaign, campaign_id)
+    assert "internal error" in campaign.error and campaign.recipient_count == 2
+    assert len(_written(session, campaign_id)) == 2  # the first chunk stays, and is sent
+
+
+def test_the_schedulers_job_finishes_a_campaign_left_half_queued(
+    db, session, customer, make_contact
+):
+    from requests_queue.jobs.runner import JobRunner
+    from requests_queue.models import JobOutcome, JobRun
+
+    campaign_id = _recorded(session, customer, _five(session, customer, make_contact))
+    run_campaign_queueing(db.engine, campaign_id, LINKS, lambda: NOW, chunk=2, stop_after_chunks=1)
+    settings = {"SECRET_KEY": "test-secret", "PUBLIC_BASE_URL": "https://desk.example"}
+    later = NOW + timedelta(minutes=5)
+    runner = JobRunner(db.engine, clock=lambda: later, settings=settings)
+    run = session.get(JobRun, runner.run("resume_campaign_queueing"))
+    assert (run.outcome, run.counts) == (JobOutcome.ok, {"resumed": 1, "queued": 1})
+    assert len(_written(session, campaign_id)) == 5

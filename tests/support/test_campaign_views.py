@@ -7,8 +7,20 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from requests_queue.campaigns import create_campaign, provided_content
 from requests_queue.mail import deliver_due
-from requests_queue.models import Campaign, CampaignRecipient, OutboxMessage, OutboxState
+from requests_queue.models import (
+    Campaign,
+    CampaignRecipient,
+    CampaignState,
+    EmailField,
+    OutboxMessage,
+    OutboxState,
+)
+from requests_queue.selection import ContactFilter
+from requests_queue.statuses import Actor, ActorKind
+from support.customer.campaign_views import wait_for_campaigns
+from tests.conftest import NOW
 
 
 @pytest.fixture
@@ -35,7 +47,9 @@ def _send(client, query="", **data):
     page = _page(client.get(f"/campaigns/new{query}"))
     expected = re.search(r'name="expected_count" type="hidden" value="(\d+)"', page).group(1)
     form = {"template": "provided", "expected_count": expected, "send": "Send", **data}
-    return client.post(f"/campaigns/new{query}", form)
+    response = client.post(f"/campaigns/new{query}", form)
+    wait_for_campaigns()  # the emails are written in the background
+    return response
 
 
 def test_the_contact_list_offers_double_opt_in(customer_client):
@@ -71,7 +85,7 @@ def test_sending_queues_one_message_per_eligible_address(customer_client, sessio
     addresses = session.scalars(sa.select(OutboxMessage.to_address).order_by(OutboxMessage.id))
     assert list(addresses) == ["ada@acme.example", "bob@acme.example"]
     page = _page(customer_client.get(response.location))
-    assert "2 confirmation emails are queued" in page
+    assert "2 confirmation emails are being prepared" in page
     assert "2 email(s) are waiting to go out" in page
 
 
@@ -166,3 +180,23 @@ def test_nothing_is_sent_until_the_sender_runs(customer_client, session):
     _send(customer_client)
     states = session.scalars(sa.select(OutboxMessage.state)).all()
     assert states == [OutboxState.pending, OutboxState.pending]
+
+
+def test_the_page_follows_the_preparation_then_says_when_it_stopped(
+    customer_client, session, contacts
+):
+    actor = Actor(ActorKind.customer, contacts.id)
+    flt = ContactFilter(contacts.account_id)
+    campaign = create_campaign(session, flt, (EmailField.email,), provided_content(), actor, NOW)
+    session.commit()
+    page = _page(customer_client.get(f"/campaigns/{campaign.id}"))
+    assert "Preparing the emails" in page and "0 of 2 emails written" in page
+    assert 'http-equiv="refresh"' in page  # it follows by itself
+    listing = _page(customer_client.get("/campaigns"))
+    assert "Preparing the emails (0%)" in listing
+
+    campaign.state, campaign.error = CampaignState.failed, "Something <broke>."
+    session.commit()
+    page = _page(customer_client.get(f"/campaigns/{campaign.id}"))
+    assert "Preparing the emails stopped." in page and "Something &lt;broke&gt;." in page
+    assert 'http-equiv="refresh"' not in page
