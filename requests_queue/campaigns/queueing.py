@@ -163,8 +163,8 @@ def queue_campaign(
 ) -> Campaign:
     """Create the campaign and queue all of it in the caller's transaction; flush only.
 
-    The shell, the demo and the tests use this; the web portal creates the campaign and
-    queues it in the background (`run_campaign_queueing`).
+    For callers that want the whole campaign at once (the test fixtures do); the web portal
+    records the campaign and queues it in the background (`run_campaign_queueing`).
     """
     campaign = create_campaign(session, flt, fields, content, actor, now, expected_count)
     while not queue_chunk(session, campaign, links, now, limit=QUEUE_ALL):
