@@ -124,6 +124,10 @@ def queue_chunk(
     if campaign.state is not CampaignState.queueing:
         return True
     lock_account(session, campaign.account_id)
+    # The chunk's first statement is a write, so SQLite takes its write lock before the
+    # addresses are read: a status written meanwhile by another process is then seen.
+    campaign.heartbeat_at = now
+    session.flush()
     flt, fields = campaign_filter(campaign)
     targets = session.execute(
         sa.select(EmailAddress.id, EmailAddress.address)
@@ -143,7 +147,6 @@ def queue_chunk(
         _write_messages(session, campaign, fill_account(content, account_name), links, now, first)
         campaign.recipient_count += len(targets)
         campaign.queued_through = targets[-1][0]
-    campaign.heartbeat_at = now
     done = len(targets) < limit
     if done:
         campaign.state = CampaignState.queued
