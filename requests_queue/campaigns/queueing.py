@@ -92,7 +92,6 @@ def create_campaign(
         skipped_by_reason=before.skipped_by_reason,
         expected_count=before.eligible,
         state=CampaignState.queueing,
-        heartbeat_at=now,
     )
     session.add(campaign)
     session.flush()
@@ -313,19 +312,12 @@ def run_campaign_queueing(
 
 
 def _claim(session: Session, campaign_id: int, now: datetime) -> bool:
-    """Take the campaign for this run: queueing, and no run has beaten for STALE_AFTER.
-
-    The first run, started right after the click, claims it although its heartbeat is fresh:
-    `created_at == heartbeat_at` marks a campaign no run has touched yet.
-    """
+    """Take the campaign for this run: queueing, and no run has it (no heartbeat yet, or
+    none for STALE_AFTER). One UPDATE, so two runs never both take it."""
     c = Campaign
     claimed = session.execute(
         sa.update(c)
-        .where(
-            c.id == campaign_id,
-            c.state == CampaignState.queueing,
-            sa.or_(c.heartbeat_at < now - STALE_AFTER, c.heartbeat_at == c.created_at),
-        )
+        .where(c.id == campaign_id, c.state == CampaignState.queueing, _unclaimed(now))
         .values(heartbeat_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -333,14 +325,23 @@ def _claim(session: Session, campaign_id: int, now: datetime) -> bool:
     return claimed == 1
 
 
+def _unclaimed(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(Campaign.heartbeat_at.is_(None), Campaign.heartbeat_at < now - STALE_AFTER)
+
+
 def resume_campaign_queueing(
     session: Session, links: RecipientLinks, now: datetime
 ) -> list[tuple[int, CampaignState | None]]:
     """Resume every campaign whose queueing run died; (campaign id, final state) each."""
     c = Campaign
+    # Never started for STALE_AFTER (the web process stopped first), or stopped beating.
     ids = session.scalars(
         sa.select(c.id)
-        .where(c.state == CampaignState.queueing, c.heartbeat_at < now - STALE_AFTER)
+        .where(
+            c.state == CampaignState.queueing,
+            _unclaimed(now),
+            c.created_at < now - STALE_AFTER,
+        )
         .order_by(c.id)
     ).all()
     session.commit()

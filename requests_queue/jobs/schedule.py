@@ -62,7 +62,7 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
     ),
     PeriodicJob(
         name="resume_campaign_queueing",
-        func="requests_queue.jobs.imports:resume_campaigns",
+        func="requests_queue.jobs.campaigns:resume_campaigns",
         description="Finish preparing confirmation campaigns whose worker stopped",
         every=timedelta(minutes=2),
         timeout=timedelta(minutes=10),

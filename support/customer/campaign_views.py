@@ -1,7 +1,5 @@
 """Customer portal: double opt-in campaigns: who gets one, the email, queueing, progress."""
 
-import threading
-
 import sqlalchemy as sa
 from flask import Flask, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -23,6 +21,7 @@ from requests_queue.mass_actions import parse_fields
 from requests_queue.models import Account, Campaign, CampaignTemplate
 from requests_queue.selection import describe
 
+from .. import background
 from ..auth.session import current_actor
 from ..extensions import db
 from .campaign_forms import CampaignFieldsForm, CampaignForm
@@ -136,28 +135,17 @@ def _base_url() -> str:
     return current_app.config["PUBLIC_BASE_URL"]
 
 
-_runs: dict[int, threading.Thread] = {}
-
-
-def start_queueing(app: Flask, campaign_id: int) -> threading.Thread:
+def start_queueing(app: Flask, campaign_id: int) -> None:
     """Write the campaign's emails in a thread of this process, never inside the request.
 
     If the process stops first, the scheduler's resume_campaign_queueing job finishes it.
     """
-
-    def work() -> None:
-        with app.app_context():
-            links = RecipientLinks(app.config["SECRET_KEY"], app.config["PUBLIC_BASE_URL"])
-            run_campaign_queueing(db.engine, campaign_id, links)
-
-    thread = threading.Thread(target=work, name=f"campaign-{campaign_id}", daemon=True)
-    _runs[campaign_id] = thread
-    thread.start()
-    return thread
+    links = RecipientLinks(app.config["SECRET_KEY"], app.config["PUBLIC_BASE_URL"])
+    background.start(
+        app, "campaign", campaign_id, lambda: run_campaign_queueing(db.engine, campaign_id, links)
+    )
 
 
 def wait_for_campaigns(timeout: float = 60) -> None:
     """Wait for this process's queueing threads (tests, and a clean shutdown)."""
-    for thread in list(_runs.values()):
-        thread.join(timeout)
-    _runs.clear()
+    background.wait("campaign", timeout)

@@ -2,7 +2,6 @@
 
 import json
 import secrets
-import threading
 import time
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from requests_queue.imports import (
 )
 from requests_queue.models import ImportBatch, ImportRowError, ImportState, Tag
 
+from .. import background
 from ..auth.session import current_actor
 from ..extensions import db
 from .import_forms import UploadForm, mapping_form
@@ -44,7 +44,6 @@ from .scoping import own
 from .views import bp
 
 PENDING_HOURS = 24
-_runs: dict[int, threading.Thread] = {}
 
 
 def _imports_dir() -> Path:
@@ -65,29 +64,18 @@ def _sweep_pending() -> None:
             path.unlink(missing_ok=True)
 
 
-def start_background(app: Flask, batch_id: int) -> threading.Thread:
+def start_background(app: Flask, batch_id: int) -> None:
     """Run the batch in a thread of this process, never inside the request."""
-
     # IMPORT_CHUNK_ROWS: small chunks let a browser test watch a short file's progress.
     options = (
         {"chunk_rows": app.config["IMPORT_CHUNK_ROWS"]} if "IMPORT_CHUNK_ROWS" in app.config else {}
     )
-
-    def work() -> None:
-        with app.app_context():
-            run_import(db.engine, batch_id, **options)
-
-    thread = threading.Thread(target=work, name=f"import-{batch_id}", daemon=True)
-    _runs[batch_id] = thread
-    thread.start()
-    return thread
+    background.start(app, "import", batch_id, lambda: run_import(db.engine, batch_id, **options))
 
 
 def wait_for_imports(timeout: float = 60) -> None:
     """Wait for this process's import threads (tests, and a clean shutdown)."""
-    for thread in list(_runs.values()):
-        thread.join(timeout)
-    _runs.clear()
+    background.wait("import", timeout)
 
 
 @bp.route("/imports")
@@ -205,8 +193,7 @@ def _revive(batch: ImportBatch) -> None:
     """A batch whose run died (the process restarted) is resumed here, in the background."""
     stale = now_utc() - STALE_AFTER
     beat = batch.heartbeat_at or batch.created_at
-    thread = _runs.get(batch.id)
-    if not batch.is_done and beat < stale and (thread is None or not thread.is_alive()):
+    if not batch.is_done and beat < stale and not background.is_running("import", batch.id):
         start_background(current_app._get_current_object(), batch.id)
 
 

@@ -1,0 +1,42 @@
+"""Work that must not run inside a web request: started in a thread of this process.
+
+Imports and campaign queueing use it. Each run is keyed ("import", 7), so a page can ask
+whether this process is still running it; if the process stops first, the scheduler's
+resume jobs finish the work (the domain code records a heartbeat for that).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+
+_runs: dict[tuple[str, int], threading.Thread] = {}
+
+
+def start(app: Flask, kind: str, key: int, work: Callable[[], Any]) -> threading.Thread:
+    """Run `work()` inside an app context in a daemon thread named after (kind, key)."""
+
+    def run() -> None:
+        with app.app_context():
+            work()
+
+    thread = threading.Thread(target=run, name=f"{kind}-{key}", daemon=True)
+    _runs[kind, key] = thread
+    thread.start()
+    return thread
+
+
+def is_running(kind: str, key: int) -> bool:
+    """Whether this process has a live thread for (kind, key)."""
+    thread = _runs.get((kind, key))
+    return thread is not None and thread.is_alive()
+
+
+def wait(kind: str, timeout: float = 60) -> None:
+    """Wait for this process's threads of `kind` (tests, and a clean shutdown)."""
+    for key in [k for k in _runs if k[0] == kind]:
+        _runs[key].join(timeout)
+        del _runs[key]
