@@ -23,6 +23,8 @@ def start(app: Flask, kind: str, key: int, work: Callable[[], Any]) -> threading
         with app.app_context():
             work()
 
+    for done in [k for k, t in _runs.items() if not t.is_alive()]:  # forget finished runs
+        _runs.pop(done, None)
     thread = threading.Thread(target=run, name=f"{kind}-{key}", daemon=True)
     _runs[kind, key] = thread
     thread.start()
@@ -39,4 +41,4 @@ def wait(kind: str, timeout: float = 60) -> None:
     """Wait for this process's threads of `kind` (tests, and a clean shutdown)."""
     for key in [k for k in _runs if k[0] == kind]:
         _runs[key].join(timeout)
-        del _runs[key]
+        _runs.pop(key, None)

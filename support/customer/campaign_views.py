@@ -1,7 +1,16 @@
 """Customer portal: double opt-in campaigns: who gets one, the email, queueing, progress."""
 
 import sqlalchemy as sa
-from flask import Flask, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from requests_queue.campaigns import (
@@ -18,7 +27,7 @@ from requests_queue.campaigns import (
 from requests_queue.clock import now_utc
 from requests_queue.errors import ValidationError
 from requests_queue.mass_actions import parse_fields
-from requests_queue.models import Account, Campaign, CampaignTemplate
+from requests_queue.models import Account, Campaign, CampaignState, CampaignTemplate
 from requests_queue.selection import describe
 
 from .. import background
@@ -129,6 +138,22 @@ def campaign(campaign_id: int):
         progress=progress,
         failed=failed_recipients(db.session, row) if progress.failed else [],
     )
+
+
+@bp.route("/campaigns/<int:campaign_id>/progress.json")
+def campaign_progress(campaign_id: int):
+    """How far the preparation of a campaign's emails is, for the progress bar."""
+    row = own(Campaign, campaign_id)
+    response = jsonify(
+        {
+            "done": row.state is not CampaignState.queueing,
+            "percent": row.percent,
+            "written": row.recipient_count,
+            "expected": row.expected_count,
+        }
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _base_url() -> str:

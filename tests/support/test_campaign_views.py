@@ -190,7 +190,8 @@ def test_the_page_follows_the_preparation_then_says_when_it_stopped(
     campaign = create_campaign(session, flt, (EmailField.email,), provided_content(), actor, NOW)
     session.commit()
     page = _page(customer_client.get(f"/campaigns/{campaign.id}"))
-    assert "Preparing the emails" in page and "0 of 2 emails written" in page
+    assert "Preparing the emails" in page
+    assert re.search(r">0</span> of 2 emails written", page)
     assert 'http-equiv="refresh"' in page  # it follows by itself
     listing = _page(customer_client.get("/campaigns"))
     assert "Preparing the emails (0%)" in listing
@@ -200,3 +201,17 @@ def test_the_page_follows_the_preparation_then_says_when_it_stopped(
     page = _page(customer_client.get(f"/campaigns/{campaign.id}"))
     assert "Preparing the emails stopped." in page and "Something &lt;broke&gt;." in page
     assert 'http-equiv="refresh"' not in page
+
+
+def test_the_preparation_progress_is_served_as_json_to_its_account_only(
+    customer_client, client, session, contacts, other_customer
+):
+    actor = Actor(ActorKind.customer, contacts.id)
+    flt = ContactFilter(contacts.account_id)
+    campaign = create_campaign(session, flt, (EmailField.email,), provided_content(), actor, NOW)
+    session.commit()
+    response = customer_client.get(f"/campaigns/{campaign.id}/progress.json")
+    assert response.get_json() == {"done": False, "percent": 0, "written": 0, "expected": 2}
+    assert response.headers["Cache-Control"] == "no-store"
+    client.login(other_customer.email)
+    assert client.get(f"/campaigns/{campaign.id}/progress.json").status_code == 404

@@ -114,7 +114,7 @@ def test_the_running_page_refreshes_itself_without_javascript(client, session, c
     session.commit()
     page = client.get(f"/imports/{batch.id}").get_data(as_text=True)
     assert '<noscript><meta http-equiv="refresh"' in page
-    assert '<progress id="import-bar"' in page and "import.js" in page
+    assert '<progress id="import-bar"' in page and "progress.js" in page
 
 
 def test_permission_must_be_answered(client, session, customer):

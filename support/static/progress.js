@@ -1,11 +1,13 @@
-// Import progress without reloading: poll the batch's JSON and update the bar and the numbers.
-// Without JavaScript the page refreshes itself (a <meta refresh> inside <noscript>).
+// Progress of background work (an import, a campaign being prepared) without reloading: poll
+// the section's JSON (data-progress-url), update its [data-field] numbers and its <progress>,
+// and when the work is done put the page's fresh content in place. Without JavaScript the
+// page refreshes itself (a <meta refresh> inside <noscript>).
 (function () {
   "use strict";
-  var section = document.getElementById("import-progress");
+  var section = document.querySelector("[data-progress-url]");
   if (!section || section.dataset.done === "true") return;
   var url = section.dataset.progressUrl;
-  var bar = document.getElementById("import-bar");
+  var bar = section.querySelector("progress");
   var format = new Intl.NumberFormat("en-US");
 
   function show(data) {
@@ -33,7 +35,7 @@
         var main = document.getElementById("content");
         if (!fresh || !main) throw new Error("no content");
         main.innerHTML = fresh.innerHTML;
-        var heading = document.getElementById("progress-title");
+        var heading = document.querySelector("[data-result-heading]");
         if (heading) {
           heading.setAttribute("tabindex", "-1");
           heading.focus();
