@@ -28,7 +28,9 @@ def upgrade():
         batch_op.add_column(sa.Column('state', sa.Enum('queueing', 'queued', 'failed', name='campaign_state', native_enum=False, create_constraint=True, length=32), nullable=False, server_default='queued'))
         batch_op.add_column(sa.Column('selection_filter', sa.JSON(), nullable=False, server_default='{}'))
         batch_op.add_column(sa.Column('expected_count', sa.Integer(), nullable=False, server_default='0'))
+        batch_op.add_column(sa.Column('last_address_id', sa.BigInteger(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('queued_through', sa.BigInteger(), nullable=False, server_default='0'))
+        batch_op.add_column(sa.Column('queued_field', sa.String(length=32), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('heartbeat_at', requests_queue.models.base.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('error', sa.String(length=500), nullable=False, server_default=''))
 
@@ -40,7 +42,9 @@ def downgrade():
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.drop_column('error')
         batch_op.drop_column('heartbeat_at')
+        batch_op.drop_column('queued_field')
         batch_op.drop_column('queued_through')
+        batch_op.drop_column('last_address_id')
         batch_op.drop_column('expected_count')
         batch_op.drop_column('selection_filter')
         batch_op.drop_constraint(op.f('ck_campaigns_campaign_state'), type_='check')

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..errors import ValidationError
 from ..models.campaigns import CampaignTemplate
+from ..models.outbox import OutboxMessage
 from .tokens import CONFIRM_MAX_AGE
 
 CONFIRM = "{confirm_link}"
@@ -14,6 +15,7 @@ UNSUBSCRIBE = "{unsubscribe_link}"
 ACCOUNT = "{account_name}"
 PLACEHOLDERS = (CONFIRM, UNSUBSCRIBE, ACCOUNT)
 SUBJECT_MAX = 200
+SUBJECT_FILLED_MAX = OutboxMessage.__table__.c.subject.type.length  # the outbox's column
 BODY_MAX = 20_000
 
 PROVIDED_SUBJECT = "Please confirm you want to keep hearing from {account_name}"
@@ -82,10 +84,15 @@ def check_content(content: CampaignContent) -> CampaignContent:
 
 
 def fill_account(content: CampaignContent, account_name: str) -> CampaignContent:
-    """The content with the account's name filled in (the same in every message)."""
+    """The content with the account's name filled in (the same in every message).
+
+    The subject stays one line and fits the outbox's column, as `outbox.queue_email` keeps
+    every subject: a long account name in a long subject is cut, not a failed campaign.
+    """
+    subject = " ".join(content.subject.replace(ACCOUNT, account_name).split())
     return CampaignContent(
         content.template,
-        content.subject.replace(ACCOUNT, account_name),
+        subject[:SUBJECT_FILLED_MAX],
         content.body.replace(ACCOUNT, account_name),
     )
 

@@ -91,6 +91,8 @@ def create_campaign(
         skipped_count=before.skipped,
         skipped_by_reason=before.skipped_by_reason,
         expected_count=before.eligible,
+        # Ids only grow: the addresses that existed at the click are those up to this one.
+        last_address_id=session.scalar(sa.select(sa.func.max(EmailAddress.id))) or 0,
         state=CampaignState.queueing,
     )
     session.add(campaign)
@@ -111,46 +113,86 @@ def campaign_filter(campaign: Campaign) -> tuple[ContactFilter, tuple[EmailField
     return flt, tuple(EmailField(v) for v in campaign.fields.split(","))
 
 
+class LostClaim(Exception):
+    """Another run took the campaign over (this one was silent too long); stop writing."""
+
+
 def queue_chunk(
     session: Session, campaign: Campaign, links: RecipientLinks, now: datetime, limit: int = CHUNK
 ) -> bool:
-    """Queue the next `limit` eligible addresses (in address order); flush only.
+    """Queue the next `limit` eligible addresses of the selection; flush only.
 
-    Returns True when the campaign is fully queued. Eligibility is judged as of the click
-    (the campaign's `created_at`), so the addresses written are those the customer chose,
-    less any that stopped being eligible meanwhile (an unsubscribe, a bounce).
+    Returns True when the campaign is fully queued. The selection is the one the customer
+    previewed: addresses added after the click are not written to, and any that stopped
+    being eligible meanwhile (an unsubscribe, a bounce) are left out. The addresses go in the order of the (account, status, contact, field)
+    index, from a cursor on (contact, field), so each chunk reads only its own rows.
     """
     if campaign.state is not CampaignState.queueing:
         return True
     lock_account(session, campaign.account_id)
-    # The chunk's first statement is a write, so SQLite takes its write lock before the
-    # addresses are read: a status written meanwhile by another process is then seen.
-    campaign.heartbeat_at = now
-    session.flush()
+    _beat(session, campaign, now)
     flt, fields = campaign_filter(campaign)
+    a, field = EmailAddress, sa.type_coerce(EmailAddress.field, sa.String)
+    cursor = sa.tuple_(sa.literal(campaign.queued_through), sa.literal(campaign.queued_field))
     targets = session.execute(
-        sa.select(EmailAddress.id, EmailAddress.address)
+        sa.select(a.id, a.address, a.contact_id, field)
         .where(
             *eligible_conditions(flt, fields, campaign.created_at),
-            EmailAddress.id > campaign.queued_through,
+            a.id <= campaign.last_address_id,
+            sa.tuple_(a.contact_id, field) > cursor,
         )
-        .order_by(EmailAddress.id)
+        .order_by(a.contact_id, a.field)
         .limit(limit)
     ).all()
+    values: dict = {}
     if targets:
+        c = _RECIPIENTS.c
+        before = session.scalar(sa.select(sa.func.max(c.id)).where(c.campaign_id == campaign.id))
         for start in range(0, len(targets), SIGN_CHUNK):
-            _add_recipients(session, campaign, targets[start : start + SIGN_CHUNK], links, now)
+            rows = [(t[0], t[1]) for t in targets[start : start + SIGN_CHUNK]]
+            _add_recipients(session, campaign, rows, links, now)
         account_name = session.get(Account, campaign.account_id).name
         content = CampaignContent(campaign.template, campaign.subject, campaign.body)
-        first = targets[0][0]
-        _write_messages(session, campaign, fill_account(content, account_name), links, now, first)
-        campaign.recipient_count += len(targets)
-        campaign.queued_through = targets[-1][0]
+        filled = fill_account(content, account_name)
+        _write_messages(session, campaign, filled, links, now, after=before or 0)
+        values = {
+            "recipient_count": Campaign.recipient_count + len(targets),
+            "queued_through": targets[-1][2],
+            "queued_field": targets[-1][3],
+        }
     done = len(targets) < limit
     if done:
-        campaign.state = CampaignState.queued
-    session.flush()
+        values["state"] = CampaignState.queued
+    if values:
+        session.execute(
+            sa.update(Campaign)
+            .where(Campaign.id == campaign.id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    session.refresh(campaign)
     return done
+
+
+def _beat(session: Session, campaign: Campaign, now: datetime) -> None:
+    """Move the campaign's heartbeat on, if this run still holds it.
+
+    The chunk's first statement, and a write: SQLite takes its write lock before the chunk
+    reads any address. A run that was silent past STALE_AFTER and was taken over finds the
+    heartbeat moved by the other run and stops (LostClaim) instead of writing beside it.
+    """
+    c = Campaign
+    mine = c.heartbeat_at.is_(None) if campaign.heartbeat_at is None else (
+        c.heartbeat_at == campaign.heartbeat_at
+    )  # fmt: skip
+    held = session.execute(
+        sa.update(c)
+        .where(c.id == campaign.id, c.state == CampaignState.queueing, mine)
+        .values(heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if held != 1:
+        raise LostClaim(f"campaign {campaign.id} is no longer this run's")
 
 
 def queue_campaign(
@@ -229,9 +271,9 @@ def _link(template: str, token: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
     return sa.literal(before) + token + sa.literal(after)
 
 
-def _write_messages(session, campaign, content, links: RecipientLinks, now, first: int) -> None:
-    """One INSERT … SELECT: the message of every recipient from address id `first` on, its
-    links put into the text in SQL."""
+def _write_messages(session, campaign, content, links: RecipientLinks, now, after: int) -> None:
+    """One INSERT … SELECT: the message of each of the campaign's recipients written after
+    recipient id `after`, their links put into the text in SQL."""
     r = _RECIPIENTS.c
     body = sa.func.replace(
         sa.func.replace(
@@ -266,7 +308,7 @@ def _write_messages(session, campaign, content, links: RecipientLinks, now, firs
         sa.insert(_OUTBOX).from_select(
             list(columns),
             sa.select(*columns.values())
-            .where(r.campaign_id == campaign.id, r.address_id >= first)
+            .where(r.campaign_id == campaign.id, r.id > after)
             .order_by(r.id),
         )
     )
@@ -301,6 +343,9 @@ def run_campaign_queueing(
                 if stop_after_chunks is not None and chunks >= stop_after_chunks:
                     return campaign.state
             session.commit()
+        except LostClaim:
+            session.rollback()
+            return None
         except Exception as exc:  # recorded on the campaign; the log has the trace
             log.exception("queueing campaign %s failed", campaign_id)
             session.rollback()

@@ -31,8 +31,9 @@ class Campaign(Base):
 
     The customer's click records the campaign (state `queueing`) with its selection frozen;
     a background run then writes the recipients and messages in chunks of addresses, in
-    address order, each chunk one transaction that moves `queued_through` on, so a run that
-    dies is resumed where it stopped and never writes an address twice.
+    (contact, field) order, each chunk one transaction that moves `queued_through` and
+    `queued_field` on, so a run that dies is resumed where it stopped and never writes an
+    address twice.
     """
 
     __tablename__ = "campaigns"
@@ -59,7 +60,10 @@ class Campaign(Base):
     # The selection as chosen (search, tag_id, import_batch_id, status); `fields` above.
     selection_filter: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     expected_count: Mapped[int] = mapped_column(default=0)  # eligible in the preview sent from
-    queued_through: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # last address id done
+    last_address_id: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # newest at the click
+    # Where the run got to, in the (contact, field) order it writes in: the last one done.
+    queued_through: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    queued_field: Mapped[str] = mapped_column(sa.String(32), default="")
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str] = mapped_column(sa.String(500), default="")
 

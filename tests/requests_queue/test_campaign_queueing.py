@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from requests_queue.campaigns import (
     CampaignContent,
@@ -18,6 +19,8 @@ from requests_queue.campaigns import (
     resume_campaign_queueing,
     run_campaign_queueing,
 )
+from requests_queue.campaigns.content import fill_account
+from requests_queue.campaigns.queueing import LostClaim, queue_chunk
 from requests_queue.errors import ValidationError
 from requests_queue.mail import deliver_due
 from requests_queue.models import (
@@ -425,3 +428,47 @@ def test_the_schedulers_job_finishes_a_campaign_left_half_queued(
     run = session.get(JobRun, runner.run("resume_campaign_queueing"))
     assert (run.outcome, run.counts) == (JobOutcome.ok, {"resumed": 1, "queued": 1})
     assert len(_written(session, campaign_id)) == 5
+
+
+def test_addresses_added_after_the_click_get_nothing(db, session, customer, make_contact):
+    campaign_id = _recorded(session, customer, _five(session, customer, make_contact))
+    make_contact(customer, consent=True, email="late@acme.example")
+    run_campaign_queueing(db.engine, campaign_id, LINKS, lambda: NOW, chunk=2)
+    assert _written(session, campaign_id) == [f"p{i}@acme.example" for i in range(5)]
+
+
+def test_a_chunk_boundary_between_two_fields_of_one_contact_loses_neither(
+    db, session, customer, make_contact
+):
+    make_contact(customer, consent=True, email="a1@acme.example", email2="a2@acme.example")
+    make_contact(customer, consent=True, email="b1@acme.example", email2="b2@acme.example")
+    actor = Actor(ActorKind.customer, customer.id)
+    flt, both = ContactFilter(customer.account_id), (EmailField.email, EmailField.email2)
+    campaign = create_campaign(session, flt, both, provided_content(), actor, NOW, 4)
+    session.commit()
+    run_campaign_queueing(db.engine, campaign.id, LINKS, lambda: NOW, chunk=1)
+    assert _written(session, campaign.id) == [
+        "a1@acme.example",
+        "a2@acme.example",
+        "b1@acme.example",
+        "b2@acme.example",
+    ]
+
+
+def test_a_run_that_was_taken_over_stops_writing(db, session, customer, make_contact):
+    campaign_id = _recorded(session, customer, _five(session, customer, make_contact))
+    run_campaign_queueing(db.engine, campaign_id, LINKS, lambda: NOW, chunk=2, stop_after_chunks=1)
+    with Session(db.engine, expire_on_commit=False) as silent:  # the run that went quiet
+        stale = silent.get(Campaign, campaign_id)
+        silent.commit()
+        resume_campaign_queueing(session, LINKS, NOW + timedelta(minutes=3))  # another run
+        with pytest.raises(LostClaim):
+            queue_chunk(silent, stale, LINKS, NOW + timedelta(minutes=4), limit=2)
+        silent.rollback()
+    assert _written(session, campaign_id) == [f"p{i}@acme.example" for i in range(5)]
+
+
+def test_a_long_account_name_cannot_make_the_subject_too_long_for_the_outbox():
+    content = CampaignContent(CampaignTemplate.custom, "{account_name} " * 10, "x")
+    filled = fill_account(content, "A very long account name\n" * 5)
+    assert len(filled.subject) <= 300 and "\n" not in filled.subject
