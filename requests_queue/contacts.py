@@ -57,10 +57,12 @@ def _apply_names(contact: Contact, data: ContactData) -> None:
 def get_or_create_tags(session: Session, account_id: int, names: tuple[str, ...]) -> list[Tag]:
     """The account's tags with these names, created when missing."""
     tags = []
-    for name in dict.fromkeys(n.strip() for n in names if n.strip()):
+    # Cut to the column's length before looking up, so a long name finds the tag it made.
+    width = Tag.__table__.c.name.type.length
+    for name in dict.fromkeys(n.strip()[:width] for n in names if n.strip()):
         tag = session.scalar(sa.select(Tag).where(Tag.account_id == account_id, Tag.name == name))
         if tag is None:
-            tag = Tag(account_id=account_id, name=name[:80])
+            tag = Tag(account_id=account_id, name=name)
             session.add(tag)
         tags.append(tag)
     return tags

@@ -19,9 +19,21 @@ from .statuses import Actor, Cause, EmailStatus, allowed_sources, check_transiti
 
 
 def lock_account(session: Session, account_id: int) -> None:
-    """Take the account's write lock until the transaction ends (a no-op on SQLite)."""
+    """Take the account's write lock until the transaction ends.
+
+    PostgreSQL: a row lock on the account. SQLite has one writer for the whole database, but
+    a transaction takes that lock only at its first write: a no-op write takes it now, so
+    what the caller reads next cannot change before its own writes.
+    """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.select(Account.id).where(Account.id == account_id).with_for_update())
+    else:
+        session.execute(
+            sa.update(Account)
+            .where(Account.id == account_id)
+            .values(id=Account.id)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _event_values(account_id: int, actor: Actor, now: datetime, cause: Cause) -> dict:

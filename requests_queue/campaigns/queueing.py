@@ -124,8 +124,9 @@ def queue_chunk(
 
     Returns True when the campaign is fully queued. The selection is the one the customer
     previewed: addresses added after the click are not written to, and any that stopped
-    being eligible meanwhile (an unsubscribe, a bounce) are left out. The addresses go in the order of the (account, status, contact, field)
-    index, from a cursor on (contact, field), so each chunk reads only its own rows.
+    being eligible meanwhile (an unsubscribe, a bounce) are left out. The addresses go in
+    the order of the (account, status, contact, field) index, from a cursor on (contact,
+    field), so each chunk reads only its own rows.
     """
     if campaign.state is not CampaignState.queueing:
         return True

@@ -25,7 +25,7 @@ from ..models import (
     RequestAddress,
     RequestKind,
 )
-from ..status_changes import change_many
+from ..status_changes import change_many, lock_account
 from ..statuses import Actor, Cause, EmailStatus
 from . import notifications
 from .evidence import CHECKLIST
@@ -48,6 +48,9 @@ def approve_request(
 ) -> ConsentRequest:
     """Approve and apply; raise InvalidTransition if it is not in review (e.g. approved already)."""
     req = lock_request(session, req.id)
+    # Before anything is judged eligible: an unsubscribe committing between the check and
+    # the changes would otherwise fail the whole approval with a Conflict.
+    lock_account(session, req.account_id)
     check_action(req.state, Action.approve, actor.kind)
     require_handler(session, req, actor)
     ticked = [key for key, _ in CHECKLIST if key in set(checklist)]

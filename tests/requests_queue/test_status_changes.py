@@ -156,3 +156,27 @@ def test_unsubscribe_during_a_mass_opt_out_is_never_overwritten(app, db, custome
     assert chain == [e.to_status for e in events[:-1]]
     assert events[-1].to_status is final.status
     assert S.opted_out_by_recipient in [e.to_status for e in events]
+
+
+def test_the_account_lock_keeps_a_second_writer_out_until_the_first_ends(db, customer):
+    """Whoever reads after lock_account sees nothing change under it: on SQLite too, where the
+    lock is the database's single write lock, taken at once instead of at the first write."""
+    from requests_queue.status_changes import lock_account
+
+    first, second = Session(db.engine), Session(db.engine)
+    try:
+        lock_account(first, customer.account_id)
+        conn = second.connection()
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET lock_timeout = '200ms'")
+        else:
+            conn.exec_driver_sql("PRAGMA busy_timeout = 200")
+        with pytest.raises(sa.exc.OperationalError):
+            lock_account(second, customer.account_id)
+        second.rollback()
+        first.commit()
+        lock_account(second, customer.account_id)  # free again once the first has ended
+        second.commit()
+    finally:
+        first.close()
+        second.close()
