@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..campaigns import withdraw_unwanted
 from ..mail import deliver_due, transport_from_config
 from .runner import JobContext, JobProblem
 
@@ -13,7 +14,13 @@ MAX_BATCHES = 5
 def deliver_outbox(ctx: JobContext) -> dict[str, int]:
     """Send due outbox messages over SMTP_*; fails visibly when the server is unreachable."""
     transport = transport_from_config(ctx.settings)
-    report = deliver_due(ctx.session, transport, batch_size=BATCH_SIZE, max_batches=MAX_BATCHES)
+    report = deliver_due(
+        ctx.session,
+        transport,
+        batch_size=BATCH_SIZE,
+        max_batches=MAX_BATCHES,
+        withdraw=withdraw_unwanted,
+    )
     counts = report.as_dict()
     if transport is None:
         counts["smtp_not_configured"] = 1  # development: mail waits in the outbox

@@ -72,6 +72,7 @@ class DeliveryReport:
     failed: int = 0
     released: int = 0  # claims of a dead sender put back, never handed over
     uncertain: int = 0  # claims of a dead sender that may have been delivered
+    withdrawn: int = 0  # claimed, then not sent: no longer wanted (see deliver_due's withdraw)
     errors: list[str] = field(default_factory=list)  # the first few permanent failures
     connect_error: str = ""  # set when the server could not be reached; the run stops
 
@@ -83,10 +84,12 @@ class DeliveryReport:
             "failed": self.failed,
             "released": self.released,
             "uncertain": self.uncertain,
+            "withdrawn": self.withdrawn,
         }
 
 
 Sessions = Session | scoped_session | Callable[[], Session]
+Withdraw = Callable[[Session, list[int], datetime], set[int]]
 
 
 def deliver_due(
@@ -97,8 +100,14 @@ def deliver_due(
     max_batches: int | None = None,
     policy: RetryPolicy = DEFAULT_POLICY,
     group: int = GROUP,
+    withdraw: Withdraw | None = None,
 ) -> DeliveryReport:
     """Send every due pending message (batch by batch) and return the counts.
+
+    `withdraw(session, ids, now)` is asked about each claimed batch just before it is sent:
+    it marks the messages that are no longer wanted as failed, with the reason, and returns
+    their ids (the scheduler's job passes the campaigns' check: a confirmation queued hours
+    ago must not reach an address that has opted out since).
 
     `sessions` is a session (committed and left open) or a factory (a session is made and
     closed). With `transport` None (no SMTP_HOST) nothing is sent: messages stay pending.
@@ -118,6 +127,11 @@ def deliver_due(
             session.commit()
             if not ids:
                 break
+            if withdraw is not None:
+                dropped = withdraw(session, ids, clock())
+                session.commit()
+                report.withdrawn += len(dropped)
+                ids = [i for i in ids if i not in dropped]
             Batch(session, transport, token, clock, policy, report, group).run(ids)
             batches += 1
             if report.connect_error:

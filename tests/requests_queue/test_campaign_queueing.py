@@ -20,7 +20,7 @@ from requests_queue.campaigns import (
     run_campaign_queueing,
 )
 from requests_queue.campaigns.content import fill_account
-from requests_queue.campaigns.queueing import LostClaim, queue_chunk
+from requests_queue.campaigns.queueing import NOT_SENT, LostClaim, queue_chunk
 from requests_queue.errors import ValidationError
 from requests_queue.mail import deliver_due
 from requests_queue.models import (
@@ -472,3 +472,26 @@ def test_a_long_account_name_cannot_make_the_subject_too_long_for_the_outbox():
     content = CampaignContent(CampaignTemplate.custom, "{account_name} " * 10, "x")
     filled = fill_account(content, "A very long account name\n" * 5)
     assert len(filled.subject) <= 300 and "\n" not in filled.subject
+
+
+def test_a_confirmation_is_not_sent_to_an_address_that_opted_out_after_queueing(
+    db, session, customer, make_contact, make_campaign, smtp_sink
+):
+    from requests_queue.jobs.runner import JobRunner
+    from requests_queue.models import JobRun, OutboxState
+
+    make_contact(customer, consent=True, email="ada@acme.example")
+    make_contact(customer, consent=True, email="bob@acme.example")
+    make_campaign(customer)
+    # Queued hours ago; Ada unsubscribed (from another list's link) before her turn came.
+    _set_status(session, customer, "ada@acme.example", S.opted_out_by_recipient)
+    run_id = JobRunner(db.engine, clock=lambda: NOW, settings=smtp_sink.config()).run(
+        "deliver_outbox"
+    )
+    assert smtp_sink.to("ada@acme.example") == [] and len(smtp_sink.to("bob@acme.example")) == 1
+    session.expire_all()
+    assert session.get(JobRun, run_id).counts["withdrawn"] == 1
+    ada = session.scalar(
+        sa.select(OutboxMessage).where(OutboxMessage.to_address == "ada@acme.example")
+    )
+    assert (ada.state, ada.last_error) == (OutboxState.failed, NOT_SENT)
