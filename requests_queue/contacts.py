@@ -75,17 +75,20 @@ def _set_addresses(
     if len(set(wanted.values())) < len(wanted):
         raise ValidationError("email", "the same address is entered twice")
     current = {a.field: a for a in contact.addresses}
-    for field in EmailField:
-        old, new = current.get(field), wanted.get(field)
-        if old is not None and old.address == new:
-            continue
-        if old is not None:  # detach, keeping its status and history
-            old.contact_id = None
-            old.field = None
-            contact.addresses.remove(old)
-            session.flush()
-        if new is None:
-            continue
+    # First detach every address leaving its field (keeping its status and history), then
+    # attach: an address moving between this contact's own fields is found detached and
+    # re-attached, not taken for another contact's.
+    changed = [f for f in EmailField if f in current and current[f].address != wanted.get(f)]
+    for field in changed:
+        old = current[field]
+        old.contact_id = None
+        old.field = None
+        contact.addresses.remove(old)
+    if changed:
+        session.flush()
+    for field, new in wanted.items():
+        if field in current and field not in changed:
+            continue  # unchanged
         existing = session.scalar(
             sa.select(EmailAddress).where(
                 EmailAddress.account_id == contact.account_id, EmailAddress.address == new
