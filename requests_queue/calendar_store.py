@@ -1,7 +1,9 @@
 """The team calendar in the database: load it as a `BusinessCalendar`, edit it, preview it.
 
 SLA deadlines are derived from request events and `load_calendar`, so an edit here recomputes
-every open request the same way on the next read.
+every open request the same way on the next read. The clocks stored for the queue's order and
+countdowns follow at the next SLA sweep (within 5 minutes), which recomputes those written
+with another calendar; an edit does not wait for that many rows itself.
 """
 
 from __future__ import annotations

@@ -259,9 +259,12 @@ def _evidence_is_final(_mapper, _connection, target: ConsentRequest) -> None:
 
 @sa.event.listens_for(Session, "after_flush")
 def _clocks_follow_the_timeline(session: Session, _context) -> None:
-    """New timeline events move the SLA clock: recompute it in the same transaction."""
-    touched = {obj.request_id for obj in session.new if isinstance(obj, RequestEvent)}
-    if touched:
-        from ..sla.deadlines import refresh_clocks_of  # the clock belongs to the SLA code
+    """New timeline events that start or stop the SLA clock: recompute it in the same
+    transaction (claims, notes and reminders leave it as it is, and cost nothing here)."""
+    events = [obj for obj in session.new if isinstance(obj, RequestEvent)]
+    if events:
+        from ..sla.deadlines import moves_clock, refresh_clocks_of  # the SLA code's business
 
-        refresh_clocks_of(session, touched)
+        touched = {e.request_id for e in events if moves_clock(e)}
+        if touched:
+            refresh_clocks_of(session, touched)

@@ -85,6 +85,15 @@ def stored_clock(line: BusinessLine, moves: Moves, day_hours: float) -> StoredCl
     return StoredClock(None, ran // PER_SECOND, due, breach, waiting or breach is not None)
 
 
+def moves_clock(event: RequestEvent) -> bool:
+    """Whether an event can start or stop the clock: the events `_timelines` reads (a claim,
+    a note, a reminder or a reassignment cannot)."""
+    if event.from_state is None:
+        return True
+    running, was_running = event.to_state in RUNNING, event.from_state in RUNNING
+    return event.from_state != event.to_state and running != was_running
+
+
 def refresh_clocks_of(session: Session, request_ids: Iterable[int]) -> int:
     """Recompute the stored clocks of these requests from their timelines (the flush hook)."""
     calendar = load_calendar(session)
