@@ -33,6 +33,7 @@ from requests_queue.selection import describe
 from .. import background
 from ..auth.session import current_actor
 from ..extensions import db
+from ..form_errors import attach_errors
 from .campaign_forms import CampaignFieldsForm, CampaignForm
 from .scoping import filter_args, filter_from_args, own
 from .views import bp
@@ -43,15 +44,6 @@ def _content(form: CampaignForm) -> CampaignContent:
     if template is CampaignTemplate.provided:
         return provided_content()
     return CampaignContent(template, form.subject.data or "", form.body.data or "")
-
-
-def _show_error(form: CampaignForm, exc: ValidationError) -> None:
-    target = getattr(form, exc.field, None) if exc.field else None
-    message = exc.reason[:1].upper() + exc.reason[1:]
-    if target is None:
-        form.form_errors.append(message)
-    else:
-        target.errors = [*target.errors, message]
 
 
 @bp.route("/campaigns")
@@ -90,7 +82,7 @@ def new_campaign():
         rendered = render_preview(_content(form), account_name, _base_url())
     except ValidationError as exc:
         if submitted:
-            _show_error(form, exc)
+            attach_errors(form, [exc])
     if submitted and form.send.data and fields and rendered:
         try:
             campaign = create_campaign(
@@ -104,7 +96,7 @@ def new_campaign():
             )
         except ValidationError as exc:
             db.session.rollback()
-            _show_error(form, exc)
+            attach_errors(form, [exc])
             form.expected_count.data = str(preview.eligible)
         else:
             db.session.commit()

@@ -12,6 +12,7 @@ from requests_queue.selection import describe
 
 from ..auth.session import current_actor
 from ..extensions import db
+from ..form_errors import attach_errors
 from .forms import ConfirmOptOutForm, MassActionForm
 from .scoping import filter_args, filter_from_args, own_mass_action
 from .views import bp
@@ -48,10 +49,9 @@ def new_mass_action():
                 )
             except ValidationError as exc:
                 db.session.rollback()
-                confirm.confirm_count.errors = [
-                    *confirm.confirm_count.errors,
-                    exc.reason.capitalize(),
-                ]
+                # A refusal naming no field is about the number the customer confirmed.
+                field = exc.field if getattr(confirm, exc.field or "", None) else "confirm_count"
+                attach_errors(confirm, [ValidationError(field, exc.reason)])
             else:
                 db.session.commit()
                 flash(

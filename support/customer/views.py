@@ -13,6 +13,7 @@ from requests_queue.selection import contact_page_ids, count_contacts
 
 from ..auth.session import current_actor, require_roles
 from ..extensions import db
+from ..form_errors import attach_errors
 from .forms import ContactForm
 from .scoping import account_batches, account_tags, filter_args, filter_from_args, own_contact
 
@@ -87,11 +88,7 @@ def _save(form: ContactForm, existing: Contact | None):
             row = update_contact(db.session, existing, _data_from(form), current_actor(), now_utc())
     except ValidationError as exc:
         db.session.rollback()
-        target = getattr(form, exc.field, None) if exc.field else None
-        if target is None:
-            form.form_errors.append(exc.reason)
-        else:
-            target.errors = [*target.errors, exc.reason.capitalize()]
+        attach_errors(form, [exc])
         return None
     db.session.commit()
     return row

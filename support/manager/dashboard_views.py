@@ -30,8 +30,8 @@ from requests_queue.requests.lifecycle import NotAllowed, assign_request
 
 from ..agent.views import support_users
 from ..auth.session import current_actor
-from ..customer.request_views import attach_errors, sentence
 from ..extensions import db
+from ..form_errors import attach_errors, sentence
 from .dashboard_forms import PeriodForm, ReassignForm
 from .views import bp
 
