@@ -24,11 +24,12 @@ class JobHealth(TitledEnum):
     interrupted = ("interrupted", "Stopped mid-run")
     overdue = ("overdue", "Overdue: is the scheduler running?")
     never_run = ("never_run", "Never run: is the scheduler running?")
+    waiting = ("waiting", "Waiting for its first time of day")
 
     @property
     def is_problem(self) -> bool:
         """Something a manager should look at."""
-        return self not in (JobHealth.ok, JobHealth.running)
+        return self not in (JobHealth.ok, JobHealth.running, JobHealth.waiting)
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,21 @@ class JobStatus:
     failures_recent: int
 
 
-def health_of(job: PeriodicJob, last: JobRun | None, now: datetime) -> JobHealth:
-    """The state of `job` given its latest run."""
+def health_of(
+    job: PeriodicJob, last: JobRun | None, now: datetime, scheduler_since: datetime | None = None
+) -> JobHealth:
+    """The state of `job` given its latest run.
+
+    `scheduler_since` is when any job first ran: a daily job a scheduler started after its
+    time of day has not had its turn yet (interval jobs run as soon as a scheduler starts).
+    """
     if last is None:
+        if (
+            job.daily_at is not None
+            and scheduler_since is not None
+            and now - scheduler_since < job.expected_gap + timedelta(minutes=5)
+        ):
+            return JobHealth.waiting
         return JobHealth.never_run
     if last.outcome is JobOutcome.running:
         late = now - last.started_at > job.timeout + timedelta(minutes=1)
@@ -59,7 +72,8 @@ def health_of(job: PeriodicJob, last: JobRun | None, now: datetime) -> JobHealth
 def job_statuses(
     session: Session, now: datetime, schedule: tuple[PeriodicJob, ...] = SCHEDULE
 ) -> list[JobStatus]:
-    """Every scheduled job's status, in schedule order (three grouped queries)."""
+    """Every scheduled job's status, in schedule order (four grouped queries)."""
+    since = session.scalar(sa.select(sa.func.min(JobRun.started_at)))
     latest_ids = sa.select(sa.func.max(JobRun.id)).group_by(JobRun.job_name)
     latest = {
         r.job_name: r for r in session.scalars(sa.select(JobRun).where(JobRun.id.in_(latest_ids)))
@@ -81,7 +95,7 @@ def job_statuses(
     return [
         JobStatus(
             job=job,
-            health=health_of(job, latest.get(job.name), now),
+            health=health_of(job, latest.get(job.name), now, since),
             last=latest.get(job.name),
             last_ok_at=last_ok.get(job.name),
             failures_recent=failures.get(job.name, 0),

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from requests_queue.jobs.health import JobHealth, health_of, job_statuses, recent_failures
 from requests_queue.jobs.runner import JobContext, JobProblem, JobRunner, resolve
-from requests_queue.jobs.schedule import SCHEDULE, PeriodicJob
+from requests_queue.jobs.schedule import SCHEDULE, PeriodicJob, job_named
 from requests_queue.models import CalendarHoliday, HolidayChange, JobOutcome, JobRun
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -169,3 +169,15 @@ def test_statuses_show_latest_run_last_success_and_recent_failures(session):
     assert prune.last_ok_at == NOW - 3 * MINUTE
     assert statuses["fails"].health is H.never_run
     assert [r.error for r in recent_failures(session, NOW)] == ["boom"]
+
+
+def test_a_daily_job_is_waiting_not_missing_until_its_first_time_of_day_has_come():
+    digest = job_named("daily_digest")
+    started = NOW - timedelta(hours=3)  # a scheduler came up three hours ago
+    assert health_of(digest, None, NOW, scheduler_since=started) is H.waiting
+    assert not H.waiting.is_problem
+    # A whole day later it should have run: that needs a look.
+    later = NOW + timedelta(days=1)
+    assert health_of(digest, None, later, scheduler_since=started) is H.never_run
+    # Interval jobs run as soon as a scheduler starts: never having run is a problem.
+    assert health_of(PRUNE, None, NOW, scheduler_since=started) is H.never_run
