@@ -49,7 +49,8 @@ def health_of(
     """The state of `job` given its latest run.
 
     `scheduler_since` is when any job first ran: a daily job a scheduler started after its
-    time of day has not had its turn yet (interval jobs run as soon as a scheduler starts).
+    time of day has not had its turn yet (interval jobs run as soon as a new scheduler starts,
+    see `scheduler.sync_jobs`).
     """
     if last is None:
         if (

@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -83,6 +83,11 @@ def sync_jobs(
         options = _job_options(job)
         stored = scheduler.get_job(name)
         if stored is None or stored.func_ref != ENTRY_POINT or stored.args != (name,):
+            if job.every is not None and not tick:
+                # New to the store (a fresh installation): an interval job's first run is at
+                # once, not one interval later, so the outbox and the sweeps start working
+                # as the scheduler comes up. Daily jobs wait for their time of day.
+                options["next_run_time"] = datetime.now(UTC)
             scheduler.add_job(
                 ENTRY_POINT, trigger, args=(name,), id=name, name=name,
                 replace_existing=True, **options,

@@ -119,6 +119,21 @@ def test_daily_jobs_follow_the_team_time_zone(db):
         scheduler.shutdown()
 
 
+def test_a_new_installation_runs_its_interval_jobs_at_once_and_daily_ones_at_their_time(db):
+    daily = PeriodicJob("digest", PRUNE, "d", timedelta(minutes=1), daily_at=datetime.min.time())
+    scheduler = build_scheduler(db.engine)
+    scheduler.start(paused=True)
+    try:
+        before = now_utc()
+        sync_jobs(scheduler, (every("outbox", 60), daily), UTC_ZONE)
+        # The outbox does not wait a minute after the first start …
+        assert before - timedelta(seconds=1) <= stored_next_run(db.engine, "outbox") <= now_utc()
+        # … the digest waits for its time of day.
+        assert stored_next_run(db.engine, "digest") > now_utc()
+    finally:
+        scheduler.shutdown()
+
+
 def leave_in_store(engine, job: PeriodicJob, next_run_time: datetime) -> None:
     """What a scheduler that went down leaves behind: the job in the store, due long ago."""
     scheduler = build_scheduler(engine)  # never started: only its job store is used
