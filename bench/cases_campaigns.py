@@ -12,7 +12,7 @@ from requests_queue.campaigns import (
     provided_content,
     run_campaign_queueing,
 )
-from requests_queue.mail import deliver_due
+from requests_queue.mail import deliver_outbox
 from requests_queue.mail.sink import SinkProcess
 from requests_queue.models import EmailField, OutboxMessage, OutboxState, Role
 from requests_queue.selection import ContactFilter
@@ -52,7 +52,7 @@ def _queue(engine: sa.Engine, campaign_id: int) -> int:
 
 def _send(engine: sa.Engine, sink: SinkProcess) -> int:
     with session_for(engine) as s:
-        report = deliver_due(s, sink.transport(), NOW, batch_size=200)
+        report = deliver_outbox(s, sink.transport(), NOW, batch_size=200)
         return report.sent
 
 

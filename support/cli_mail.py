@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from requests_queue.mail import deliver_due, transport_from_config
+from requests_queue.mail import deliver_outbox, transport_from_config
 from requests_queue.outbox import state_counts
 
 from .extensions import db
@@ -29,11 +29,13 @@ def send_outbox(loop: bool, interval: float, batch_size: int) -> None:
         )
         return
     while True:
-        report = deliver_due(db.session, transport, batch_size=batch_size)
-        if report.sent or report.retrying or report.failed or report.uncertain or not loop:
+        report = deliver_outbox(db.session, transport, batch_size=batch_size)
+        counts = (report.sent, report.retrying, report.failed, report.uncertain, report.withdrawn)
+        if any(counts) or not loop:
             click.echo(
                 f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}"
                 + (f", uncertain {report.uncertain}" if report.uncertain else "")
+                + (f", withdrawn {report.withdrawn}" if report.withdrawn else "")
                 + (f" — {report.connect_error}" if report.connect_error else "")
             )
         if not loop:

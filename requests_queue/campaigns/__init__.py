@@ -9,7 +9,6 @@ from .queueing import (
     queue_campaign,
     resume_campaign_queueing,
     run_campaign_queueing,
-    withdraw_unwanted,
 )
 from .recipient import (
     ConsentProof,
@@ -45,5 +44,4 @@ __all__ = [
     "resume_campaign_queueing",
     "run_campaign_queueing",
     "unsubscribe_address",
-    "withdraw_unwanted",
 ]

@@ -100,30 +100,6 @@ def create_campaign(
     return campaign
 
 
-NOT_SENT = "Not sent: the address is no longer single opt-in."
-
-
-def withdraw_unwanted(session: Session, ids: list[int], now: datetime) -> set[int]:
-    """Of these claimed outbox messages, the confirmations whose address is no longer single
-    opt-in (opted out, bounced, confirmed) since queueing: marked failed with the reason, so
-    the campaign page lists them; returns their ids. One UPDATE, one index probe a message.
-    """
-    m, a = OutboxMessage, EmailAddress
-    still_wanted = sa.exists().where(
-        a.account_id == m.account_id,
-        a.address == m.to_address,
-        a.status == EmailStatus.single_opt_in,
-    )
-    withdrawn = session.execute(
-        sa.update(m)
-        .where(m.id.in_(ids), m.kind == KIND, m.state == OutboxState.sending, ~still_wanted)
-        .values(state=OutboxState.failed, last_error=NOT_SENT, claimed_by=None, claimed_at=None)
-        .returning(m.id)
-        .execution_options(synchronize_session=False)
-    )
-    return set(withdrawn.scalars())
-
-
 def campaign_filter(campaign: Campaign) -> tuple[ContactFilter, tuple[EmailField, ...]]:
     """The selection and fields the campaign was sent to, as chosen."""
     f = campaign.selection_filter or {}

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from ..campaigns import withdraw_unwanted
-from ..mail import deliver_due, transport_from_config
+from .. import mail
 from .runner import JobContext, JobProblem
 
 # Enough for a minute's worth of mail per run; a bigger backlog drains over the next runs.
@@ -13,13 +12,9 @@ MAX_BATCHES = 5
 
 def deliver_outbox(ctx: JobContext) -> dict[str, int]:
     """Send due outbox messages over SMTP_*; fails visibly when the server is unreachable."""
-    transport = transport_from_config(ctx.settings)
-    report = deliver_due(
-        ctx.session,
-        transport,
-        batch_size=BATCH_SIZE,
-        max_batches=MAX_BATCHES,
-        withdraw=withdraw_unwanted,
+    transport = mail.transport_from_config(ctx.settings)
+    report = mail.deliver_outbox(
+        ctx.session, transport, batch_size=BATCH_SIZE, max_batches=MAX_BATCHES
     )
     counts = report.as_dict()
     if transport is None:

@@ -5,7 +5,7 @@ from .sender import (
     DeliveryReport,
     RetryPolicy,
     claim_batch,
-    deliver_due,
+    deliver_outbox,
     reclaim_stuck,
     send_claimed,
 )
@@ -25,7 +25,7 @@ __all__ = [
     "SmtpSettings",
     "SmtpTransport",
     "claim_batch",
-    "deliver_due",
+    "deliver_outbox",
     "reclaim_stuck",
     "send_claimed",
     "settings_from_config",

@@ -1,6 +1,8 @@
 """One claimed batch of the outbox sender: one SMTP connection, one commit per group.
 
-See requests_queue/mail/sender.py for the delivery guarantee this implements.
+See requests_queue/mail/sender.py for the delivery guarantee this implements. Every message
+that leaves goes through `Batch.run`, which first withdraws what is no longer wanted
+(withdrawal.py), so no way of sending can skip that check.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import sqlalchemy as sa
 from ..models.outbox import OutboxMessage, OutboxState
 from .transport import Failure, build_message, classify, classify_connect
 from .transport import close_quietly as _close
+from .withdrawal import withdraw_unwanted
 
 M = OutboxMessage
 T = OutboxMessage.__table__
@@ -56,7 +59,10 @@ class Batch:
         self.unsaved: list[tuple[int, dict]] = []  # outcomes waiting for the next commit
 
     def run(self, ids: list[int]) -> None:
-        """Send the claimed messages in id order."""
+        """Withdraw the claimed messages no longer wanted, then send the rest in id order."""
+        withdrawn = withdraw_unwanted(self.session, self.token, ids)
+        self.report.withdrawn += len(withdrawn)
+        ids = [i for i in ids if i not in withdrawn]
         rows = self.session.execute(
             sa.select(
                 M.id,
@@ -71,7 +77,7 @@ class Batch:
             .where(M.id.in_(ids))
             .order_by(M.id)
         ).all()
-        self.session.commit()
+        self.session.commit()  # the withdrawals too, before anything is handed over
         position = 0
         try:
             while position < len(rows):

@@ -72,7 +72,7 @@ class DeliveryReport:
     failed: int = 0
     released: int = 0  # claims of a dead sender put back, never handed over
     uncertain: int = 0  # claims of a dead sender that may have been delivered
-    withdrawn: int = 0  # claimed, then not sent: no longer wanted (see deliver_due's withdraw)
+    withdrawn: int = 0  # claimed, then not sent: no longer wanted (see withdrawal.py)
     errors: list[str] = field(default_factory=list)  # the first few permanent failures
     connect_error: str = ""  # set when the server could not be reached; the run stops
 
@@ -89,10 +89,9 @@ class DeliveryReport:
 
 
 Sessions = Session | scoped_session | Callable[[], Session]
-Withdraw = Callable[[Session, list[int], datetime], set[int]]
 
 
-def deliver_due(
+def deliver_outbox(
     sessions: Sessions,
     transport: SmtpTransport | None,
     now: datetime | None = None,
@@ -100,14 +99,12 @@ def deliver_due(
     max_batches: int | None = None,
     policy: RetryPolicy = DEFAULT_POLICY,
     group: int = GROUP,
-    withdraw: Withdraw | None = None,
 ) -> DeliveryReport:
     """Send every due pending message (batch by batch) and return the counts.
 
-    `withdraw(session, ids, now)` is asked about each claimed batch just before it is sent:
-    it marks the messages that are no longer wanted as failed, with the reason, and returns
-    their ids (the scheduler's job passes the campaigns' check: a confirmation queued hours
-    ago must not reach an address that has opted out since).
+    THE way mail leaves: the scheduler's job, `flask send-outbox` and the tests all call it.
+    Each claimed batch first withdraws what is no longer wanted (withdrawal.py: a
+    confirmation queued hours ago never reaches an address that has opted out since).
 
     `sessions` is a session (committed and left open) or a factory (a session is made and
     closed). With `transport` None (no SMTP_HOST) nothing is sent: messages stay pending.
@@ -127,11 +124,6 @@ def deliver_due(
             session.commit()
             if not ids:
                 break
-            if withdraw is not None:
-                dropped = withdraw(session, ids, clock())
-                session.commit()
-                report.withdrawn += len(dropped)
-                ids = [i for i in ids if i not in dropped]
             Batch(session, transport, token, clock, policy, report, group).run(ids)
             batches += 1
             if report.connect_error:
@@ -151,7 +143,8 @@ def send_claimed(
     policy: RetryPolicy = DEFAULT_POLICY,
     group: int = GROUP,
 ) -> DeliveryReport:
-    """Send messages already claimed under `token` (what one batch of `deliver_due` does)."""
+    """Send messages already claimed under `token`: one batch of `deliver_outbox`, the same
+    withdrawal first (tests use it to play a slow sender whose claim was taken over)."""
     report = DeliveryReport()
     clock = (lambda: now) if now is not None else now_utc
     Batch(session, transport, token, clock, policy, report, group).run(ids)

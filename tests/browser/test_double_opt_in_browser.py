@@ -7,7 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from requests_queue.mail import deliver_due, transport_from_config
+from requests_queue.mail import deliver_outbox, transport_from_config
 from requests_queue.models import EmailAddress, StatusEvent
 from requests_queue.statuses import ActorKind, EmailStatus
 from support.extensions import db
@@ -44,7 +44,7 @@ def test_a_recipient_confirms_from_the_delivered_email(page, browser, make_live_
 
     # The sender (the scheduler's job) delivers them to the SMTP server.
     with live_server.app.app_context():
-        report = deliver_due(db.session, transport_from_config(live_server.app.config))
+        report = deliver_outbox(db.session, transport_from_config(live_server.app.config))
     assert report.sent == eligible == len(smtp_sink.messages)
     mail = smtp_sink.messages[0]
     assert mail.header("List-Unsubscribe-Post") == "List-Unsubscribe=One-Click"

@@ -20,9 +20,10 @@ from requests_queue.campaigns import (
     run_campaign_queueing,
 )
 from requests_queue.campaigns.content import fill_account
-from requests_queue.campaigns.queueing import NOT_SENT, LostClaim, queue_chunk
+from requests_queue.campaigns.queueing import LostClaim, queue_chunk
 from requests_queue.errors import ValidationError
-from requests_queue.mail import deliver_due
+from requests_queue.mail import deliver_outbox
+from requests_queue.mail.withdrawal import NOT_SENT
 from requests_queue.models import (
     Campaign,
     CampaignRecipient,
@@ -199,7 +200,7 @@ def test_the_delivered_mail_has_the_links_and_headers(
 ):
     make_contact(customer, consent=True, email="ada@acme.example")
     make_campaign(customer)
-    deliver_due(session, smtp_sink.transport(), NOW)
+    deliver_outbox(session, smtp_sink.transport(), NOW)
     [mail] = smtp_sink.to("ada@acme.example")
     recipient = session.scalar(sa.select(CampaignRecipient))
     assert f"/r/confirm/{recipient.confirm_token}" in mail.text

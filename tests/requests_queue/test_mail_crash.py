@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from requests_queue.mail import DEFAULT_POLICY, deliver_due
+from requests_queue.mail import DEFAULT_POLICY, deliver_outbox
 from requests_queue.mail.sink import SinkHandler, SmtpSink
 from requests_queue.models import OutboxMessage, OutboxState
 from requests_queue.outbox import queue_email
@@ -26,10 +26,10 @@ import sys
 from datetime import datetime
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
-from requests_queue.mail import SmtpSettings, SmtpTransport, deliver_due
+from requests_queue.mail import SmtpSettings, SmtpTransport, deliver_outbox
 url, port, now = sys.argv[1], int(sys.argv[2]), datetime.fromisoformat(sys.argv[3])
 transport = SmtpTransport(SmtpSettings(host="127.0.0.1", port=port))
-deliver_due(Session(create_engine(url)), transport, now, batch_size=10, group=int(sys.argv[4]))
+deliver_outbox(Session(create_engine(url)), transport, now, batch_size=10, group=int(sys.argv[4]))
 """
 
 
@@ -109,7 +109,7 @@ def test_a_killed_sender_leaves_no_message_to_be_sent_twice(
     assert [tuple(r) for r in rows] == after_kill
 
     later = NOW + DEFAULT_POLICY.claim_timeout + timedelta(minutes=1)
-    report = deliver_due(session, holding_sink.transport(), later)
+    report = deliver_outbox(session, holding_sink.transport(), later)
     assert report.uncertain == after_kill.count(HANDED_OVER)
     assert report.released == report.sent == after_kill.count(RELEASED)
     delivered = [m.rcpt_tos[0] for m in holding_sink.messages]

@@ -15,7 +15,7 @@ from requests_queue.mail import (
     RetryPolicy,
     SmtpTransport,
     claim_batch,
-    deliver_due,
+    deliver_outbox,
     send_claimed,
 )
 from requests_queue.models import OutboxMessage, OutboxState
@@ -56,7 +56,7 @@ class CountingTransport(SmtpTransport):
 
 def test_delivers_a_queued_message_over_smtp(session, smtp_sink):
     message = _queue(session)
-    report = deliver_due(session, smtp_sink.transport(), NOW)
+    report = deliver_outbox(session, smtp_sink.transport(), NOW)
     assert report.sent == 1
     [mail] = smtp_sink.messages
     assert mail.rcpt_tos == ["ada@example.test"]
@@ -71,7 +71,7 @@ def test_delivers_a_queued_message_over_smtp(session, smtp_sink):
 
 def test_keeps_messages_pending_and_visible_without_smtp_settings(session):
     message = _queue(session)
-    report = deliver_due(session, None, NOW)
+    report = deliver_outbox(session, None, NOW)
     assert report.sent == report.failed == 0
     row = _state(session, message)
     assert (row.state, row.attempts) == (OutboxState.pending, 0)
@@ -86,7 +86,7 @@ def test_adds_the_rows_headers_but_never_replaces_the_senders_own(session, smtp_
             "From": "spoof@evil.test",
         },
     )
-    deliver_due(session, smtp_sink.transport(), NOW)
+    deliver_outbox(session, smtp_sink.transport(), NOW)
     [mail] = smtp_sink.messages
     assert mail.header("List-Unsubscribe") == "<https://example.test/u/1>"
     assert mail.header("List-Unsubscribe-Post") == "List-Unsubscribe=One-Click"
@@ -95,7 +95,7 @@ def test_adds_the_rows_headers_but_never_replaces_the_senders_own(session, smtp_
 
 def test_sends_the_html_alternative_when_there_is_one(session, smtp_sink):
     _queue(session, html="<p>Hello <b>Ada</b>.</p>")
-    deliver_due(session, smtp_sink.transport(), NOW)
+    deliver_outbox(session, smtp_sink.transport(), NOW)
     [mail] = smtp_sink.messages
     html = mail.message.get_body(preferencelist=("html",)).get_content()
     assert "<b>Ada</b>" in html and mail.text.strip() == "Hello Ada."
@@ -103,7 +103,7 @@ def test_sends_the_html_alternative_when_there_is_one(session, smtp_sink):
 
 def test_folds_a_line_break_in_the_subject_so_it_cannot_inject_headers(session, smtp_sink):
     _queue(session, subject="Filed\r\nBcc: everyone@example.test")
-    deliver_due(session, smtp_sink.transport(), NOW)
+    deliver_outbox(session, smtp_sink.transport(), NOW)
     [mail] = smtp_sink.messages
     assert mail.subject == "Filed Bcc: everyone@example.test"
     assert mail.rcpt_tos == ["ada@example.test"]
@@ -113,7 +113,7 @@ def test_reuses_one_connection_for_a_whole_batch(session, smtp_sink):
     for n in range(5):
         _queue(session, to=f"p{n}@example.test")
     transport = CountingTransport(smtp_sink.settings())
-    deliver_due(session, transport, NOW, batch_size=10)
+    deliver_outbox(session, transport, NOW, batch_size=10)
     assert len(smtp_sink.messages) == 5
     assert transport.connections == 1
 
@@ -121,7 +121,7 @@ def test_reuses_one_connection_for_a_whole_batch(session, smtp_sink):
 def test_sends_oldest_first_in_as_many_batches_as_needed(session, smtp_sink):
     for n in range(7):
         _queue(session, to=f"p{n}@example.test")
-    report = deliver_due(session, smtp_sink.transport(), NOW, batch_size=3)
+    report = deliver_outbox(session, smtp_sink.transport(), NOW, batch_size=3)
     assert report.sent == 7
     assert [m.rcpt_tos[0] for m in smtp_sink.messages] == [f"p{n}@example.test" for n in range(7)]
 
@@ -129,8 +129,8 @@ def test_sends_oldest_first_in_as_many_batches_as_needed(session, smtp_sink):
 def test_sends_nothing_twice_when_run_twice(session, smtp_sink):
     for n in range(4):
         _queue(session, to=f"p{n}@example.test")
-    deliver_due(session, smtp_sink.transport(), NOW)
-    second = deliver_due(session, smtp_sink.transport(), NOW + MINUTE)
+    deliver_outbox(session, smtp_sink.transport(), NOW)
+    second = deliver_outbox(session, smtp_sink.transport(), NOW + MINUTE)
     assert second.sent == 0
     assert len(smtp_sink.messages) == 4
 
@@ -139,7 +139,7 @@ def test_leaves_messages_that_are_not_due_yet(session, smtp_sink):
     message = _queue(session)
     session.execute(sa.update(OutboxMessage).values(next_attempt_at=NOW + MINUTE))
     session.commit()
-    deliver_due(session, smtp_sink.transport(), NOW)
+    deliver_outbox(session, smtp_sink.transport(), NOW)
     assert smtp_sink.messages == []
     assert _state(session, message).state is OutboxState.pending
 
@@ -147,16 +147,16 @@ def test_leaves_messages_that_are_not_due_yet(session, smtp_sink):
 def test_retries_a_temporary_refusal_after_a_backoff(session, smtp_sink):
     message = _queue(session)
     smtp_sink.answer("ada@example.test", "451 4.3.0 Mailbox busy, try later")
-    report = deliver_due(session, smtp_sink.transport(), NOW)
+    report = deliver_outbox(session, smtp_sink.transport(), NOW)
     assert report.retrying == 1 and smtp_sink.messages == []
     row = _state(session, message)
     assert (row.state, row.attempts) == (OutboxState.pending, 1)
     assert row.next_attempt_at == NOW + DEFAULT_POLICY.base
     assert "451" in row.last_error and "try later" in row.last_error
     # Not due before the backoff has passed.
-    deliver_due(session, smtp_sink.transport(), NOW + DEFAULT_POLICY.base - timedelta(seconds=1))
+    deliver_outbox(session, smtp_sink.transport(), NOW + DEFAULT_POLICY.base - timedelta(seconds=1))
     assert smtp_sink.messages == []
-    deliver_due(session, smtp_sink.transport(), NOW + DEFAULT_POLICY.base)
+    deliver_outbox(session, smtp_sink.transport(), NOW + DEFAULT_POLICY.base)
     assert len(smtp_sink.messages) == 1
     row = _state(session, message)
     assert (row.state, row.attempts, row.last_error) == (OutboxState.sent, 2, "")
@@ -182,7 +182,7 @@ def test_fails_a_message_the_server_refuses_permanently_and_sends_the_rest(sessi
     refused = _queue(session, to="gone@example.test")
     kept = _queue(session, to="ada@example.test")
     smtp_sink.answer("gone@example.test", "550 5.1.1 No such user here")
-    report = deliver_due(session, smtp_sink.transport(), NOW)
+    report = deliver_outbox(session, smtp_sink.transport(), NOW)
     assert (report.sent, report.failed) == (1, 1)
     row = _state(session, refused)
     assert (row.state, row.attempts) == (OutboxState.failed, 1)
@@ -197,7 +197,7 @@ def test_gives_up_after_the_last_try_and_says_why(session, smtp_sink):
     smtp_sink.answer("ada@example.test", *["451 4.3.0 Try later"] * 3)
     at = NOW
     for _ in range(3):
-        deliver_due(session, smtp_sink.transport(), at, policy=policy)
+        deliver_outbox(session, smtp_sink.transport(), at, policy=policy)
         at += policy.cap
     row = _state(session, message)
     assert (row.state, row.attempts) == (OutboxState.failed, 3)
@@ -214,7 +214,7 @@ def _closed_port() -> int:
 def test_an_unreachable_server_counts_a_try_and_stops_the_run(session, smtp_sink):
     messages = [_queue(session, to=f"p{n}@example.test") for n in range(3)]
     transport = SmtpTransport(smtp_sink.settings(port=_closed_port(), timeout=2))
-    report = deliver_due(session, transport, NOW, batch_size=2)
+    report = deliver_outbox(session, transport, NOW, batch_size=2)
     assert "could not connect" in report.connect_error
     rows = [_state(session, m) for m in messages]
     # The first batch counted a try; the run stopped before claiming the third message.
@@ -235,7 +235,7 @@ def test_a_lost_claim_sends_nothing_more(session, smtp_sink):
     ids = claim_batch(session, slow, NOW, 10)
     session.commit()
     later = NOW + DEFAULT_POLICY.claim_timeout + MINUTE
-    assert deliver_due(session, smtp_sink.transport(), later).released == 3
+    assert deliver_outbox(session, smtp_sink.transport(), later).released == 3
     assert len(smtp_sink.messages) == 3
     report = send_claimed(session, smtp_sink.transport(), slow, ids, later)
     assert report.sent == 0
@@ -257,7 +257,7 @@ class Interrupting(SmtpTransport):
 def test_an_interrupted_run_keeps_what_it_knows_and_puts_the_rest_back(session, smtp_sink):
     first, second, third = (_queue(session, to=f"p{n}@example.test") for n in range(3))
     with pytest.raises(KeyboardInterrupt):
-        deliver_due(session, Interrupting(smtp_sink.settings()), NOW)
+        deliver_outbox(session, Interrupting(smtp_sink.settings()), NOW)
     session.rollback()
     assert _state(session, first).state is OutboxState.sent
     in_flight = _state(session, second)
@@ -265,7 +265,7 @@ def test_an_interrupted_run_keeps_what_it_knows_and_puts_the_rest_back(session, 
     assert _state(session, third).state is OutboxState.pending
     # After the claim timeout the one in flight is reported, never re-sent blindly.
     later = NOW + DEFAULT_POLICY.claim_timeout + MINUTE
-    report = deliver_due(session, smtp_sink.transport(), later)
+    report = deliver_outbox(session, smtp_sink.transport(), later)
     assert (report.uncertain, report.sent) == (1, 1)
     assert _state(session, second).state is OutboxState.failed
     assert [m.rcpt_tos[0] for m in smtp_sink.messages] == ["p0@example.test", "p2@example.test"]
@@ -290,7 +290,7 @@ def test_recovers_a_crashed_senders_claim_without_sending_anything_twice(session
     maybe_sent = _queue(session, to="inflight@example.test")
     _stale_claim(session, never_sent, handed_over=False)
     _stale_claim(session, maybe_sent, handed_over=True)
-    report = deliver_due(session, smtp_sink.transport(), NOW)
+    report = deliver_outbox(session, smtp_sink.transport(), NOW)
     assert (report.released, report.uncertain, report.sent) == (1, 1, 1)
     assert [m.rcpt_tos for m in smtp_sink.messages] == [["waiting@example.test"]]
     row = _state(session, maybe_sent)
@@ -306,14 +306,14 @@ def test_leaves_a_live_senders_fresh_claim_alone(session, smtp_sink):
         )
     )
     session.commit()
-    report = deliver_due(session, smtp_sink.transport(), NOW)
+    report = deliver_outbox(session, smtp_sink.transport(), NOW)
     assert (report.released, report.uncertain, report.sent) == (0, 0, 0)
     assert _state(session, message).state is OutboxState.sending
 
 
 def test_a_header_that_cannot_be_written_fails_the_message_for_good(session, smtp_sink):
     message = _queue(session, headers={"X-Note": "one\r\nBcc: x@example.test"})
-    report = deliver_due(session, smtp_sink.transport(), NOW)
+    report = deliver_outbox(session, smtp_sink.transport(), NOW)
     assert report.failed == 1 and smtp_sink.messages == []
     row = _state(session, message)
     assert row.state is OutboxState.failed
@@ -331,7 +331,7 @@ def test_concurrent_senders_never_send_a_message_twice(db, smtp_sink):
     def run():
         try:
             with Session(engine) as own:
-                deliver_due(own, smtp_sink.transport(), NOW, batch_size=5)
+                deliver_outbox(own, smtp_sink.transport(), NOW, batch_size=5)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -348,7 +348,7 @@ def test_concurrent_senders_never_send_a_message_twice(db, smtp_sink):
 def test_writes_non_ascii_subject_sender_and_text_readably(session, smtp_sink):
     _queue(session, subject="Bitte bestätigen — Ærøskøbing", text="Grüße aus Köln.\n")
     transport = SmtpTransport(smtp_sink.settings(mail_from="Conséil Desk <desk@example.test>"))
-    deliver_due(session, transport, NOW)
+    deliver_outbox(session, transport, NOW)
     [mail] = smtp_sink.messages
     assert mail.subject == "Bitte bestätigen — Ærøskøbing"
     assert mail.text == "Grüße aus Köln.\n"

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from requests_queue.mail import SmtpSettings, deliver_due, settings_from_config
+from requests_queue.mail import SmtpSettings, deliver_outbox, settings_from_config
 from requests_queue.mail.sink import SmtpSink
 from requests_queue.mail.transport import classify
 from requests_queue.models import OutboxMessage, OutboxState
@@ -136,7 +136,7 @@ def test_delivers_over_tls_with_a_login(session, tls_sink, certificate):
     transport = tls_sink.transport(
         tls=tls_sink.tls, username="desk", password="s3cret", ssl_context=certificate[1]
     )
-    assert deliver_due(session, transport, NOW).sent == 1
+    assert deliver_outbox(session, transport, NOW).sent == 1
     assert [m.rcpt_tos for m in tls_sink.messages] == [["ada@example.test"]]
 
 
@@ -145,7 +145,7 @@ def test_a_wrong_password_keeps_the_message_for_a_retry(session, tls_sink, certi
     transport = tls_sink.transport(
         tls=tls_sink.tls, username="desk", password="wrong", ssl_context=certificate[1]
     )
-    report = deliver_due(session, transport, NOW)
+    report = deliver_outbox(session, transport, NOW)
     assert "535" in report.connect_error
     session.expire_all()
     row = session.get(OutboxMessage, message.id)
@@ -156,7 +156,7 @@ def test_a_wrong_password_keeps_the_message_for_a_retry(session, tls_sink, certi
 def test_refuses_a_certificate_it_does_not_trust(session, tls_sink):
     message = _queue_one(session)
     transport = tls_sink.transport(tls=tls_sink.tls, username="desk", password="s3cret")
-    report = deliver_due(session, transport, NOW)
+    report = deliver_outbox(session, transport, NOW)
     assert "CERTIFICATE_VERIFY_FAILED" in report.connect_error
     session.expire_all()
     assert session.get(OutboxMessage, message.id).state is OutboxState.pending

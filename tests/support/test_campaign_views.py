@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from requests_queue.campaigns import create_campaign, provided_content
-from requests_queue.mail import deliver_due
+from requests_queue.mail import deliver_outbox
 from requests_queue.models import (
     Campaign,
     CampaignRecipient,
@@ -136,7 +136,7 @@ def test_the_campaign_page_shows_sent_confirmed_unsubscribed_and_failed(
 ):
     smtp_sink.answer("bob@acme.example", "550 5.1.1 No such user")
     campaign_url = _send(customer_client).location
-    deliver_due(session, smtp_sink.transport())  # the page queued at the real time
+    deliver_outbox(session, smtp_sink.transport())  # the page queued at the real time
     ada = session.scalar(
         sa.select(CampaignRecipient).where(CampaignRecipient.address == "ada@acme.example")
     )

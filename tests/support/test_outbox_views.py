@@ -169,3 +169,29 @@ def test_send_outbox_command_keeps_mail_when_no_smtp_server_is_set(app, session)
     assert "SMTP_HOST is not set" in result.output and "1 pending" in result.output
     session.expire_all()
     assert session.scalar(sa.select(OutboxMessage.state)) is OutboxState.pending
+
+
+def test_send_outbox_command_withdraws_a_confirmation_to_an_address_that_opted_out(
+    app, session, customer, make_contact, make_campaign, smtp_sink
+):
+    from requests_queue.models import EmailAddress
+    from requests_queue.status_changes import change_status
+    from requests_queue.statuses import Actor, ActorKind, EmailStatus
+
+    make_contact(customer, consent=True, email="ada@acme.example")
+    make_campaign(customer)
+    # Queued, then the customer opted Ada out before the sender came round.
+    ada = session.scalar(sa.select(EmailAddress).where(EmailAddress.address == "ada@acme.example"))
+    change_status(
+        session, ada, EmailStatus.opted_out_by_user, Actor(ActorKind.customer, customer.id), NOW
+    )
+    session.commit()
+    app.config.update(smtp_sink.config())
+    result = app.test_cli_runner().invoke(args=["send-outbox"])
+    assert result.exit_code == 0, result.output
+    assert "sent 0" in result.output and "withdrawn 1" in result.output
+    assert smtp_sink.messages == []
+    session.expire_all()
+    message = session.scalar(sa.select(OutboxMessage))
+    assert message.state is OutboxState.failed
+    assert message.last_error == "Not sent: the address is no longer single opt-in."
