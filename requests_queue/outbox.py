@@ -1,7 +1,7 @@
 """Queueing email: a row in the outbox, in the caller's transaction; the sender delivers it.
 
-Also what managers do with the outbox: count it by state and put failed messages back in line.
-Delivery itself is in `requests_queue.mail`.
+Also what managers do with the outbox: see it (recipient links hidden), count it by state and
+put failed messages back in line. Delivery itself is in `requests_queue.mail`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from .campaigns.links import hide_recipient_links
 from .errors import NotFound, ValidationError
 from .models.outbox import OutboxMessage, OutboxState
 
@@ -50,6 +51,32 @@ def queue_email(
     session.add(message)
     session.flush()
     return message
+
+
+class StaffCopy:
+    """An outbox message as staff see it: every recipient link in it hidden.
+
+    A confirmation's links are the recipient's power: whoever holds one can confirm or
+    unsubscribe, and the click is recorded as the recipient's own. Staff read the text, the
+    headers and the error with the tokens replaced; the other attributes are the message's.
+    """
+
+    def __init__(self, message: OutboxMessage):
+        self._message = message
+        self.has_hidden_links = False
+        self.subject = self._hide(message.subject)
+        self.body_text = self._hide(message.body_text)
+        self.body_html = self._hide(message.body_html)
+        self.last_error = self._hide(message.last_error)
+        self.headers = {k: self._hide(str(v)) for k, v in (message.headers or {}).items()}
+
+    def _hide(self, text: str | None) -> str | None:
+        hidden = hide_recipient_links(text) if text else text
+        self.has_hidden_links |= hidden != text
+        return hidden
+
+    def __getattr__(self, name: str):
+        return getattr(self._message, name)
 
 
 def state_counts(session: Session) -> dict[OutboxState, int]:

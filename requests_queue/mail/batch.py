@@ -7,13 +7,17 @@ that leaves goes through `Batch.run`, which first withdraws what is no longer wa
 
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 
+from ..campaigns.links import hide_recipient_links
 from ..models.outbox import OutboxMessage, OutboxState
 from .transport import Failure, build_message, classify, classify_connect
 from .transport import close_quietly as _close
 from .withdrawal import withdraw_unwanted
 
+log = logging.getLogger(__name__)
 M = OutboxMessage
 T = OutboxMessage.__table__
 # The two writes of the hot path, built once (building a statement costs more than running it).
@@ -73,6 +77,7 @@ class Batch:
                 M.headers,
                 M.attempts,
                 M.created_at,
+                M.kind,
             )
             .where(M.id.in_(ids))
             .order_by(M.id)
@@ -162,20 +167,23 @@ class Batch:
     def _keep(self, row, failure: Failure) -> None:
         """Record a failed try: back to pending with backoff, or failed for good."""
         attempts = row.attempts + 1
+        # A content filter's refusal may quote the link it disliked; the error is shown to
+        # managers, stored with job runs and logged, so the recipient's token is hidden first.
+        error = hide_recipient_links(failure.error)
         if failure.temporary and attempts < self.policy.max_attempts:
             self.report.retrying += 1
             values = {
                 "state": OutboxState.pending,
                 "next_attempt_at": self.clock() + self.policy.delay(attempts),
-                "last_error": failure.error[:1000],
+                "last_error": error[:1000],
             }
         else:
             self.report.failed += 1
             if len(self.report.errors) < 20:
-                self.report.errors.append(failure.error)
-            error = failure.error
+                self.report.errors.append(error)
             if failure.temporary:
                 error = f"gave up after {attempts} tries: {error}"
+            log.warning("outbox message %s (%s) not sent: %s", row.id, row.kind, error)
             values = {"state": OutboxState.failed, "last_error": error[:1000]}
         self.unsaved.append((row.id, {**values, "attempts": attempts}))
 

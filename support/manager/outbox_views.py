@@ -5,10 +5,11 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_wtf import FlaskForm
 from wtforms import SubmitField
 
+from requests_queue.campaigns.links import LINK_HIDDEN
 from requests_queue.clock import now_utc
 from requests_queue.errors import NotFound, ValidationError
 from requests_queue.models import OutboxMessage, OutboxState
-from requests_queue.outbox import retry_failed, retry_message, state_counts
+from requests_queue.outbox import StaffCopy, retry_failed, retry_message, state_counts
 
 from ..extensions import db
 from .views import bp
@@ -64,7 +65,7 @@ def outbox():
     ).all()
     return render_template(
         "manager/outbox.html",
-        rows=rows,
+        rows=[StaffCopy(m) for m in rows],  # recipient links are never shown to staff
         counts=state_counts(db.session),
         total=total,
         page=page,
@@ -85,7 +86,11 @@ def outbox_message(message_id: int):
     if message is None:
         abort(404)
     return render_template(
-        "manager/outbox_message.html", message=message, form=RetryForm(), OutboxState=OutboxState
+        "manager/outbox_message.html",
+        message=StaffCopy(message),  # recipient links are never shown to staff
+        link_hidden=LINK_HIDDEN,
+        form=RetryForm(),
+        OutboxState=OutboxState,
     )
 
 

@@ -8,6 +8,8 @@ for the unsubscribe page; RFC 8058's one-click POST is the machine-facing equiva
 The paths match requests_queue/campaigns/links.py, which writes them into the emails.
 """
 
+import logging
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from requests_queue.campaigns import (
@@ -18,7 +20,7 @@ from requests_queue.campaigns import (
     inspect_unsubscribe,
     unsubscribe_address,
 )
-from requests_queue.campaigns.links import ONE_CLICK_POST
+from requests_queue.campaigns.links import LOG_FILTER, ONE_CLICK_POST
 from requests_queue.clock import now_utc
 from requests_queue.errors import Conflict
 
@@ -29,6 +31,14 @@ bp = Blueprint("recipient", __name__)
 
 # HTTP status per outcome: a link that cannot work says so to browsers and crawlers too.
 STATUS = {Outcome.invalid: 404, Outcome.expired: 410}
+
+
+@bp.record_once
+def _hide_links_in_logs(state) -> None:
+    # The request line of every recipient page carries its token, and so does the app's
+    # "Exception on /r/confirm/…" line: hide it in the server's access log and the app's log.
+    logging.getLogger("werkzeug").addFilter(LOG_FILTER)
+    state.app.logger.addFilter(LOG_FILTER)
 
 
 @bp.after_request
