@@ -50,9 +50,11 @@ def register_blueprints(app: Flask) -> None:
     from .agent.views import bp as agent_bp
     from .auth.views import bp as auth_bp
     from .customer.views import bp as customer_bp
+    from .ids import register_id_converter
     from .manager.views import bp as manager_bp
     from .recipient.views import bp as recipient_bp
 
+    register_id_converter(app)  # `<id:...>` in routes: needed before they are added
     app.register_blueprint(auth_bp)
     app.register_blueprint(customer_bp)
     app.register_blueprint(agent_bp, url_prefix="/desk")

@@ -89,7 +89,7 @@ def _review_page(req: ConsentRequest, status: int = 200, **forms):
     ), status
 
 
-@bp.route("/requests/<int:request_id>")
+@bp.route("/requests/<id:request_id>")
 def review(request_id: int):
     """The review page: evidence with a checklist, eligibility now, timeline, history, actions."""
     return _review_page(_load(request_id))
@@ -127,7 +127,7 @@ def _invalid(req: ConsentRequest, key: str, form):
     return _review_page(req, 400, **{key: form})
 
 
-@bp.route("/requests/<int:request_id>/claim", methods=["POST"])
+@bp.route("/requests/<id:request_id>/claim", methods=["POST"])
 def claim(request_id: int):
     """Claim the request for review; if someone was first, say who."""
     req = _load(request_id)
@@ -142,7 +142,7 @@ def claim(request_id: int):
     return _act(req, run)
 
 
-@bp.route("/requests/<int:request_id>/assign", methods=["POST"])
+@bp.route("/requests/<id:request_id>/assign", methods=["POST"])
 def assign(request_id: int):
     """A manager assigns or reassigns the request."""
     if current_user.role is not Role.manager:
@@ -163,7 +163,7 @@ def assign(request_id: int):
     return _act(req, run, "assign", form)
 
 
-@bp.route("/requests/<int:request_id>/ask", methods=["POST"])
+@bp.route("/requests/<id:request_id>/ask", methods=["POST"])
 def ask(request_id: int):
     """Ask the customer; the request waits for their answer."""
     req = _load(request_id)
@@ -180,7 +180,7 @@ def ask(request_id: int):
     return _act(req, run, "ask", form)
 
 
-@bp.route("/requests/<int:request_id>/note", methods=["POST"])
+@bp.route("/requests/<id:request_id>/note", methods=["POST"])
 def note(request_id: int):
     """Add an internal note."""
     req = _load(request_id)
@@ -195,7 +195,7 @@ def note(request_id: int):
     return _act(req, run, "note", form)
 
 
-@bp.route("/requests/<int:request_id>/approve", methods=["POST"])
+@bp.route("/requests/<id:request_id>/approve", methods=["POST"])
 def approve(request_id: int):
     """Approve and apply the changes (every checklist item must be checked)."""
     req = _load(request_id)
@@ -218,7 +218,7 @@ def approve(request_id: int):
     return _act(req, run, "approve", form)
 
 
-@bp.route("/requests/<int:request_id>/reject", methods=["POST"])
+@bp.route("/requests/<id:request_id>/reject", methods=["POST"])
 def reject(request_id: int):
     """Reject with a reason and a message for the customer."""
     req = _load(request_id)

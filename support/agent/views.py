@@ -13,6 +13,7 @@ from requests_queue.sla.countdown import queue_countdowns
 
 from ..auth.session import require_roles
 from ..extensions import db
+from ..ids import page_number, query_id
 
 bp = Blueprint("agent", __name__)
 require_roles(bp, [Role.agent, Role.manager])
@@ -29,15 +30,13 @@ def _enum_arg(name: str, enum_cls, allowed=None):
 
 def queue_filter_from_args() -> QueueFilter:
     """The queue filter named by the query string."""
-    account = request.args.get("account", "")
+    # An account or assignee that cannot be an id is ignored, like an unknown kind or state.
     assignee = request.args.get("assignee", "")
-    assignee_id = (
-        current_user.id if assignee == "me" else int(assignee) if assignee.isdigit() else None
-    )
+    assignee_id = current_user.id if assignee == "me" else query_id("assignee")
     return QueueFilter(
         kind=_enum_arg("kind", RequestKind),
         state=_enum_arg("state", RequestState, OPEN_STATES),
-        account_id=int(account) if account.isdigit() else None,
+        account_id=query_id("account"),
         assignee_id=assignee_id,
         unassigned=assignee == "none",
         order=_enum_arg("order", QueueOrder) or QueueOrder.deadline,
@@ -59,8 +58,7 @@ def support_users() -> list[User]:
 def home():
     """The queue: open requests across accounts, next deadline first, with a count per filter."""
     flt = queue_filter_from_args()
-    page = request.args.get("page", "1")
-    result = queue_page(db.session, flt, int(page) if page.isdigit() else 1)
+    result = queue_page(db.session, flt, page_number())
     calendar = load_calendar(db.session)
     return render_template(
         "agent/queue.html",

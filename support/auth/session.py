@@ -9,6 +9,7 @@ from requests_queue.models import Role, User
 from requests_queue.statuses import Actor, ActorKind
 
 from ..extensions import db, login_manager
+from ..ids import parse_number
 
 
 def register_login(app: Flask) -> None:
@@ -22,7 +23,9 @@ def register_login(app: Flask) -> None:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    # Only a forged or stale cookie holds anything but an id; it is nobody, not an error.
+    user_pk = parse_number(user_id)
+    user = db.session.get(User, user_pk) if user_pk is not None else None
     return user if user is not None and user.is_active else None
 
 

@@ -34,6 +34,7 @@ from .. import background
 from ..auth.session import current_actor
 from ..extensions import db
 from ..form_errors import attach_errors
+from ..ids import parse_number
 from .campaign_forms import CampaignFieldsForm, CampaignForm
 from .scoping import filter_args, filter_from_args, own
 from .views import bp
@@ -92,7 +93,8 @@ def new_campaign():
                 _content(form),
                 current_actor(),
                 now,
-                expected_count=int(form.expected_count.data or 0),
+                # The count the customer saw; tampered with, it is 0 and cannot match.
+                expected_count=parse_number(form.expected_count.data) or 0,
             )
         except ValidationError as exc:
             db.session.rollback()
@@ -119,7 +121,7 @@ def new_campaign():
     )
 
 
-@bp.route("/campaigns/<int:campaign_id>")
+@bp.route("/campaigns/<id:campaign_id>")
 def campaign(campaign_id: int):
     """One campaign: progress while it sends, then sent, confirmed, unsubscribed, failed."""
     row = own(Campaign, campaign_id)
@@ -132,7 +134,7 @@ def campaign(campaign_id: int):
     )
 
 
-@bp.route("/campaigns/<int:campaign_id>/progress.json")
+@bp.route("/campaigns/<id:campaign_id>/progress.json")
 def campaign_progress(campaign_id: int):
     """How far the preparation of a campaign's emails is, for the progress bar."""
     row = own(Campaign, campaign_id)

@@ -1,6 +1,7 @@
 """Customer portal: import contacts from a file (upload, map columns, answer, watch it run)."""
 
 import json
+import re
 import secrets
 import time
 from pathlib import Path
@@ -44,6 +45,9 @@ from .scoping import own
 from .views import bp
 
 PENDING_HOURS = 24
+# What `secrets.token_urlsafe(16)` makes (22 characters), with room: anything else names no
+# upload, and is never turned into a path (a long one is an OSError, "é" is a file name).
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 def _imports_dir() -> Path:
@@ -125,7 +129,7 @@ def new_import():
 
 def _pending(token: str) -> tuple[dict, Path]:
     """The current user's pending upload, or 404 (another user's token is a 404 too)."""
-    if not token.replace("-", "").replace("_", "").isalnum():
+    if _TOKEN.fullmatch(token) is None:
         abort(404)
     meta_path = _pending_dir() / f"{token}.json"
     data_path = _pending_dir() / f"{token}.csv"
@@ -197,7 +201,7 @@ def _revive(batch: ImportBatch) -> None:
         start_background(current_app._get_current_object(), batch.id)
 
 
-@bp.route("/imports/<int:batch_id>")
+@bp.route("/imports/<id:batch_id>")
 def import_batch(batch_id: int):
     """One import: its progress while it runs, its results afterwards."""
     batch = own(ImportBatch, batch_id)
@@ -223,7 +227,7 @@ def import_batch(batch_id: int):
     )
 
 
-@bp.route("/imports/<int:batch_id>/progress.json")
+@bp.route("/imports/<id:batch_id>/progress.json")
 def import_progress(batch_id: int):
     """The counts of a running import, for the progress bar."""
     batch = own(ImportBatch, batch_id)
@@ -232,7 +236,7 @@ def import_progress(batch_id: int):
     return response
 
 
-@bp.route("/imports/<int:batch_id>/skipped.csv")
+@bp.route("/imports/<id:batch_id>/skipped.csv")
 def import_skipped(batch_id: int):
     """The skipped rows as CSV, with cells neutralised so no spreadsheet runs them as formulas."""
     batch = own(ImportBatch, batch_id)

@@ -70,7 +70,7 @@ def new_mass_action():
     )
 
 
-@bp.route("/mass-actions/<int:batch_id>")
+@bp.route("/mass-actions/<id:batch_id>")
 def mass_action(batch_id: int):
     """One batch: counts, skipped by reason, and the addresses it changed."""
     batch = own_mass_action(batch_id)

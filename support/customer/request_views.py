@@ -26,6 +26,7 @@ from requests_queue.requests.window import request_window
 from ..auth.session import current_actor
 from ..extensions import db
 from ..form_errors import attach_errors, sentence
+from ..ids import page_number
 from .request_forms import AnswerForm, EvidenceForm, WithdrawForm
 from .scoping import filter_args, filter_from_args, own, own_mass_action
 from .views import bp
@@ -41,8 +42,7 @@ def _base_url() -> str:
 @bp.route("/requests")
 def my_requests():
     """Every request of the account, newest first, with its state."""
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    page = page_number()
     mine = ConsentRequest.account_id == current_user.account_id
     total = db.session.scalar(sa.select(sa.func.count()).select_from(ConsentRequest).where(mine))
     rows = db.session.scalars(
@@ -74,7 +74,7 @@ def new_opt_in_request():
     return _evidence_page(OptInTarget(flt, fields), back)
 
 
-@bp.route("/mass-actions/<int:batch_id>/undo", methods=["GET", "POST"])
+@bp.route("/mass-actions/<id:batch_id>/undo", methods=["GET", "POST"])
 def new_undo_request(batch_id: int):
     """The undo request form for one of the account's mass opt-outs."""
     batch = own_mass_action(batch_id)
@@ -120,7 +120,7 @@ def _evidence_page(target, back_url: str):
     )
 
 
-@bp.route("/requests/<int:request_id>/filed")
+@bp.route("/requests/<id:request_id>/filed")
 def request_filed(request_id: int):
     """The confirmation right after filing: number and decision window."""
     req = own(ConsentRequest, request_id)
@@ -129,7 +129,7 @@ def request_filed(request_id: int):
     return render_template("customer/request_filed.html", req=req, window=window)
 
 
-@bp.route("/requests/<int:request_id>")
+@bp.route("/requests/<id:request_id>")
 def customer_request(request_id: int):
     """One request: state, timeline, questions to answer, withdrawal, result."""
     return _request_page(own(ConsentRequest, request_id), AnswerForm())
@@ -161,7 +161,7 @@ def _request_page(req: ConsentRequest, answer_form: AnswerForm, status: int = 20
     ), status
 
 
-@bp.route("/requests/<int:request_id>/answer", methods=["POST"])
+@bp.route("/requests/<id:request_id>/answer", methods=["POST"])
 def answer_request(request_id: int):
     """Answer support's question; the request goes back in review."""
     req = own(ConsentRequest, request_id)
@@ -194,7 +194,7 @@ def answer_request(request_id: int):
     return redirect(url_for(".customer_request", request_id=req.id))
 
 
-@bp.route("/requests/<int:request_id>/withdraw", methods=["POST"])
+@bp.route("/requests/<id:request_id>/withdraw", methods=["POST"])
 def withdraw(request_id: int):
     """Withdraw the request before a decision."""
     req = own(ConsentRequest, request_id)

@@ -9,6 +9,7 @@ from requests_queue.selection import ContactFilter
 from requests_queue.statuses import EmailStatus
 
 from ..extensions import db
+from ..ids import query_id
 
 
 def own(model, object_id: int):
@@ -29,14 +30,14 @@ def own_mass_action(batch_id: int) -> MassAction:
     return own(MassAction, batch_id)
 
 
-def _int_arg(name: str, model) -> int | None:
-    raw = request.args.get(name, "")
-    if not raw:
+def _id_arg(name: str, model) -> int | None:
+    if not request.args.get(name):
         return None
-    if not raw.isdigit():
-        abort(404)
-    own(model, int(raw))  # a tag or batch of another account is a 404, not an empty list
-    return int(raw)
+    object_id = query_id(name)
+    if object_id is None:
+        abort(404)  # names no tag or batch at all, like one of another account
+    own(model, object_id)  # a tag or batch of another account is a 404, not an empty list
+    return object_id
 
 
 def filter_from_args() -> ContactFilter:
@@ -49,8 +50,8 @@ def filter_from_args() -> ContactFilter:
     return ContactFilter(
         account_id=current_user.account_id,
         search=request.args.get("q", "")[:100],
-        tag_id=_int_arg("tag", Tag),
-        import_batch_id=_int_arg("batch", ImportBatch),
+        tag_id=_id_arg("tag", Tag),
+        import_batch_id=_id_arg("batch", ImportBatch),
         status=status_value,
     )
 

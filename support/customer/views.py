@@ -14,6 +14,7 @@ from requests_queue.selection import contact_page_ids, count_contacts
 from ..auth.session import current_actor, require_roles
 from ..extensions import db
 from ..form_errors import attach_errors
+from ..ids import page_number
 from .forms import ContactForm
 from .scoping import account_batches, account_tags, filter_args, filter_from_args, own_contact
 
@@ -27,8 +28,7 @@ PAGE_SIZE = 50
 def contacts():
     """The account's contacts, filtered and paginated, newest first."""
     flt = filter_from_args()
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    page = page_number()
     total = db.session.scalar(count_contacts(flt))
     ids = db.session.scalars(contact_page_ids(flt, PAGE_SIZE, (page - 1) * PAGE_SIZE)).all()
     rows = db.session.scalars(
@@ -50,7 +50,7 @@ def contacts():
     )
 
 
-@bp.route("/contacts/<int:contact_id>")
+@bp.route("/contacts/<id:contact_id>")
 def contact(contact_id: int):
     """One contact: each address with its status and its full event history."""
     row = own_contact(contact_id)
@@ -106,7 +106,7 @@ def new_contact():
     return render_template("customer/contact_form.html", form=form, contact=None)
 
 
-@bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
+@bp.route("/contacts/<id:contact_id>/edit", methods=["GET", "POST"])
 def edit_contact(contact_id: int):
     """Edit a contact; a changed address starts non-marketable unless consent is recorded."""
     row = own_contact(contact_id)
@@ -124,7 +124,7 @@ def edit_contact(contact_id: int):
     return render_template("customer/contact_form.html", form=form, contact=row)
 
 
-@bp.route("/addresses/<int:address_id>")
+@bp.route("/addresses/<id:address_id>")
 def address(address_id: int):
     """An address by id leads to its contact (404 outside the account)."""
     row = db.session.get(EmailAddress, address_id)

@@ -75,7 +75,7 @@ def calendar_holiday():
     return _page(calendar_form, form, stored, False)
 
 
-@bp.route("/calendar/holidays/<int:change_id>/undo", methods=["POST"])
+@bp.route("/calendar/holidays/<id:change_id>/undo", methods=["POST"])
 def undo_calendar_holiday(change_id: int):
     """Undo one holiday edit: the day follows the public calendar again."""
     if UndoHolidayForm().validate_on_submit():

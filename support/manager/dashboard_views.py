@@ -32,6 +32,7 @@ from ..agent.views import support_users
 from ..auth.session import current_actor
 from ..extensions import db
 from ..form_errors import attach_errors, sentence
+from ..ids import parse_number
 from .dashboard_forms import PeriodForm, ReassignForm
 from .views import bp
 
@@ -61,7 +62,7 @@ def _chosen_period(form: PeriodForm, calendar: BusinessCalendar, now: datetime) 
                 except ValidationError as exc:
                     attach_errors(form, [exc])
         return last_days(calendar, now, DEFAULT_DAYS)
-    days = request.args.get("days", type=int)
+    days = parse_number(request.args.get("days"))
     period = last_days(calendar, now, days if days in PRESETS else DEFAULT_DAYS)
     form.start.data, form.end.data = period.first_day, period.last_day  # a start for editing
     return period
@@ -145,7 +146,7 @@ def _csv(calendar: BusinessCalendar, period: Period, now: datetime, table: str) 
     )
 
 
-@bp.route("/dashboard/requests/<int:request_id>/reassign", methods=["POST"])
+@bp.route("/dashboard/requests/<id:request_id>/reassign", methods=["POST"])
 def dashboard_reassign(request_id: int):
     """Give a request to another agent or manager, then back to the same dashboard."""
     req = db.session.get(ConsentRequest, request_id)

@@ -12,6 +12,7 @@ from requests_queue.models import OutboxMessage, OutboxState
 from requests_queue.outbox import StaffCopy, retry_failed, retry_message, state_counts
 
 from ..extensions import db
+from ..ids import page_number
 from .views import bp
 
 PAGE_SIZE = 50
@@ -45,8 +46,7 @@ def _back() -> str:
 def outbox():
     """Every queued email, newest first, with counts per state and failed ones highlighted."""
     state, kind = _filters()
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    page = page_number()
     conds = []
     if state is not None:
         conds.append(OutboxMessage.state == state)
@@ -79,7 +79,7 @@ def outbox():
     )
 
 
-@bp.route("/outbox/<int:message_id>")
+@bp.route("/outbox/<id:message_id>")
 def outbox_message(message_id: int):
     """One message as it will be (or was) sent: headers, body, tries and the last error."""
     message = db.session.get(OutboxMessage, message_id)
@@ -94,7 +94,7 @@ def outbox_message(message_id: int):
     )
 
 
-@bp.route("/outbox/<int:message_id>/retry", methods=["POST"])
+@bp.route("/outbox/<id:message_id>/retry", methods=["POST"])
 def retry_outbox_message(message_id: int):
     """Send a failed message again at the sender's next run."""
     if not RetryForm().validate_on_submit():

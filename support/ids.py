@@ -1,0 +1,57 @@
+"""The one parser of ids and page numbers that arrive in URLs: ASCII digits within range.
+
+`int()` and `str.isdigit()` accept more than an id: `int("٣")` is 3, `"²".isdigit()` is true but
+`int("²")` raises, and a 30-digit number parses but overflows the database driver. Every id in a
+path (`<id:contact_id>`), every id in a query string and every page number goes through here, so
+such values are simply "no such thing": a 404, an ignored filter, or page 1.
+"""
+
+import re
+
+from flask import Flask, request
+from werkzeug.routing import BaseConverter, ValidationError
+
+# Primary keys are SQLAlchemy `Integer`: PostgreSQL's 32-bit `integer` (SQLite's is 64-bit, but
+# the smaller bound is the one both databases accept). Nothing can have a larger id.
+MAX_ID = 2**31 - 1
+_DIGITS = re.compile(r"[0-9]{1,10}")  # ASCII only: `\d` and `isdigit()` take other scripts too
+
+
+def parse_number(raw: str | None) -> int | None:
+    """The whole number 1..MAX_ID that `raw` spells in plain ASCII digits, else None."""
+    if raw is None or _DIGITS.fullmatch(raw) is None:
+        return None
+    value = int(raw)
+    return value if 0 < value <= MAX_ID else None
+
+
+def query_id(name: str) -> int | None:
+    """The id in query argument `name`, or None when it is missing or cannot be an id."""
+    return parse_number(request.args.get(name))
+
+
+def page_number(name: str = "page") -> int:
+    """The page asked for in the query string; page 1 when it is missing or not a page number."""
+    return parse_number(request.args.get(name)) or 1
+
+
+class IdConverter(BaseConverter):
+    """`<id:name>` in a route: matches only an id the database can hold, so others are a 404."""
+
+    regex = r"[0-9]+"
+
+    def to_python(self, value: str) -> int:
+        """The id, or no match (Werkzeug then answers 404)."""
+        number = parse_number(value)
+        if number is None:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value: int) -> str:
+        """An id as it appears in a URL."""
+        return str(int(value))
+
+
+def register_id_converter(app: Flask) -> None:
+    """Make `<id:...>` available to every blueprint's routes (before they are registered)."""
+    app.url_map.converters["id"] = IdConverter
