@@ -19,6 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errors(app)
+    register_security(app)
     register_template_helpers(app)
     register_cli(app)
     return app
@@ -67,6 +68,13 @@ def register_errors(app: Flask) -> None:
     from .errors import register_error_pages
 
     register_error_pages(app)
+
+
+def register_security(app: Flask) -> None:
+    """Security headers (CSP, framing, sniffing, referrer, HSTS) on every response."""
+    from .security import register_security_headers
+
+    register_security_headers(app)
 
 
 def register_template_helpers(app: Flask) -> None:
