@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, Response, g
+from flask import Flask, Response, request
 
 POLICY = {
     "default-src": "'self'",
@@ -25,11 +25,14 @@ POLICY = {
 HSTS = "max-age=31536000; includeSubDomains"  # a year, once the site is served over HTTPS only
 
 
+NONCE_KEY = "consent_desk.csp_nonce"
+
+
 def csp_nonce() -> str:
     """This response's nonce for a template's `<style nonce="…">` block."""
-    if "csp_nonce" not in g:
-        g.csp_nonce = secrets.token_urlsafe(16)
-    return g.csp_nonce
+    # Kept in the request's environ, not in `g`: `g` lives as long as the app context, which
+    # a test (or a CLI command) can keep across several requests.
+    return request.environ.setdefault(NONCE_KEY, secrets.token_urlsafe(16))
 
 
 def content_security_policy(nonce: str | None = None) -> str:
@@ -47,7 +50,8 @@ def register_security_headers(app: Flask) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
         headers = response.headers
-        headers["Content-Security-Policy"] = content_security_policy(g.get("csp_nonce"))
+        nonce = request.environ.get(NONCE_KEY)
+        headers["Content-Security-Policy"] = content_security_policy(nonce)
         headers["X-Frame-Options"] = "DENY"
         headers["X-Content-Type-Options"] = "nosniff"
         # Pages that set their own keep it: the recipient's pages send no Referer at all,
