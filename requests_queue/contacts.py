@@ -6,30 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
 from .errors import ValidationError
+from .mailbox import check_address, typed_form
 from .models import Contact, EmailAddress, EmailField, Tag
 from .status_changes import add_address, lock_account
 from .statuses import Actor, Cause, EmailStatus
-
-
-def normalize_address(raw: str) -> str:
-    """Trim and lower-case an address: addresses match case-insensitively."""
-    return raw.strip().lower()
-
-
-def check_address(raw: str, field: str = "email") -> str:
-    """Return the normalised address or raise ValidationError naming `field`."""
-    address = normalize_address(raw)
-    if len(address) > 254:
-        raise ValidationError(field, "an email address has at most 254 characters")
-    try:
-        validate_email(address, check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise ValidationError(field, str(exc)) from None
-    return address
 
 
 @dataclass
@@ -71,7 +54,9 @@ def get_or_create_tags(session: Session, account_id: int, names: tuple[str, ...]
 def _set_addresses(
     session: Session, contact: Contact, data: ContactData, actor: Actor, now: datetime
 ) -> None:
-    wanted = {f: check_address(v, f.value) for f, v in (data.emails or {}).items() if v.strip()}
+    typed = {f: v for f, v in (data.emails or {}).items() if v.strip()}
+    # Matched and compared in the canonical form: one mailbox is one address, however spelled.
+    wanted = {f: check_address(v, f.value) for f, v in typed.items()}
     if len(set(wanted.values())) < len(wanted):
         raise ValidationError("email", "the same address is entered twice")
     current = {a.field: a for a in contact.addresses}
@@ -88,7 +73,8 @@ def _set_addresses(
         session.flush()
     for field, new in wanted.items():
         if field in current and field not in changed:
-            continue  # unchanged
+            current[field].typed_address = typed_form(typed[field], new)  # a new spelling only
+            continue
         existing = session.scalar(
             sa.select(EmailAddress).where(
                 EmailAddress.account_id == contact.account_id, EmailAddress.address == new
@@ -98,10 +84,11 @@ def _set_addresses(
             raise ValidationError(field.value, "this address already belongs to another contact")
         if existing is not None:  # re-added: it keeps the status it has
             existing.field = field
+            existing.typed_address = typed_form(typed[field], new)
             contact.addresses.append(existing)
             continue
         status = EmailStatus.single_opt_in if data.consent_recorded else EmailStatus.non_marketable
-        add_address(
+        row = add_address(
             session,
             contact,
             field,
@@ -111,6 +98,7 @@ def _set_addresses(
             now,
             Cause(consent_recorded=data.consent_recorded),
         )
+        row.typed_address = typed_form(typed[field], new)
 
 
 def create_contact(

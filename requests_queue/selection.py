@@ -6,11 +6,13 @@ contacts the customer saw listed. Everything here builds SQL; nothing loads rows
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from .mailbox import canonical_address
 from .models import Contact, EmailAddress, EmailField, ImportBatch, Tag, contact_tags
 from .statuses import EmailStatus
 
@@ -43,8 +45,10 @@ def search_condition(account_id: int, search: str) -> sa.ColumnElement[bool]:
         return sa.true()
     conditions = []
     for word in words:
+        # Addresses are stored canonical: a typed `name@Bücher.example` finds its punycode.
+        key = canonical_address(word) if "@" in word else unicodedata.normalize("NFC", word)
         by_address = sa.select(EmailAddress.contact_id).where(
-            EmailAddress.account_id == account_id, _prefix(EmailAddress.address, word)
+            EmailAddress.account_id == account_id, _prefix(EmailAddress.address, key)
         )
         by_first = sa.select(Contact.id).where(
             Contact.account_id == account_id, _prefix(Contact.first_name_key, word)

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .errors import InvalidTransition
+from .mailbox import canonical_address
 from .models import Account, Contact, EmailAddress, EmailField, StatusEvent
 from .statuses import Actor, Cause, EmailStatus, allowed_sources, check_transition
 
@@ -59,7 +60,12 @@ def add_address(
     now: datetime,
     cause: Cause = Cause(),
 ) -> EmailAddress:
-    """Create an address on `contact` with its first status and the event that records it."""
+    """Create an address on `contact` with its first status and the event that records it.
+
+    `address` must be canonical (mailbox.check_address): the account's key for the mailbox.
+    """
+    if address != canonical_address(address):
+        raise ValueError(f"not a canonical address: {address!r}")
     check_transition(None, status, actor, cause)
     row = EmailAddress(
         account_id=contact.account_id,

@@ -33,6 +33,21 @@ class EmailStatus(TitledEnum):
 
 MARKETABLE = frozenset({EmailStatus.single_opt_in, EmailStatus.double_opt_in})
 TERMINAL = frozenset({EmailStatus.spam_complaint, EmailStatus.hard_bounce, EmailStatus.invalid})
+# From the most restrictive to the least: when two stored rows turn out to be one mailbox
+# (DOMAIN.md rule 6), the mailbox keeps the status that comes first here.
+STRICTEST_FIRST = tuple(
+    EmailStatus(v)
+    for v in (
+        "invalid",
+        "hard_bounce",
+        "spam_complaint",
+        "opted_out_by_recipient",
+        "opted_out_by_user",
+        "non_marketable",
+        "single_opt_in",
+        "double_opt_in",
+    )
+)
 
 
 class ActorKind(TitledEnum):

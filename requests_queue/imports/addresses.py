@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 
-from ..contacts import check_address
 from ..errors import ValidationError
+from ..mailbox import canonical_address, check_address
 
 MAX_ADDRESS = 254
 # Up to this length an address cannot break a length rule (254 in all, 63 per host label).
@@ -80,8 +80,8 @@ def undecided(addresses: list[str]) -> list[int]:
 
 
 def check_import_address(raw: str) -> tuple[str, str | None]:
-    """(normalised address, None) when valid, else (normalised address, the reason it is not)."""
-    address = raw.strip().lower()
+    """(canonical address, None) when valid, else (canonical address, the reason it is not)."""
+    address = canonical_address(raw)
     if is_plain_valid(address):
         return address, None
     try:

@@ -15,7 +15,11 @@ import sqlalchemy as sa
 from .rows import Chunk
 
 STAGE, TAGS, RAW = "import_stage_rows", "import_stage_tags", "import_stage_raw"
-DATA = ("first_name", "last_name", "first_key", "last_key", "company", "phone", "e1", "e2", "e3")
+# e<k>: address k in canonical form; t<k>: as the file spelled it, "" when that is the same.
+DATA = (
+    *("first_name", "last_name", "first_key", "last_key", "company", "phone"),
+    *("e1", "e2", "e3", "t1", "t2", "t3"),
+)
 _DATA = ", ".join(f"{c} TEXT" for c in DATA)
 _DECIDED = "x1 INTEGER, x2 INTEGER, x3 INTEGER, contact_id INTEGER, outcome TEXT"
 # SQLite: the chunk goes into the stage, pos is its rowid, and two UPDATEs decide. PostgreSQL:

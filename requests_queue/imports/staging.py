@@ -189,7 +189,8 @@ def _write(conn: sa.Connection, run: Run, p: dict, matched: int) -> tuple[int, i
     for k in run.fields:
         columns, values, extra = _columns(EmailAddress.__table__, {
             "account_id": ":acc", "contact_id": cid, "field": f"'{FIELDS[k - 1]}'",
-            "address": f"e{k}", "status": ":status", "status_changed_at": ":now",
+            "address": f"e{k}", "typed_address": f"NULLIF(t{k}, '')", "status": ":status",
+            "status_changed_at": ":now",
         })  # fmt: skip
         new = f"e{k} <> '' AND x{k} IS NULL AND {_kept()}"
         parts.append(f"SELECT {values} FROM {STAGE} WHERE {new}")

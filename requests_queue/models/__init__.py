@@ -13,7 +13,7 @@ from .contacts import (
     Tag,
     contact_tags,
 )
-from .events import MassAction, MassActionItem, MassActionKind, StatusEvent
+from .events import AddressMerge, MassAction, MassActionItem, MassActionKind, StatusEvent
 from .imports import ImportMatch, ImportRowError, SkipReason
 from .jobs import JobOutcome, JobRun, scheduler_jobs
 from .outbox import OutboxMessage, OutboxState
@@ -32,6 +32,7 @@ from .requests import (
 from .sla import SlaClock, SlaDigest, SlaEvent, SlaThreshold
 
 __all__ = [
+    "AddressMerge",
     "SlaClock",
     "SlaDigest",
     "SlaEvent",

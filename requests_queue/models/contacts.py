@@ -178,12 +178,19 @@ class EmailAddress(Base):
     # detached: adding it again later finds it, so removing and re-adding never resets a status.
     contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id"))
     field: Mapped[EmailField | None] = mapped_column(enum_column(EmailField, "email_field"))
-    # Stored trimmed and lower-cased: addresses match case-insensitively.
+    # The canonical form (requests_queue/mailbox.py): the account's one key for the mailbox.
     address: Mapped[str] = mapped_column(sa.String(254))
+    # The customer's own spelling when it differs from the canonical form (shown, never matched).
+    typed_address: Mapped[str | None] = mapped_column(sa.String(320))
     status: Mapped[EmailStatus] = mapped_column(enum_column(EmailStatus, "email_status"))
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     contact: Mapped[Contact | None] = relationship(back_populates="addresses")
+
+    @property
+    def display(self) -> str:
+        """The address as the customer wrote it (the canonical form when they wrote that)."""
+        return self.typed_address or self.address
 
     def __repr__(self) -> str:
         return f"<EmailAddress {self.id} {self.address} {self.status.value}>"

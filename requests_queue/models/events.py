@@ -75,3 +75,27 @@ class MassActionItem(Base):
     prior_status: Mapped[EmailStatus] = mapped_column(enum_column(EmailStatus, "prior_status"))
 
     __table_args__ = (sa.Index("ix_mass_action_items_address", "address_id"),)
+
+
+class AddressMerge(Base):
+    """Two stored rows found to be one mailbox when addresses became canonical (rule 6).
+
+    The row with the stricter status (`survivor_id`) keeps the mailbox; the other
+    (`merged_id`) is retired: detached from its contact, its key replaced by a tombstone that
+    matches nothing, its status and events untouched, so both histories stay reachable from
+    the survivor. Written by the migration that introduced canonical addresses, never after.
+    """
+
+    __tablename__ = "address_merges"
+    __table_args__ = (sa.Index("ix_address_merges_survivor", "survivor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"))
+    survivor_id: Mapped[int] = mapped_column(sa.ForeignKey("email_addresses.id"))
+    merged_id: Mapped[int] = mapped_column(sa.ForeignKey("email_addresses.id"), unique=True)
+    merged_address: Mapped[str] = mapped_column(sa.String(320))  # as it was stored
+    merged_status: Mapped[EmailStatus] = mapped_column(enum_column(EmailStatus, "merged_status"))
+    # The contact and field the retired row was in, if any (that field is now empty).
+    merged_contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id"))
+    merged_field: Mapped[str | None] = mapped_column(sa.String(10))
+    merged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 from requests_queue.clock import now_utc
 from requests_queue.contacts import ContactData, create_contact, update_contact
 from requests_queue.errors import ValidationError
-from requests_queue.models import Contact, EmailAddress, EmailField, Role, StatusEvent
+from requests_queue.models import AddressMerge, Contact, EmailAddress, EmailField, Role, StatusEvent
 from requests_queue.selection import contact_page_ids, count_contacts
 
 from ..auth.session import current_actor, require_roles
@@ -54,7 +54,13 @@ def contacts():
 def contact(contact_id: int):
     """One contact: each address with its status and its full event history."""
     row = own_contact(contact_id)
-    address_ids = [a.id for a in row.addresses]
+    # Rows merged into these addresses when addresses became canonical: their history too.
+    merges = db.session.scalars(
+        sa.select(AddressMerge)
+        .where(AddressMerge.survivor_id.in_([a.id for a in row.addresses]))
+        .order_by(AddressMerge.id)
+    ).all()
+    address_ids = [a.id for a in row.addresses] + [m.merged_id for m in merges]
     events = db.session.scalars(
         sa.select(StatusEvent)
         .where(StatusEvent.address_id.in_(address_ids))
@@ -62,7 +68,8 @@ def contact(contact_id: int):
         .options(selectinload(StatusEvent.actor_user))
     ).all()
     by_address = {a: [e for e in events if e.address_id == a] for a in address_ids}
-    return render_template("customer/contact.html", contact=row, events=by_address)
+    merged = {a.id: [m for m in merges if m.survivor_id == a.id] for a in row.addresses}
+    return render_template("customer/contact.html", contact=row, events=by_address, merged=merged)
 
 
 def _data_from(form: ContactForm) -> ContactData:
@@ -114,7 +121,7 @@ def edit_contact(contact_id: int):
     if request.method == "GET":
         for field in EmailField:
             address = row.address_in(field)
-            getattr(form, field.value).data = address.address if address else ""
+            getattr(form, field.value).data = address.display if address else ""
         form.tags.data = ", ".join(t.name for t in row.tags)
     if form.validate_on_submit():
         saved = _save(form, row)

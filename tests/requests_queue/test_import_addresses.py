@@ -5,9 +5,9 @@ import string
 
 import pytest
 
-from requests_queue.contacts import check_address
 from requests_queue.errors import ValidationError
 from requests_queue.imports.addresses import check_import_address, is_plain_valid, undecided
+from requests_queue.mailbox import check_address
 
 ATEXT = string.ascii_lowercase + string.digits + "!#$%&'*+/=?^_`{|}~-"
 ODD = ['"', " ", "(", ")", ",", ":", ";", "<", ">", "[", "]", "\\", "é", "ß", "\u200b", "@", "."]
