@@ -1,7 +1,9 @@
 """Reading the files people export: encodings, delimiters, the header, and rows as a stream.
 
 The file is never loaded whole. Detection reads it once in blocks (is it UTF-8 throughout, or
-Windows-1252?), then `RowReader` streams records with the line each one starts on.
+Windows-1252?), then `RowReader` streams records with the line each one starts on. Nothing is
+read unbounded: a line longer than MAX_LINE_CHARS is passed over in pieces and reported, so a
+small file cannot make the reader, the mapping page or the import hold a huge row.
 """
 
 from __future__ import annotations
@@ -21,8 +23,21 @@ BLOCK = 1 << 20
 SAMPLE_CHARS = 64 * 1024
 SAMPLE_ROWS = 5
 DELIMITERS = (",", ";", "\t")
-# A cell may hold a long note; past this the row is surely not a contact row.
-csv.field_size_limit(1 << 20)
+# The widest real exports (Salesforce or HubSpot with custom fields) have about 150 columns. Every
+# column is a select on the mapping page and a cell of every parsed row: a 250 KB file of 30,000
+# columns made that page 20 MB and took 17 s. Wider than this is not a contact list: refused.
+MAX_COLUMNS = 200
+# A row of contact details (three addresses, names, company, phone, tags, a note) is a few
+# hundred characters; 64 KiB per physical line (its line break included) leaves room for long
+# notes and bounds what one line costs. A longer line is refused when it is among the lines
+# read at upload (the header and the sample rows) and skipped, with the reason, by the import.
+MAX_LINE_CHARS = 64 * 1024
+# A quoted cell may span lines (a note with line breaks); past this it is an unclosed quote
+# swallowing the rest of the file. Above SAMPLE_CHARS, so detection never reaches it.
+MAX_FIELD_CHARS = 2 * MAX_LINE_CHARS
+csv.field_size_limit(MAX_FIELD_CHARS)
+# The mapping page shows the first values of each column, cut to this (it shows ~24 of them).
+SAMPLE_CELL_CHARS = 100
 
 _BOMS = (  # longest first: the UTF-32 LE BOM starts with the UTF-16 LE one
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -153,6 +168,7 @@ def inspect_file(path: Path) -> FileFormat:
     if _control_ratio(text) > 0.01:
         raise FileRefused("not_text", NOT_TEXT)
     delimiter = detect_delimiter(text, complete=len(text) < SAMPLE_CHARS)
+    _refuse_wide(text, delimiter)
     reader = RowReader(path, encoding, delimiter)
     try:
         header, sample = _head(reader)
@@ -167,12 +183,45 @@ def inspect_file(path: Path) -> FileFormat:
             "No column holds email addresses. The file needs a column such as "
             '"Email" or "Email Address" with one address per row.',
         )
+    # What the mapping page shows: the header's columns, each value cut short.
+    sample = [[cell[:SAMPLE_CELL_CHARS] for cell in row[: len(header)]] for row in sample]
     return FileFormat(encoding, delimiter, header, sample, size, mapping)
+
+
+def _refuse_wide(text: str, delimiter: str) -> None:
+    """Refuse a header of more than MAX_COLUMNS columns, counted in the sample's first record."""
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    width = len(next(records, []))
+    if width <= MAX_COLUMNS:
+        return
+    # The first record is whole if a second one starts within the sample.
+    whole = len(text) < SAMPLE_CHARS or next(records, None) is not None
+    raise FileRefused(
+        "too_many_columns",
+        f"The first row names {'' if whole else 'at least '}{width:,} columns; "
+        f"at most {MAX_COLUMNS} can be imported. "
+        "Keep the columns you need (email addresses, names, company, phone, tags), "
+        "remove the others and upload the file again.",
+    )
+
+
+def _refuse_long_lines(reader: RowReader) -> None:
+    """Refuse the file if a line read so far was longer than MAX_LINE_CHARS."""
+    if reader.cut_lines:
+        line = reader.cut_lines[0]
+        which = "The first row" if line == 1 else f"Line {line:,}"
+        raise FileRefused(
+            "line_too_long",
+            f"{which} has more than {MAX_LINE_CHARS:,} characters; a row of contact details "
+            "is never that long. Check that this is the contacts file exported from your "
+            "previous email system (CSV or tab-separated text) and upload it again.",
+        )
 
 
 def _head(reader: RowReader) -> tuple[list[str], list[list[str]]]:
     """The header and the first rows, refusing a file without either."""
     header = next((cells for _, cells in reader), None)
+    _refuse_long_lines(reader)
     if header is None:
         raise FileRefused("empty", "The file is empty.")
     header = [h.strip() for h in header]
@@ -189,6 +238,7 @@ def _head(reader: RowReader) -> tuple[list[str], list[list[str]]]:
         sample.append(cells)
         if len(sample) == SAMPLE_ROWS:
             break
+    _refuse_long_lines(reader)
     if not sample:
         raise FileRefused("empty", "The file has column names but no rows to import.")
     return header, sample
@@ -199,13 +249,34 @@ class RowReader:
 
     Blank records are passed over. `bytes_read` is how far into the file reading has got
     (ahead of the last record by at most one buffer), which is what the progress bar shows.
+    A physical line longer than MAX_LINE_CHARS is never held: it reaches the csv reader as an
+    empty line (so line numbers stay true) and its number is added to `cut_lines`.
     """
 
     def __init__(self, path: Path, encoding: str, delimiter: str):
         self._raw = Path(path).open("rb")  # noqa: SIM115  (closed by close() / __exit__)
         self._text = io.TextIOWrapper(self._raw, encoding=encoding, newline="")
-        self._reader = csv.reader(self._text, delimiter=delimiter)
+        self.cut_lines: list[int] = []  # lines too long to read, not yet reported
+        self._reader = csv.reader(self._lines(), delimiter=delimiter)
         self.line = 0  # the last physical line consumed
+
+    def _lines(self) -> Iterator[str]:
+        """The file's physical lines, each read with a bounded `readline`."""
+        readline, limit = self._text.readline, MAX_LINE_CHARS
+        number, split_crlf = 0, False
+        while line := readline(limit + 1):
+            if split_crlf:  # the "\n" of a cut line's "\r\n", returned on its own
+                split_crlf = False
+                if line == "\n":
+                    continue
+            number += 1
+            if len(line) > limit:
+                while line[-1] not in "\r\n" and (line := readline(limit)):
+                    pass  # pass over the rest of the line, a bounded piece at a time
+                split_crlf = line.endswith("\r")
+                self.cut_lines.append(number)
+                line = "\n"
+            yield line
 
     @property
     def csv(self):
@@ -227,12 +298,16 @@ class RowReader:
                 yield start, cells
 
     def skip_to(self, line: int) -> None:
-        """Pass over records until the one that ends on `line` has been consumed."""
+        """Pass over records until the one that ends on `line` has been consumed.
+
+        Long lines among them were dealt with when they were first read: not reported again.
+        """
         reader = self._reader
         while self.line < line:
             if next(reader, None) is None:
                 break
             self.line = reader.line_num
+        self.cut_lines.clear()
 
     def close(self) -> None:
         """Close the file."""

@@ -10,7 +10,7 @@ long, an address the fast path cannot accept, no address, a repeated address, a 
 from __future__ import annotations
 
 import gc
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,7 +21,7 @@ from operator import attrgetter, eq, itemgetter, not_
 from ..models import SkipReason
 from .addresses import MAX_ADDRESS, check_import_address, is_plain_valid, undecided
 from .mapping import EMAIL_TARGETS, MAX_LENGTH, Target
-from .reading import RowReader
+from .reading import MAX_LINE_CHARS, RowReader
 
 _NAMED = (Target.first_name, Target.last_name, Target.company, Target.phone)
 _LIMITS = tuple(MAX_LENGTH[t] for t in _NAMED)
@@ -136,8 +136,11 @@ def _check_row(
     return addresses
 
 
-def _read(reader: RowReader, limit: int) -> tuple[list[list[str]], list[int]] | None:
-    """Up to `limit` records and the line each starts on, empty lines left out; None at the end."""
+def _read(
+    reader: RowReader, limit: int
+) -> tuple[list[list[str]], list[int], dict[int, int]] | None:
+    """Up to `limit` records, the line each starts on, and the records holding a line too long
+    to read (index -> that line); empty lines left out; None at the end."""
     csv_reader = reader.csv
     # zip asks the reader for a record, then reads its line_num: the line the record ends on.
     lines_read = map(_LINE_NUM, repeat(csv_reader))
@@ -147,10 +150,24 @@ def _read(reader: RowReader, limit: int) -> tuple[list[list[str]], list[int]] | 
     records, ends = (list(x) for x in zip(*pairs, strict=True))
     lines = [reader.line + 1, *map(_NEXT_LINE, ends[:-1])]
     reader.line = ends[-1]
+    cut = _cut(lines, reader.cut_lines) if reader.cut_lines else {}
     if [] in records:  # an empty line is a record without cells
         keep = list(map(bool, records))
+        for i in cut:  # a line too long to read came as an empty one: still a row to report
+            keep[i] = True
         records, lines = list(compress(records, keep)), list(compress(lines, keep))
-    return records, lines
+        cut = {keep[:i].count(True): line for i, line in cut.items()}
+    return records, lines, cut
+
+
+def _cut(lines: list[int], cut_lines: list[int]) -> dict[int, int]:
+    """Which record (by index) each line too long to read belongs to; the reader's list is
+    emptied, as these are now reported."""
+    cut: dict[int, int] = {}
+    for line in cut_lines:
+        cut.setdefault(bisect_right(lines, line) - 1, line)
+    cut_lines.clear()
+    return cut
 
 
 def _flag_rows(plan: RowPlan, values: dict[Target, list[str]], n: int) -> set[int]:
@@ -201,7 +218,7 @@ def parse_chunk(reader: RowReader, plan: RowPlan, limit: int) -> Chunk | None:
         read = _read(reader, limit)
         if read is None:
             return None
-        records, lines = read
+        records, lines, cut = read
         n = len(records)
         if n and min(map(len, records)) < plan.need:
             padded = [r + [""] * (plan.need - len(r)) if len(r) < plan.need else r for r in records]
@@ -223,6 +240,7 @@ def parse_chunk(reader: RowReader, plan: RowPlan, limit: int) -> Chunk | None:
         blank: list[int] = []
         flagged = _flag_rows(plan, values, n) if n else set()
         flagged.update(i for i, t in tag_names.items() if t)
+        flagged.difference_update(cut)  # never read: nothing in them to check
         for i in sorted(flagged):
             names = tuple(values[t][i] if t in values else "" for t in _NAMED)
             checked = _check_row(names, tag_names.get(i, []), tuple(c[i] for c in emails), plan)
@@ -236,6 +254,9 @@ def parse_chunk(reader: RowReader, plan: RowPlan, limit: int) -> Chunk | None:
             else:
                 for col, address in zip(emails, checked, strict=True):
                     col[i] = address or ""
+        for i, line in cut.items():
+            detail = f"line {line:,} has more than {MAX_LINE_CHARS:,} characters"
+            skips[i] = (SkipReason.too_long, detail)
         for i, detail in _duplicates(emails, lines, n).items():
             skips[i] = (SkipReason.duplicate, detail)
         chunk = _chunk(values, records, lines, tag_names, skips, blank)

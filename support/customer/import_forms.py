@@ -26,6 +26,9 @@ class UploadForm(FlaskForm):
     submit = SubmitField("Upload and choose columns")
 
 
+# A column's name as its label on the mapping page shows at most this many characters.
+LABEL_CHARS = 80
+
 PERMISSION_CHOICES = [
     SelectChoice("yes", "Yes, I confirm it: new addresses become Single opt-in"),
     SelectChoice("no", "No, or I am not sure: new addresses become Non-marketable"),
@@ -51,6 +54,8 @@ def mapping_form(header: list[str], guessed: dict[int, Target], formdata=None) -
 
     choices = [SelectChoice(t.value, t.title) for t in Target]
     for i, name in enumerate(header):
+        if len(name) > LABEL_CHARS:  # the page stays small whatever the file's header holds
+            name = name[: LABEL_CHARS - 1] + "…"
         label = f"Column {i + 1}" + (f" “{name}”" if name else "")
         default = guessed.get(i, Target.ignore).value
         setattr(Form, f"col_{i}", SelectField(label, choices=choices, default=default))

@@ -35,6 +35,7 @@ from requests_queue.imports import (
     skipped_rows_csv,
     start_import,
 )
+from requests_queue.imports.reading import MAX_COLUMNS, MAX_LINE_CHARS
 from requests_queue.models import ImportBatch, ImportRowError, ImportState, Tag
 
 from .. import background
@@ -124,7 +125,12 @@ def new_import():
             }
             (_pending_dir() / f"{token}.json").write_text(json.dumps(meta))
             return redirect(url_for(".map_import", token=token))
-    return render_template("customer/import_new.html", form=form)
+    return render_template(
+        "customer/import_new.html",
+        form=form,
+        max_columns=MAX_COLUMNS,
+        max_line_chars=MAX_LINE_CHARS,
+    )
 
 
 def _pending(token: str) -> tuple[dict, Path]:
