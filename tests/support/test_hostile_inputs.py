@@ -124,22 +124,33 @@ def test_only_ascii_digits_within_the_id_range_are_an_id(raw, expected):
     assert parse_number(raw) == expected
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
+def test_an_id_the_database_cannot_hold_is_not_found(client, customer, make_contact):
+    make_contact(customer, email="a@acme.example")  # contact 1 exists
+    client.login(customer.email)
+    for url in (
         "/contacts/" + "1" + "0" * 29,
         "/contacts/%C2%B2",
-        "/contacts/%D9%A3",
+        "/contacts/%D9%A3",  # an Arabic-Indic 3: not contact 3, nor 1
+        "/contacts/-1",
         f"/contacts/{2**31}",
         "/requests/99999999999999999999/filed",
         "/imports/100000000000000000000000000000/skipped.csv",
-    ],
-)
-def test_an_id_the_database_cannot_hold_is_not_found(client, customer, url):
+        "/contacts?tag=" + "1" + "0" * 29,
+        "/contacts?batch=%C2%B2",
+    ):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "There is nothing here" in response.get_data(as_text=True)
+    assert client.get("/contacts/0001").status_code == 200  # leading zeros are still an id
+
+
+def test_a_page_number_that_cannot_be_a_page_shows_the_first(client, customer, make_contact):
+    make_contact(customer, first_name="Zelda", email="z@acme.example")
     client.login(customer.email)
-    response = client.get(url)
-    assert response.status_code == 404
-    assert "There is nothing here" in response.get_data(as_text=True)
+    for page in ("0", "-1", "²", "1" + "0" * 29, str(2**31)):
+        response = client.get("/contacts", query_string={"page": page})
+        assert response.status_code == 200, page
+        assert "Zelda" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("role", [Role.agent, Role.manager])
