@@ -172,8 +172,9 @@ def _fill_requests(engine: sa.Engine, count: int, accounts: int, agents: list[in
         conn.execute(
             sa.text(
                 "INSERT INTO users (id, email, name, password_hash, role, account_id, "
-                "failed_logins, is_active, created_at) SELECT :u + n, 'c' || n || '@bench.example',"
-                " '', 'x', 'customer', :b + n, 0, true, :now "
+                "session_version, is_active, created_at) "
+                "SELECT :u + n, 'c' || n || '@bench.example', '', 'x', 'customer', :b + n, 0, "
+                "true, :now "
                 f"FROM {_numbers(engine, accounts)}"
             ),
             {"u": ubase, "b": base, "now": NOW.replace(tzinfo=None)},
@@ -229,7 +230,7 @@ def _queue(bench: Bench, backend: str, url: str, count: int) -> None:
         with engine.begin() as conn:  # more agents without hashing a password each
             conn.execute(
                 sa.text(
-                    "INSERT INTO users (email, name, password_hash, role, failed_logins, "
+                    "INSERT INTO users (email, name, password_hash, role, session_version, "
                     "is_active, created_at) SELECT 'agent' || (n + 2) || '@bench.example', '', "
                     f"'x', 'agent', 0, true, :now FROM {_numbers(engine, 17)}"
                 ),

@@ -52,7 +52,7 @@ def _people(engine: sa.Engine) -> None:
         conn.execute(
             sa.text(
                 "INSERT INTO users (id, email, name, password_hash, role, account_id, "
-                "failed_logins, is_active, created_at) "
+                "session_version, is_active, created_at) "
                 "SELECT n, 'c' || n || '@bench.example', '', 'x', 'customer', n, 0, true, :now "
                 f"FROM {_numbers(engine, ACCOUNTS)}"
             ),
@@ -61,7 +61,7 @@ def _people(engine: sa.Engine) -> None:
         conn.execute(
             sa.text(
                 "INSERT INTO users (id, email, name, password_hash, role, account_id, "
-                "failed_logins, is_active, created_at) "
+                "session_version, is_active, created_at) "
                 f"SELECT {ACCOUNTS} + n, 'agent' || n || '@bench.example', 'Agent ' || n, 'x', "
                 f"'agent', NULL, 0, true, :now FROM {_numbers(engine, AGENTS)}"
             ),

@@ -35,8 +35,9 @@ def register_config(app: Flask, config: dict | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    """Database, migrations, CSRF and login."""
+    """Database, migrations, CSRF, login and its failed-attempt limiter."""
     from .auth.session import register_login
+    from .auth.throttle import register_throttle
     from .database import register_database
     from .extensions import csrf, db, migrate
 
@@ -44,6 +45,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     register_login(app)
+    register_throttle(app)
 
 
 def register_blueprints(app: Flask) -> None:

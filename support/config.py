@@ -33,8 +33,14 @@ def from_environment(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": int(env("MAX_UPLOAD_MB", "200")) * 1024 * 1024,
         # Uploaded import files wait here for their background run (removed when it ends).
         "IMPORTS_DIR": env("IMPORTS_DIR", str(Path(instance_path) / "imports")),
+        # Failed logins: at most LOGIN_MAX_FAILURES per email and LOGIN_MAX_FAILURES_PER_CLIENT
+        # per client address within LOGIN_LOCK_MINUTES (a fraction is allowed: tests use
+        # seconds). The counters live in RATELIMIT_STORAGE_URI: `memory://` counts per process;
+        # with several web processes use Redis (`redis://host:6379/0`) so they share one count.
         "LOGIN_MAX_FAILURES": int(env("LOGIN_MAX_FAILURES", "5")),
-        "LOGIN_LOCK_MINUTES": int(env("LOGIN_LOCK_MINUTES", "15")),
+        "LOGIN_MAX_FAILURES_PER_CLIENT": int(env("LOGIN_MAX_FAILURES_PER_CLIENT", "20")),
+        "LOGIN_LOCK_MINUTES": float(env("LOGIN_LOCK_MINUTES", "15")),
+        "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         "SMTP_HOST": env("SMTP_HOST", ""),
         "SMTP_PORT": int(env("SMTP_PORT", "25")),
         "SMTP_USERNAME": env("SMTP_USERNAME", ""),

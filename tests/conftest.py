@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
+from flask import g
 
 from requests_queue.contacts import ContactData, create_contact
 from requests_queue.models import Account, Base, EmailField, Role, User
@@ -64,6 +65,7 @@ def app(backend, tmp_path):
             "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": url,
             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "RATELIMIT_STORAGE_URI": "memory://",  # each app counts failed logins on its own
             "SERVER_NAME": "localhost",
             "PREFERRED_URL_SCHEME": "http",
         }
@@ -96,6 +98,14 @@ def session(db):
     return db.session
 
 
+def _empty_g() -> None:
+    # Requests reuse the test's app context, so `g` would carry one request's logged-in user
+    # (Flask-Login) and CSRF token into the next, another client's too; a server starts each
+    # request with an empty `g`, so the session cookie alone decides who is logged in.
+    for key in list(g):
+        g.pop(key)
+
+
 class Client:
     """The Flask test client plus CSRF tokens read from the page, as a browser would."""
 
@@ -104,16 +114,18 @@ class Client:
         self.http = app.test_client()
 
     def get(self, url, **kw):
+        _empty_g()
         return self.http.get(url, **kw)
 
     def csrf_token(self) -> str:
-        page = self.http.get("/login").get_data(as_text=True)
+        page = self.get("/login").get_data(as_text=True)
         return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
 
     def post(self, url, data=None, csrf=True, **kw):
         data = dict(data or {})
         if csrf:
             data.setdefault("csrf_token", self.csrf_token())
+        _empty_g()
         return self.http.post(url, data=data, **kw)
 
     def login(self, email: str, password: str = PASSWORD):

@@ -50,8 +50,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
     account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped by logout, a password change and "sign out everywhere": every session cookie
+    # carries the value it was issued with, and one that differs no longer logs anyone in.
+    session_version: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 

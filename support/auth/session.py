@@ -2,8 +2,9 @@
 
 from collections.abc import Iterable
 
-from flask import Blueprint, Flask, abort
-from flask_login import current_user, login_required
+import sqlalchemy as sa
+from flask import Blueprint, Flask, abort, session
+from flask_login import current_user, login_required, login_user
 
 from requests_queue.models import Role, User
 from requests_queue.statuses import Actor, ActorKind
@@ -21,12 +22,39 @@ def register_login(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
 
+# The user's session version when this session was issued (see User.session_version).
+VERSION_KEY = "session_version"
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     # Only a forged or stale cookie holds anything but an id; it is nobody, not an error.
     user_pk = parse_number(user_id)
     user = db.session.get(User, user_pk) if user_pk is not None else None
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active:
+        return None
+    # A cookie saved before a logout, a password change or "sign out everywhere" (or one
+    # issued before versions existed) carries another version: it logs nobody in.
+    if session.get(VERSION_KEY) != user.session_version:
+        return None
+    return user
+
+
+def start_session(user: User) -> None:
+    """Log `user` in on this client, bound to the user's current session version."""
+    login_user(user)
+    session[VERSION_KEY] = user.session_version
+
+
+def end_all_sessions(user_id: int) -> None:
+    """Every session of the user ends (the caller commits; `start_session` opens a new one)."""
+    # One UPDATE, so two requests ending sessions at once both count.
+    db.session.execute(
+        sa.update(User)
+        .where(User.id == user_id)
+        .values(session_version=User.session_version + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def require_roles(bp: Blueprint, roles: Iterable[Role]) -> None:

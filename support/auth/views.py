@@ -1,17 +1,17 @@
 """Log in, log out, and send each role to its home page."""
 
-from datetime import timedelta
-
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, logout_user
 
-from requests_queue.clock import now_utc
 from requests_queue.models import Role, User
 
 from ..extensions import db
 from .forms import LoginForm
 from .passwords import DUMMY_HASH, verify_password
+from .redirects import safe_next
+from .session import VERSION_KEY, end_all_sessions, start_session
+from .throttle import begin_attempt
 
 bp = Blueprint("auth", __name__)
 
@@ -28,50 +28,41 @@ def index():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Check the password; too many failures lock the user out for a while."""
+    """Check the password; too many failures, per client or per email, lock logins for a while."""
     form = LoginForm()
-    if form.validate_on_submit():
-        now = now_utc()
-        email = form.email.data.strip().lower()
-        user = db.session.scalar(sa.select(User).where(User.email == email))
-        if user is not None and user.locked_until and user.locked_until > now:
-            minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-            form.password.errors.append(
-                f"Too many failed attempts. Try again in {minutes} minute(s)."
-            )
-            return render_template("auth/login.html", form=form), 429
-        if user is None or not user.is_active:
-            verify_password(DUMMY_HASH, form.password.data)
-        elif verify_password(user.password_hash, form.password.data):
-            user.failed_logins = 0
-            user.locked_until = None
-            db.session.commit()
-            login_user(user)
-            return redirect(_safe_next() or url_for(HOME[user.role]))
-        else:
-            user.failed_logins += 1
-            if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-                user.locked_until = now + timedelta(
-                    minutes=current_app.config["LOGIN_LOCK_MINUTES"]
-                )
-                user.failed_logins = 0
-            db.session.commit()
-        form.password.errors.append("Wrong email or password.")
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form)
+    email = form.email.data.strip().lower()
+    attempt = begin_attempt(email)
+    if attempt.is_locked:
+        # The same page, status and hashing work whether or not the address has an account.
+        verify_password(DUMMY_HASH, form.password.data)
+        minutes = attempt.retry_after // 60
+        form.password.errors.append(f"Too many failed attempts. Try again in {minutes} minute(s).")
+        page = render_template("auth/login.html", form=form)
+        return page, 429, {"Retry-After": str(attempt.retry_after)}
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    if user is None or not user.is_active:
+        verify_password(DUMMY_HASH, form.password.data)
+    elif verify_password(user.password_hash, form.password.data):
+        attempt.succeeded()
+        start_session(user)
+        return redirect(safe_next(request.args.get("next", "")) or url_for(HOME[user.role]))
+    form.password.errors.append("Wrong email or password.")
     return render_template("auth/login.html", form=form)
-
-
-def _safe_next() -> str | None:
-    """The `next` page if it is a path on this site (never another host)."""
-    target = request.args.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """End the session (a POST, so another site cannot log people out)."""
+    """End the session, and every other session of this user (a POST, so no site can force it)."""
+    # A cookie copied before logout (a shared computer, a stolen cookie) must not outlive it.
+    end_all_sessions(current_user.id)
+    db.session.commit()
     logout_user()
+    session.pop(VERSION_KEY, None)
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
+
+
+from . import account_views  # noqa: E402, F401  (registers /account)

@@ -27,3 +27,4 @@ def home():
 from . import calendar_views  # noqa: E402, F401, I001  (registers /manager/calendar)
 from . import outbox_views  # noqa: E402, F401  (registers /manager/outbox)
 from . import dashboard_views  # noqa: E402, F401  (registers /manager/dashboard)
+from . import users_views  # noqa: E402, F401  (registers /manager/users)

@@ -53,9 +53,13 @@ def _world(request, role: str, make_contact, file_opt_in, make_campaign):
     return None if role == "anonymous" else request.getfixturevalue(role)
 
 
+# Routes that end the role's session come last, so every other route is asked logged in.
+ENDS_SESSION = {"auth.logout", "auth.sign_out_everywhere"}
+
+
 def _requests(app):
     """(method, path, hostile value) for every route but static files; logging out comes last."""
-    rules = sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint == "auth.logout", r.rule))
+    rules = sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint in ENDS_SESSION, r.rule))
     for rule in rules:
         if rule.endpoint == "static":
             continue
