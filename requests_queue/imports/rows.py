@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain, combinations, compress, islice, repeat
-from operator import attrgetter, eq, itemgetter, not_
+from operator import attrgetter, eq, itemgetter, ne, not_
 
 from ..models import SkipReason
 from .addresses import MAX_ADDRESS, check_import_address, is_plain_valid, undecided
@@ -35,6 +35,8 @@ STAGE_COLUMNS = {
     Target.email2: "e2",
     Target.email3: "e3",
 }
+# The file's own spelling of each address, where it differs from the canonical form.
+TYPED_COLUMNS = {Target.email: "t1", Target.email2: "t2", Target.email3: "t3"}
 _KEYS = {Target.first_name: "first_key", Target.last_name: "last_key"}
 _LINE_NUM = attrgetter("line_num")
 _NEXT_LINE = (1).__add__
@@ -226,9 +228,13 @@ def parse_chunk(reader: RowReader, plan: RowPlan, limit: int) -> Chunk | None:
             padded = records
         raw = dict(zip(plan.targets, plan.columns(padded), strict=True)) if n else {}
         values: dict[Target, list[str]] = {}
+        spelled: dict[Target, list[str]] = {}
         for target, col in raw.items():
             if target in EMAIL_TARGETS:
-                values[target] = list(map(str.lower, map(str.strip, col)))
+                # Lower-case is the canonical form of a plain ASCII address; the rest are
+                # made canonical by the row-at-a-time check (`check_import_address`).
+                spelled[target] = list(map(str.strip, col))
+                values[target] = list(map(str.lower, spelled[target]))
             elif target is not Target.tags:
                 values[target] = list(map(str.strip, col))
         emails = [values[t] for t in EMAIL_TARGETS if t in values]
@@ -259,12 +265,22 @@ def parse_chunk(reader: RowReader, plan: RowPlan, limit: int) -> Chunk | None:
             skips[i] = (SkipReason.too_long, detail)
         for i, detail in _duplicates(emails, lines, n).items():
             skips[i] = (SkipReason.duplicate, detail)
-        chunk = _chunk(values, records, lines, tag_names, skips, blank)
+        typed = {t: _typed(spelled[t], values[t]) for t in spelled}
+        chunk = _chunk(values, typed, records, lines, tag_names, skips, blank)
     chunk.end_line, chunk.bytes_read = reader.line, reader.bytes_read
     return chunk
 
 
-def _chunk(values, records, lines, tag_names, skips, blank) -> Chunk:
+def _typed(spelled: list[str], canonical: list[str]) -> list[str]:
+    """Each row's spelling to keep: "" where it is the canonical form (nearly every row)."""
+    out = [""] * len(spelled)
+    if spelled != canonical:  # one C-level comparison decides for the common all-same file
+        for i in compress(range(len(spelled)), map(ne, spelled, canonical)):
+            out[i] = spelled[i] if canonical[i] else ""
+    return out
+
+
+def _chunk(values, typed, records, lines, tag_names, skips, blank) -> Chunk:
     """The kept rows as stage columns, and the skipped ones with their lines and cells."""
     skipped = [(lines[i], *why, records[i]) for i, why in sorted(skips.items())]
     dropped = sorted([*skips, *blank])
@@ -274,8 +290,10 @@ def _chunk(values, records, lines, tag_names, skips, blank) -> Chunk:
         for i in dropped:
             keep[i] = False
         values = {t: list(compress(v, keep)) for t, v in values.items()}
+        typed = {t: list(compress(v, keep)) for t, v in typed.items()}
         kept, lines = list(compress(records, keep)), list(compress(lines, keep))
     columns = {STAGE_COLUMNS[t]: v for t, v in values.items()}
+    columns.update((TYPED_COLUMNS[t], v) for t, v in typed.items())
     for target, key in _KEYS.items():
         names = values.get(target)
         # SQL lower-cases ASCII exactly as Python does; other names get their key from here.
