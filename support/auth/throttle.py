@@ -36,11 +36,6 @@ def register_throttle(app: Flask) -> None:
     app.extensions[EXTENSION] = limiter
 
 
-def reset_counts(app: Flask) -> None:
-    """Forget every counted failure (tests, and an operator clearing a lock)."""
-    app.extensions[EXTENSION].reset()
-
-
 @dataclass
 class Attempt:
     """One password check's reservations; `retry_after` (seconds) is set when it is locked."""
