@@ -79,6 +79,18 @@ class StaffCopy:
         return getattr(self._message, name)
 
 
+# Failed because the sender died mid-handover (sender.reclaim_stuck keeps `handed_over_at`):
+# the recipient may have the message already, so these are never retried in bulk.
+UNCERTAIN = sa.and_(
+    OutboxMessage.state == OutboxState.failed, OutboxMessage.handed_over_at.is_not(None)
+)
+
+
+def uncertain_count(session: Session) -> int:
+    """How many failed messages may nevertheless have been delivered."""
+    return session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(UNCERTAIN))
+
+
 def state_counts(session: Session) -> dict[OutboxState, int]:
     """How many messages are in each state (every state listed, zeros included)."""
     rows = session.execute(
@@ -98,11 +110,23 @@ _RETRY_VALUES = {
 }
 
 
-def retry_message(session: Session, message_id: int, now: datetime) -> OutboxMessage:
-    """Put one failed message back in line for the sender, with a fresh set of tries."""
+def retry_message(
+    session: Session, message_id: int, now: datetime, *, despite_uncertain: bool = False
+) -> OutboxMessage:
+    """Put one failed message back in line for the sender, with a fresh set of tries.
+
+    A message whose delivery is uncertain may already be in the recipient's mailbox: it is
+    sent again only when the manager says so (`despite_uncertain`), having checked.
+    """
     message = session.get(OutboxMessage, message_id)
     if message is None:
         raise NotFound(f"no outbox message {message_id}")
+    if message.is_uncertain and not despite_uncertain:
+        raise ValidationError(
+            None,
+            "this message may already have been delivered; check with the recipient, then "
+            "confirm that it should be sent again",
+        )
     updated = session.execute(
         sa.update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.state == OutboxState.failed)
@@ -117,10 +141,11 @@ def retry_message(session: Session, message_id: int, now: datetime) -> OutboxMes
 
 
 def retry_failed(session: Session, now: datetime) -> int:
-    """Put every failed message back in line (after fixing the SMTP settings, say)."""
+    """Put every failed message back in line (after fixing the SMTP settings, say), except
+    those whose delivery is uncertain: a duplicate must be a person's decision, one by one."""
     return session.execute(
         sa.update(OutboxMessage)
-        .where(OutboxMessage.state == OutboxState.failed)
+        .where(OutboxMessage.state == OutboxState.failed, OutboxMessage.handed_over_at.is_(None))
         .values(**_RETRY_VALUES, next_attempt_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount

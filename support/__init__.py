@@ -19,6 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errors(app)
+    register_health(app)
     register_security(app)
     register_template_helpers(app)
     register_cli(app)
@@ -70,6 +71,13 @@ def register_errors(app: Flask) -> None:
     from .errors import register_error_pages
 
     register_error_pages(app)
+
+
+def register_health(app: Flask) -> None:
+    """`/healthz` and `/readyz` for load balancers and supervisors (no login)."""
+    from .health import register_health as register
+
+    register(app)
 
 
 def register_security(app: Flask) -> None:

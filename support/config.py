@@ -53,6 +53,9 @@ def from_environment(instance_path: str) -> dict:
         # at that interval instead of its own.
         "SCHEDULER_LOCK_POLL_SECONDS": float(env("SCHEDULER_LOCK_POLL_SECONDS", "2")),
         "SCHEDULER_TICK_SECONDS": float(env("SCHEDULER_TICK_SECONDS", "0")) or None,
+        # /readyz reports "not ready" past these (unsent mail: how many, how old).
+        "READY_OUTBOX_MAX_BACKLOG": int(env("READY_OUTBOX_MAX_BACKLOG", "50000")),
+        "READY_OUTBOX_MAX_AGE_MINUTES": float(env("READY_OUTBOX_MAX_AGE_MINUTES", "120")),
     }
 
 

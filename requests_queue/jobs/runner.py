@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import sqlite3
+import threading
 import time as _time
 import traceback
 from collections.abc import Callable, Mapping
@@ -39,6 +40,9 @@ class JobContext:
     now: datetime
     job: PeriodicJob
     settings: Mapping[str, Any] = field(default_factory=dict)
+    # Set when the scheduler is shutting down: long jobs check it between units of work.
+    stopping: threading.Event = field(default_factory=threading.Event)
+    run_id: int | None = None
 
 
 class JobProblem(Exception):
@@ -76,6 +80,7 @@ class JobRunner:
         self.clock = clock
         self.sessions = sessionmaker(bind=engine)
         self.runner = runner_id()
+        self.stopping = threading.Event()
 
     def run(self, name: str) -> int:
         """Run the job called `name` now; returns the id of its `JobRun` (failures included)."""
@@ -88,7 +93,7 @@ class JobRunner:
             run_id = record.id
         outcome, counts, error = JobOutcome.ok, {}, ""
         try:
-            counts = _as_counts(self._call(job, now))
+            counts = _as_counts(self._call(job, now, run_id))
         except JobProblem as exc:
             outcome, counts, error = JobOutcome.failed, _as_counts(exc.counts), str(exc)
             log.warning("job %s: %s", name, exc)
@@ -105,12 +110,13 @@ class JobRunner:
             session.commit()
         return run_id
 
-    def _call(self, job: PeriodicJob, now: datetime) -> Counts | int | None:
+    def _call(self, job: PeriodicJob, now: datetime, run_id: int) -> Counts | int | None:
         func = resolve(job.func)
         with self.sessions() as session:
             guard = _StatementTimeout(session, job.timeout.total_seconds())
             try:
-                result = func(JobContext(session, now, job, self.settings))
+                ctx = JobContext(session, now, job, self.settings, self.stopping, run_id)
+                result = func(ctx)
                 session.commit()
                 return result
             except Exception:

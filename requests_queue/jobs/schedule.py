@@ -22,6 +22,7 @@ class PeriodicJob:
     daily_at: time | None = None
     # None: a run missed while no scheduler was up still happens (once) when one starts.
     misfire_grace: timedelta | None = None
+    title: str = ""  # a short name for people ("Send emails"); the name is for machines
 
     def __post_init__(self) -> None:
         if (self.every is None) == (self.daily_at is None):
@@ -48,6 +49,7 @@ class PeriodicJob:
 SCHEDULE: tuple[PeriodicJob, ...] = (
     PeriodicJob(
         name="deliver_outbox",
+        title="Send emails",
         func="requests_queue.jobs.outbox:deliver_outbox",
         description="Send the email waiting in the outbox",
         every=timedelta(minutes=1),
@@ -55,6 +57,7 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
     ),
     PeriodicJob(
         name="resume_stale_imports",
+        title="Resume stopped imports",
         func="requests_queue.jobs.imports:resume_imports",
         description="Restart contact imports whose worker stopped",
         every=timedelta(minutes=2),
@@ -62,6 +65,7 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
     ),
     PeriodicJob(
         name="resume_campaign_queueing",
+        title="Resume stopped confirmation campaigns",
         func="requests_queue.jobs.campaigns:resume_campaigns",
         description="Finish preparing confirmation campaigns whose worker stopped",
         every=timedelta(minutes=2),
@@ -69,6 +73,7 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
     ),
     PeriodicJob(
         name="sla_sweep",
+        title="Check SLA deadlines",
         func="requests_queue.jobs.sla:sla_sweep",
         description="Mark requests at risk or breached, and notify",
         every=timedelta(minutes=5),
@@ -76,6 +81,7 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
     ),
     PeriodicJob(
         name="report_facts",
+        title="Update dashboard figures",
         func="requests_queue.jobs.reports:refresh_reports",
         description="Bring the SLA dashboard's per-request figures up to date",
         every=timedelta(minutes=5),
@@ -83,6 +89,7 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
     ),
     PeriodicJob(
         name="unanswered_requests",
+        title="Remind or close unanswered requests",
         func="requests_queue.jobs.sla:unanswered_requests",
         description="Remind, then close, requests the customer left unanswered",
         every=timedelta(minutes=15),
@@ -90,6 +97,7 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
     ),
     PeriodicJob(
         name="daily_digest",
+        title="Morning digest for managers",
         func="requests_queue.jobs.sla:daily_digest",
         description="Email the managers the morning SLA digest",
         daily_at=time(8, 0),
@@ -99,6 +107,7 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
     ),
     PeriodicJob(
         name="prune_job_runs",
+        title="Tidy the job history",
         func="requests_queue.jobs.housekeeping:prune_job_runs",
         description="Forget job runs older than 30 days",
         daily_at=time(3, 0),

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from ..calendar_store import load_calendar
 from ..models.jobs import SCHEDULER_JOBS_TABLE
 from . import runner as job_runner
+from .beats import BEAT_EVERY, forget_beat, record_beat, recover_after_takeover
 from .locks import FileLock, SchedulerLock
 from .schedule import PeriodicJob
 
@@ -153,6 +154,9 @@ class SchedulerProcess:
         self.say = on_event
         self.scheduler: BackgroundScheduler | None = None
         self.db_down = False
+        self.started_at = runner.clock()
+        self.active_since: datetime | None = None
+        self.last_beat = float("-inf")
 
     def run(self, stop: threading.Event) -> None:
         """Block until `stop` is set; raise `SchedulerAlreadyRunning` for a held SQLite lock."""
@@ -169,6 +173,7 @@ class SchedulerProcess:
                     if not waiting_said:
                         self.say(f"Another scheduler is active; waiting ({self.lock.describe()}).")
                         waiting_said = True
+                    self._beat()
                     stop.wait(self.poll)
                     continue
                 waiting_said = False
@@ -177,6 +182,7 @@ class SchedulerProcess:
         finally:
             self._stop_scheduler()
             self.lock.release()
+            self._forget_beat()
 
     def _try_lock(self) -> bool:
         try:
@@ -190,16 +196,19 @@ class SchedulerProcess:
         return got
 
     def _run_while_locked(self, stop: threading.Event) -> None:
+        self._take_over()
         job_runner.install(self.runner)
         scheduler = self.scheduler = build_scheduler(self.runner.engine)
         scheduler.start(paused=True)
         self._sync()
         scheduler.resume()
         synced = time.monotonic()
+        self._beat(force=True)
         while not stop.wait(self.poll):
             if not self.lock.is_held():
                 self.say("Lost the scheduler lock; stopping jobs and waiting to take it again.")
                 break
+            self._beat()
             if time.monotonic() - synced >= SYNC_SECONDS:  # picks up a new team time zone
                 self._sync()
                 synced = time.monotonic()
@@ -213,8 +222,45 @@ class SchedulerProcess:
         except sa.exc.DBAPIError:
             log.warning("could not sync the schedule; keeping the current one", exc_info=True)
 
+    def _take_over(self) -> None:
+        """Whatever a dead scheduler left running or claimed is ours to close now."""
+        self.runner.stopping.clear()
+        self.active_since = self.runner.clock()
+        try:
+            with Session(self.runner.engine) as session:
+                recover_after_takeover(session, self.runner.clock())
+        except sa.exc.DBAPIError:
+            log.warning("could not recover a previous scheduler's work", exc_info=True)
+
+    def _beat(self, force: bool = False) -> None:
+        """Tell readiness checks this process is alive (every BEAT_EVERY, never raising)."""
+        if not force and time.monotonic() - self.last_beat < BEAT_EVERY.total_seconds():
+            return
+        self.last_beat = time.monotonic()
+        try:
+            with Session(self.runner.engine) as session:
+                record_beat(
+                    session, self.runner.runner, self.started_at, self.runner.clock(),
+                    self.active_since,
+                )  # fmt: skip
+                session.commit()
+        except sa.exc.DBAPIError:
+            log.warning("could not record the scheduler's heartbeat", exc_info=True)
+
+    def _forget_beat(self) -> None:
+        try:
+            with Session(self.runner.engine) as session:
+                forget_beat(session, self.runner.runner)
+                session.commit()
+        except sa.exc.DBAPIError:
+            log.warning("could not remove the scheduler's heartbeat", exc_info=True)
+
     def _stop_scheduler(self) -> None:
+        # Running jobs see `stopping` and end between units of work (the sender between
+        # two messages), so shutdown takes seconds, not a whole batch.
+        self.runner.stopping.set()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         self.scheduler = None
+        self.active_since = None
         job_runner.uninstall(self.runner)

@@ -55,9 +55,12 @@ _NO_OUTCOME = {"sent_at": None, "next_attempt_at": None, "last_error": ""}
 class Batch:
     """One claimed batch sent over one reused SMTP connection, `group` messages per commit."""
 
-    def __init__(self, session, transport, token, clock, policy, report, group=GROUP):
+    def __init__(
+        self, session, transport, token, clock, policy, report, group=GROUP, should_stop=None
+    ):
         self.session, self.transport, self.token = session, transport, token
         self.clock, self.policy, self.report = clock, policy, report
+        self.should_stop = should_stop or (lambda: False)
         self.group = max(1, group)
         self.conn = None
         self.unsaved: list[tuple[int, dict]] = []  # outcomes waiting for the next commit
@@ -91,6 +94,12 @@ class Batch:
                     group = rows[position : position + self.group]
                     owned = self._hand_over([r.id for r in group])
                     for row in group:
+                        if self.should_stop():
+                            # Shutdown: stop between two messages, within one SMTP answer.
+                            # What is left was never handed to the server: back in line.
+                            self.report.stopped = True
+                            self._save_quietly([r.id for r in rows[position:]])
+                            return
                         if row.id in owned:  # else the claim was taken over: not ours to send
                             failure = self._send(row)
                             if failure is not None:

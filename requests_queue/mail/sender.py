@@ -75,6 +75,7 @@ class DeliveryReport:
     withdrawn: int = 0  # claimed, then not sent: no longer wanted (see withdrawal.py)
     errors: list[str] = field(default_factory=list)  # the first few permanent failures
     connect_error: str = ""  # set when the server could not be reached; the run stops
+    stopped: bool = False  # asked to stop (shutdown): what was not sent waits in the outbox
 
     def as_dict(self) -> dict:
         """Counts for job logs."""
@@ -99,6 +100,7 @@ def deliver_outbox(
     max_batches: int | None = None,
     policy: RetryPolicy = DEFAULT_POLICY,
     group: int = GROUP,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> DeliveryReport:
     """Send every due pending message (batch by batch) and return the counts.
 
@@ -109,6 +111,8 @@ def deliver_outbox(
     `sessions` is a session (committed and left open) or a factory (a session is made and
     closed). With `transport` None (no SMTP_HOST) nothing is sent: messages stay pending.
     `now` freezes the clock for tests; by default every batch reads the clock.
+    `should_stop` is asked between messages (the scheduler's shutdown): once it says yes,
+    the claimed messages not yet handed over go back to pending and the run ends.
     """
     owned = not isinstance(sessions, Session | scoped_session)
     session: Session = sessions() if owned else sessions  # type: ignore[operator, assignment]
@@ -119,15 +123,18 @@ def deliver_outbox(
         session.commit()
         batches = 0
         while transport is not None and (max_batches is None or batches < max_batches):
+            if should_stop():
+                report.stopped = True
+                break
             token = uuid.uuid4().hex
             ids = claim_batch(session, token, clock(), batch_size)
             session.commit()
             if not ids:
                 break
-            Batch(session, transport, token, clock, policy, report, group).run(ids)
+            Batch(session, transport, token, clock, policy, report, group, should_stop).run(ids)
             batches += 1
-            if report.connect_error:
-                break  # the server is unreachable: the next run tries again
+            if report.connect_error or report.stopped:
+                break  # the server is unreachable (the next run tries again), or shutdown
     finally:
         if owned:
             session.close()
@@ -176,9 +183,16 @@ def claim_batch(session: Session, token: str, now: datetime, size: int) -> list[
     return sorted(claimed.scalars())
 
 
-def reclaim_stuck(session: Session, now: datetime, policy: RetryPolicy) -> tuple[int, int]:
-    """Recover a dead sender's claims: (released to pending, marked failed as uncertain)."""
-    stale = sa.and_(M.state == OutboxState.sending, M.claimed_at < now - policy.claim_timeout)
+def reclaim_stuck(
+    session: Session, now: datetime, policy: RetryPolicy, timeout: timedelta | None = None
+) -> tuple[int, int]:
+    """Recover a dead sender's claims: (released to pending, marked failed as uncertain).
+
+    A claim is dead once older than `timeout` (the policy's claim timeout by default; the
+    scheduler that takes the lock passes zero: no other sender of its own can be alive).
+    """
+    timeout = policy.claim_timeout if timeout is None else timeout
+    stale = sa.and_(M.state == OutboxState.sending, M.claimed_at < now - timeout)
     released = session.execute(
         sa.update(M)
         .where(stale, M.handed_over_at.is_(None))

@@ -15,7 +15,7 @@ from .contacts import (
 )
 from .events import AddressMerge, MassAction, MassActionItem, MassActionKind, StatusEvent
 from .imports import ImportMatch, ImportRowError, SkipReason
-from .jobs import JobOutcome, JobRun, scheduler_jobs
+from .jobs import JobOutcome, JobRun, SchedulerBeat, scheduler_jobs
 from .outbox import OutboxMessage, OutboxState
 from .reports import ReportFact, ReportFactsState
 from .requests import (
@@ -73,6 +73,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxState",
     "Role",
+    "SchedulerBeat",
     "SkipReason",
     "StatusEvent",
     "Tag",

@@ -57,3 +57,18 @@ class JobRun(Base):
         if self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+class SchedulerBeat(Base):
+    """A scheduler process saying it is alive: one row per process, its latest beat.
+
+    Written every few seconds by `flask scheduler` (active or waiting for the lock), so the
+    readiness check and the System page can tell a running scheduler from a dead one.
+    """
+
+    __tablename__ = "scheduler_beats"
+
+    runner: Mapped[str] = mapped_column(sa.String(120), primary_key=True)  # host:pid
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    active_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: waiting

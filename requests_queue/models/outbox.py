@@ -61,3 +61,8 @@ class OutboxMessage(Base):
     request_id: Mapped[int | None] = mapped_column()
     campaign_id: Mapped[int | None] = mapped_column()
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    @property
+    def is_uncertain(self) -> bool:
+        """Failed because its sender died while handing it over: it may have arrived."""
+        return self.state is OutboxState.failed and self.handed_over_at is not None

@@ -9,7 +9,14 @@ from requests_queue.campaigns.links import LINK_HIDDEN
 from requests_queue.clock import now_utc
 from requests_queue.errors import NotFound, ValidationError
 from requests_queue.models import OutboxMessage, OutboxState
-from requests_queue.outbox import StaffCopy, retry_failed, retry_message, state_counts
+from requests_queue.outbox import (
+    UNCERTAIN,
+    StaffCopy,
+    retry_failed,
+    retry_message,
+    state_counts,
+    uncertain_count,
+)
 
 from ..extensions import db
 from ..ids import page_number
@@ -24,13 +31,13 @@ class RetryForm(FlaskForm):
     submit = SubmitField("Retry")
 
 
-def _filters() -> tuple[OutboxState | None, str]:
+def _filters() -> tuple[OutboxState | None, str, bool]:
     raw = request.args.get("state", "")
     try:
         state = OutboxState(raw) if raw else None
     except ValueError:
         abort(404)
-    return state, request.args.get("kind", "")[:40]
+    return state, request.args.get("kind", "")[:40], request.args.get("uncertain") == "1"
 
 
 def _back() -> str:
@@ -45,11 +52,13 @@ def _back() -> str:
 @bp.route("/outbox")
 def outbox():
     """Every queued email, newest first, with counts per state and failed ones highlighted."""
-    state, kind = _filters()
+    state, kind, uncertain_only = _filters()
     page = page_number()
     conds = []
     if state is not None:
         conds.append(OutboxMessage.state == state)
+    if uncertain_only:
+        conds.append(UNCERTAIN)
     if kind:
         conds.append(OutboxMessage.kind == kind)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(*conds))
@@ -67,6 +76,8 @@ def outbox():
         "manager/outbox.html",
         rows=[StaffCopy(m) for m in rows],  # recipient links are never shown to staff
         counts=state_counts(db.session),
+        uncertain=uncertain_count(db.session),
+        uncertain_only=uncertain_only,
         total=total,
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
@@ -99,8 +110,9 @@ def retry_outbox_message(message_id: int):
     """Send a failed message again at the sender's next run."""
     if not RetryForm().validate_on_submit():
         abort(400)
+    despite_uncertain = request.form.get("despite_uncertain") == "1"
     try:
-        retry_message(db.session, message_id, now_utc())
+        retry_message(db.session, message_id, now_utc(), despite_uncertain=despite_uncertain)
     except NotFound:
         abort(404)
     except ValidationError as exc:
@@ -114,10 +126,18 @@ def retry_outbox_message(message_id: int):
 
 @bp.route("/outbox/retry-failed", methods=["POST"])
 def retry_all_failed():
-    """Send every failed message again (after fixing the SMTP settings, say)."""
+    """Send every failed message again (after fixing the SMTP settings, say); never those
+    whose delivery is uncertain, which are retried one by one."""
     if not RetryForm().validate_on_submit():
         abort(400)
     count = retry_failed(db.session, now_utc())
+    left = uncertain_count(db.session)
     db.session.commit()
     flash(f"{count:,} failed message(s) will be sent again at the sender's next run.", "success")
+    if left:
+        flash(
+            f"{left:,} message(s) whose delivery is uncertain were left alone: retry them one "
+            "by one after checking with the recipient.",
+            "info",
+        )
     return redirect(url_for(".outbox", state="pending"))
