@@ -17,6 +17,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def register_database(app: Flask) -> None:
     """Bind Flask-SQLAlchemy and set the SQLite pragmas on every new connection."""
+    # A failed statement's parameters can hold recipient tokens and addresses: errors and
+    # logs name the statement only.
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options.setdefault("hide_parameters", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     with app.app_context():
         engine = db.engine
