@@ -1,7 +1,9 @@
 """Readable error pages, including the one for a missing or stale CSRF token."""
 
-from flask import Flask, render_template
+from flask import Flask, Response, g, render_template
 from flask_wtf.csrf import CSRFError
+
+from .outage import database_reachable, register_outage_page, unavailable_page
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
@@ -19,9 +21,22 @@ def register_error_pages(app: Flask) -> None:
 
     def render(code: int, detail: str | None = None):
         title, message = MESSAGES.get(code, ("Error", ""))
-        return render_template(
-            "error.html", code=code, title=title, message=detail or message
-        ), code
+        request_id = g.get("request_id") if code >= 500 else None
+        try:
+            page = render_template(
+                "error.html", code=code, title=title, message=detail or message,
+                request_id=request_id,
+            )  # fmt: skip
+        except Exception:
+            # The layout asks who is logged in, which needs the database: a page that
+            # failed for that reason must not fail again while saying so.
+            if not database_reachable():
+                return unavailable_page()
+            text = f"{code} {title}. Request id: {request_id or '-'}"
+            page = Response(text, code, mimetype="text/plain")
+        return page, code
+
+    register_outage_page(app)
 
     @app.errorhandler(CSRFError)
     def _csrf(error):
