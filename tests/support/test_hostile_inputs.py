@@ -98,6 +98,8 @@ def test_no_route_answers_5xx_to_hostile_values(
     for method, url, value in _requests(app):
         status = _send(client, method, url, value, token)
         answered.add(status)
+        if status == 503 and url == "/readyz":
+            continue  # "not ready" is its answer here: no scheduler runs in this test
         if not isinstance(status, int) or status >= 500:
             failures.append(f"{method} {url[:80]} (all arguments {value[:20]!r}): {status}")
     assert failures == []
