@@ -17,6 +17,7 @@ from requests_queue.statuses import Actor, ActorKind
 from support import create_app
 from support.auth.passwords import hash_password
 from support.extensions import db as _db
+from tests import hypothesis_profiles  # noqa: F401  (registers and loads the profile)
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])

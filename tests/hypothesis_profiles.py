@@ -1,0 +1,34 @@
+"""Hypothesis profiles: a short, reproducible one for `make test`, a long one for `make fuzz`.
+
+HYPOTHESIS_PROFILE=fuzz (what `make fuzz` sets) selects the long one. The short profile is
+derandomized, so `make test` tries the same sequences on every machine and never fails by
+chance; the fuzz profile draws new ones each time and keeps failures in .hypothesis/ (not
+committed) to replay them first next time.
+"""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+# The stateful test's steps hit a database, so they are slow by Hypothesis' standards.
+_SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large]
+
+settings.register_profile(
+    "default",
+    max_examples=30,
+    stateful_step_count=30,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=_SLOW,
+)
+settings.register_profile(
+    "fuzz",
+    max_examples=150,
+    stateful_step_count=50,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=_SLOW,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

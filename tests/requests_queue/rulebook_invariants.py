@@ -1,0 +1,253 @@
+"""DOMAIN.md's rules as invariants read from the database, for the stateful rule-book test.
+
+Each check reads the stored rows (never the test's own model of what should have happened) and
+raises AssertionError naming the rule, the address and the events that break it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import unicodedata
+from collections import defaultdict
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from requests_queue.models import (
+    AddressOutcome,
+    ConsentRequest,
+    EmailAddress,
+    ImportBatch,
+    MassActionItem,
+    RequestAddress,
+    RequestKind,
+    RequestState,
+    StatusEvent,
+)
+from requests_queue.statuses import MARKETABLE, TERMINAL, ActorKind, EmailStatus
+
+S = EmailStatus
+SUPPORT = (ActorKind.agent, ActorKind.manager)
+# Every stored column of an event: none of them may ever change (rule 4).
+EVENT_COLUMNS = [c.name for c in StatusEvent.__table__.columns]
+
+
+def mailbox_key(stored: str) -> str:
+    """Rule 6's canonical form, computed here independently of the code under test.
+
+    Trimmed, Unicode NFC, lower-cased, the domain IDNA-encoded (the standard library's codec:
+    the test pool holds no label where IDNA 2003 and UTS #46 differ).
+    """
+    text = unicodedata.normalize("NFC", stored.strip())
+    local, _, domain = text.rpartition("@")
+    with contextlib.suppress(UnicodeError):  # not IDNA at all: compared as it is
+        domain = domain.encode("idna").decode("ascii")
+    return f"{local.lower()}@{domain.lower()}"
+
+
+def _show(event) -> str:
+    cause = {
+        k: getattr(event, k)
+        for k in ("import_batch_id", "mass_action_id", "request_id", "campaign_id")
+        if getattr(event, k) is not None
+    }
+    source = event.from_status.value if event.from_status else "NEW"
+    return f"#{event.id} {source}->{event.to_status.value} by {event.actor_kind.value} {cause}"
+
+
+def _story(events: list) -> str:
+    return "; ".join(map(_show, events))
+
+
+def check_all(session: Session) -> dict[int, tuple]:
+    """Every invariant below, on one read of the history; return that read as a snapshot."""
+    table = StatusEvent.__table__
+    events = session.execute(sa.select(table).order_by(table.c.id)).all()
+    history: dict[int, list] = defaultdict(list)
+    for event in events:
+        history[event.address_id].append(event)
+    addresses = session.execute(
+        sa.select(
+            EmailAddress.id, EmailAddress.account_id, EmailAddress.address, EmailAddress.status
+        )
+    ).all()
+    permitted = dict(
+        session.execute(sa.select(ImportBatch.id, ImportBatch.permission_confirmed)).all()
+    )
+    check_status_matches_history(addresses, history)
+    check_marketable_is_justified(permitted, history)
+    check_opt_outs_and_final_statuses_hold(history)
+    check_requests_apply_once(session, history)
+    check_imports_never_overwrite(permitted, history)
+    check_one_mailbox_one_address(addresses)
+    return {event.id: tuple(event) for event in events}
+
+
+def check_status_matches_history(addresses, history: dict[int, list]) -> None:
+    """(a) status = the latest event's to_status; the first event creates; each continues."""
+    for address_id, _account, address, status in addresses:
+        events = history.get(address_id, [])
+        assert events, f"{address} ({status.value}) has no status event at all"
+        assert events[0].from_status is None, f"{address}: first event {_show(events[0])}"
+        assert events[-1].to_status is status, (
+            f"{address} is {status.value} but its history says {_story(events)}"
+        )
+        for before, after in zip(events, events[1:], strict=False):
+            assert after.from_status is before.to_status, (
+                f"{address}: {_show(after)} does not continue {_show(before)}"
+            )
+
+
+def check_marketable_is_justified(permitted: dict[int, bool], history: dict[int, list]) -> None:
+    """(b) Rule 1: each event to a marketable status is a recipient's action, a creation with
+    permission recorded, or the applied change of an approved request that covered it."""
+    for events in history.values():
+        for event in events:
+            if event.to_status not in MARKETABLE or event.actor_kind is ActorKind.recipient:
+                continue
+            if event.request_id is not None:
+                continue  # check_requests_apply_once judges every request's events
+            created = (
+                event.from_status is None
+                and event.actor_kind is ActorKind.customer
+                and event.to_status is S.single_opt_in
+                and event.mass_action_id is None
+            )
+            assert created, f"made marketable by neither recipient nor approval: {_story(events)}"
+            if event.import_batch_id is not None:
+                assert permitted[event.import_batch_id], (
+                    f"an import answered 'no permission' made single opt-in: {_story(events)}"
+                )
+
+
+def check_opt_outs_and_final_statuses_hold(history: dict[int, list]) -> None:
+    """(c) Rule 2: nothing follows a final status; only the recipient reverses their opt-out."""
+    for events in history.values():
+        final = recipient_out = None
+        for event in events:
+            assert final is None, f"{_show(event)} after final {_show(final)}: {_story(events)}"
+            if recipient_out is not None and event.actor_kind is not ActorKind.recipient:
+                assert event.actor_kind is ActorKind.system and event.to_status in TERMINAL, (
+                    f"{_show(event)} overrode the recipient's {_show(recipient_out)}: "
+                    f"{_story(events)}"
+                )
+            if event.to_status in TERMINAL:
+                final = event
+            elif event.to_status is S.opted_out_by_recipient:
+                recipient_out = event
+            elif event.actor_kind is ActorKind.recipient:
+                recipient_out = None
+
+
+def check_requests_apply_once(session: Session, history: dict[int, list]) -> None:
+    """(d) and rule 5: a request's events exist only once it is approved, by its approver, at
+    most one per address, only for addresses of its frozen selection marked changed, and an
+    undo restores exactly the prior status of an address still opted out by its batch."""
+    r = ConsentRequest
+    requests = {
+        row.id: row
+        for row in session.execute(
+            sa.select(
+                r.id,
+                r.state,
+                r.kind,
+                r.account_id,
+                r.decided_by_id,
+                r.mass_action_id,
+                r.changed_count,
+            )
+        )
+    }
+    frozen = {
+        (row.request_id, row.address_id): row
+        for row in session.execute(
+            sa.select(
+                RequestAddress.request_id,
+                RequestAddress.address_id,
+                RequestAddress.outcome,
+                RequestAddress.prior_status,
+            )
+        )
+    }
+    items = sa.select(
+        MassActionItem.mass_action_id, MassActionItem.address_id, MassActionItem.prior_status
+    )
+    prior = {(batch, address): status for batch, address, status in session.execute(items)}
+    applied: dict[int, int] = defaultdict(int)
+    for events in history.values():
+        seen: set[int] = set()
+        for before, event in zip([None, *events], events, strict=False):
+            if event.request_id is not None:
+                req = requests[event.request_id]
+                problem = _request_event_problem(req, before, event, seen, frozen, prior)
+                assert problem is None, f"R-{req.id} {problem}: {_story(events)}"
+                seen.add(req.id)
+                applied[req.id] += 1
+    for req in requests.values():
+        if req.state is RequestState.approved:
+            assert req.changed_count == applied[req.id], (
+                f"R-{req.id} reports {req.changed_count} changes, the history {applied[req.id]}"
+            )
+
+
+def _request_event_problem(req, before, event, seen, frozen, prior) -> str | None:
+    """What is wrong with one status event a request caused, or None."""
+    row = frozen.get((req.id, event.address_id))
+    if req.id in seen:
+        return "changed this address twice"
+    if req.state is not RequestState.approved:
+        return f"is {req.state.value}, yet changed a status"
+    if event.actor_kind not in SUPPORT or event.actor_user_id != req.decided_by_id:
+        return "changed a status by someone else than its approver"
+    if event.account_id != req.account_id:
+        return "changed an address of another account"
+    if row is None or row.outcome is not AddressOutcome.changed:
+        return "changed an address outside its frozen selection (or one marked skipped)"
+    if req.kind is RequestKind.mass_opt_in:
+        if (event.from_status, event.to_status) != (S.non_marketable, S.single_opt_in):
+            return "made a change a mass opt-in never makes"
+        return None
+    restores = prior.get((req.mass_action_id, event.address_id))
+    moved = (event.from_status, event.to_status, row.prior_status)
+    if moved != (S.opted_out_by_user, restores, restores):
+        return f"did not restore the status its batch recorded ({restores})"
+    if before is None or before.mass_action_id != req.mass_action_id:
+        return f"undid batch {req.mass_action_id} for an address a later change had moved"
+    return None
+
+
+def check_imports_never_overwrite(permitted: dict[int, bool], history: dict[int, list]) -> None:
+    """Rule 3: an import only creates addresses, with the status its permission answer allows."""
+    for events in history.values():
+        for event in events:
+            if event.import_batch_id is None:
+                continue
+            allowed = S.single_opt_in if permitted[event.import_batch_id] else S.non_marketable
+            assert event.from_status is None and event.to_status is allowed, (
+                f"import {event.import_batch_id} wrote {_show(event)}: {_story(events)}"
+            )
+
+
+def check_one_mailbox_one_address(addresses) -> None:
+    """(f) Rule 6: within an account, no two address rows are one mailbox."""
+    seen: dict[tuple[int, str], str] = {}
+    for _id, account_id, address, status in addresses:
+        key = (account_id, mailbox_key(address))
+        assert key not in seen, (
+            f"account {account_id} holds one mailbox twice: {seen[key]!r} and "
+            f"{address!r} ({status.value}); rule 6 says they are one address"
+        )
+        seen[key] = address
+
+
+def check_append_only(before: dict[int, tuple], after: dict[int, tuple]) -> None:
+    """(e) Rule 4: earlier events are all still there, unchanged; new ones come after them."""
+    for event_id, values in before.items():
+        assert event_id in after, f"status event #{event_id} was deleted"
+        assert after[event_id] == values, (
+            f"status event #{event_id} was edited: {dict(zip(EVENT_COLUMNS, values, strict=False))}"
+            f" became {dict(zip(EVENT_COLUMNS, after[event_id], strict=False))}"
+        )
+    newest = max(before, default=0)
+    added = [i for i in after if i not in before]
+    assert all(i > newest for i in added), f"events {added} inserted before #{newest}"
