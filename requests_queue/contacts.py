@@ -12,7 +12,7 @@ from .errors import ValidationError
 from .mailbox import check_address, typed_form
 from .models import Contact, EmailAddress, EmailField, Tag
 from .status_changes import add_address, lock_account
-from .statuses import Actor, Cause, EmailStatus
+from .statuses import Actor, Cause, status_for_permission
 
 
 @dataclass
@@ -87,7 +87,7 @@ def _set_addresses(
             existing.typed_address = typed_form(typed[field], new)
             contact.addresses.append(existing)
             continue
-        status = EmailStatus.single_opt_in if data.consent_recorded else EmailStatus.non_marketable
+        status = status_for_permission(data.consent_recorded)
         row = add_address(
             session,
             contact,

@@ -20,7 +20,7 @@ from .models import (
 )
 from .selection import ContactFilter, address_conditions, address_ids, describe
 from .status_changes import change_many, lock_account
-from .statuses import Actor, ActorKind, Cause, EmailStatus
+from .statuses import ELIGIBLE_FOR, Actor, ActorKind, Cause, EmailStatus, Offer, skip_reasons
 
 S = EmailStatus
 
@@ -31,30 +31,10 @@ class Direction(enum.Enum):
     opt_in = "opt_in"
     opt_out = "opt_out"
 
-
-# Why an address is not changed, by its current status, per direction.
-SKIP_REASONS = {
-    Direction.opt_out: {
-        S.opted_out_by_user: "Already opted out by you",
-        S.opted_out_by_recipient: "Opted out by the recipient",
-        S.spam_complaint: "Spam complaint",
-        S.hard_bounce: "Hard bounce",
-        S.invalid: "Invalid address",
-    },
-    Direction.opt_in: {
-        S.single_opt_in: "Already marketable",
-        S.double_opt_in: "Already marketable",
-        S.opted_out_by_user: "Opted out by you (needs an undo-opt-out request)",
-        S.opted_out_by_recipient: "Opted out by the recipient (only they can opt back in)",
-        S.spam_complaint: "Spam complaint",
-        S.hard_bounce: "Hard bounce",
-        S.invalid: "Invalid address",
-    },
-}
-ELIGIBLE = {
-    Direction.opt_out: frozenset({S.non_marketable, S.single_opt_in, S.double_opt_in}),
-    Direction.opt_in: frozenset({S.non_marketable}),
-}
+    @property
+    def offer(self) -> Offer:
+        """The rule book's name for this change (its eligible statuses and skip wording)."""
+        return Offer.mass_opt_in if self is Direction.opt_in else Offer.mass_opt_out
 
 
 @dataclass(frozen=True)
@@ -68,7 +48,8 @@ class Preview:
     @property
     def changing(self) -> int:
         """Addresses that would change."""
-        return sum(n for s, n in self.by_status.items() if s in ELIGIBLE[self.direction])
+        eligible = ELIGIBLE_FOR[self.direction.offer]
+        return sum(n for s, n in self.by_status.items() if s in eligible)
 
     @property
     def skipped(self) -> int:
@@ -83,11 +64,11 @@ class Preview:
     @property
     def skipped_by_reason(self) -> dict[str, int]:
         """Skipped counts grouped by a readable reason, largest first."""
+        wording = skip_reasons(self.direction.offer)
         reasons: dict[str, int] = {}
         for status, n in self.by_status.items():
-            if status not in ELIGIBLE[self.direction]:
-                reason = SKIP_REASONS[self.direction][status]
-                reasons[reason] = reasons.get(reason, 0) + n
+            if status in wording:
+                reasons[wording[status]] = reasons.get(wording[status], 0) + n
         return dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
 
 

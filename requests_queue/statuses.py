@@ -7,7 +7,9 @@ which turns the table into the `WHERE status IN (...)` of one UPDATE.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .enums import TitledEnum
 from .errors import InvalidTransition
@@ -24,11 +26,6 @@ class EmailStatus(TitledEnum):
     spam_complaint = ("spam_complaint", "Spam complaint")
     hard_bounce = ("hard_bounce", "Hard bounce")
     invalid = ("invalid", "Invalid")
-
-    @property
-    def is_marketable(self) -> bool:
-        """True for the statuses that may receive marketing email."""
-        return self in MARKETABLE
 
 
 MARKETABLE = frozenset({EmailStatus.single_opt_in, EmailStatus.double_opt_in})
@@ -164,3 +161,83 @@ def check_transition(
     missing = _missing_requirement(actor, to, cause)
     if missing:
         raise InvalidTransition(missing)
+
+
+# The addresses each offer to many addresses at once may change (DOMAIN.md: Mass actions,
+# Requests, Double opt-in). Each is a subset of what RULES lets that actor do.
+ELIGIBLE_FOR_MASS_OPT_OUT = _OPEN
+ELIGIBLE_FOR_MASS_OPT_IN = frozenset({S.non_marketable})
+ELIGIBLE_FOR_DOUBLE_OPT_IN = frozenset({S.single_opt_in})
+UNDOABLE = frozenset({S.opted_out_by_user})  # an undo restores only what is still opted out
+# The prior statuses a mass opt-out records and an approved undo restores, in a fixed order.
+RESTORABLE_BY_UNDO = (S.non_marketable, S.single_opt_in, S.double_opt_in)
+
+
+def status_for_permission(permission: bool) -> EmailStatus:
+    """The status a new address starts with, given the customer's answer on permission."""
+    return S.single_opt_in if permission else S.non_marketable
+
+
+class Offer(enum.Enum):
+    """A change offered to many addresses at once, each with its own skip wording."""
+
+    mass_opt_out = "mass_opt_out"
+    mass_opt_in = "mass_opt_in"
+    double_opt_in = "double_opt_in"
+    undo_opt_out = "undo_opt_out"
+
+
+ELIGIBLE_FOR = {
+    Offer.mass_opt_out: ELIGIBLE_FOR_MASS_OPT_OUT,
+    Offer.mass_opt_in: ELIGIBLE_FOR_MASS_OPT_IN,
+    Offer.double_opt_in: ELIGIBLE_FOR_DOUBLE_OPT_IN,
+    Offer.undo_opt_out: UNDOABLE,
+}
+
+
+class SkipReasons(NamedTuple):
+    """Why an address of one status is left out of each offer; None: it is eligible."""
+
+    mass_opt_out: str | None
+    mass_opt_in: str | None
+    double_opt_in: str | None
+    undo_opt_out: str | None
+
+
+_RECIPIENT_ONLY = "Opted out by the recipient (only they can opt back in)"
+_RESTORED = "Already restored"
+# The one table of skip wordings: a row per status, a column per offer. An undo's eligibility
+# also depends on the batch (targets.still_from_batch): an address opted out by the customer
+# but not eligible was opted out again by a later action.
+SKIP_REASONS: dict[EmailStatus, SkipReasons] = {
+    S.non_marketable: SkipReasons(None, None, "Not marketable: no permission on record", _RESTORED),
+    S.single_opt_in: SkipReasons(None, "Already marketable", None, _RESTORED),
+    S.double_opt_in: SkipReasons(
+        None, "Already marketable", "Already confirmed (double opt-in)", _RESTORED
+    ),
+    S.opted_out_by_user: SkipReasons(
+        "Already opted out by you",
+        "Opted out by you (needs an undo-opt-out request)",
+        "Opted out by you",
+        "Opted out again by a later action",
+    ),
+    S.opted_out_by_recipient: SkipReasons(
+        "Opted out by the recipient",
+        _RECIPIENT_ONLY,
+        "Opted out by the recipient",
+        "Opted out by the recipient since (only they can opt back in)",
+    ),
+    S.spam_complaint: SkipReasons(
+        "Spam complaint", "Spam complaint", "Spam complaint", "Spam complaint since"
+    ),
+    S.hard_bounce: SkipReasons("Hard bounce", "Hard bounce", "Hard bounce", "Hard bounce since"),
+    S.invalid: SkipReasons(
+        "Invalid address", "Invalid address", "Invalid address", "Marked invalid since"
+    ),
+}
+
+
+def skip_reasons(offer: Offer) -> dict[EmailStatus, str]:
+    """Status → why an address of that status is left out of `offer` (eligible ones absent)."""
+    reasons = {status: getattr(row, offer.value) for status, row in SKIP_REASONS.items()}
+    return {status: reason for status, reason in reasons.items() if reason is not None}

@@ -12,7 +12,15 @@ from requests_queue.mass_actions import Direction, mass_opt_out, preview
 from requests_queue.models import Account, Contact, EmailField, ImportBatch, Role, User
 from requests_queue.selection import ContactFilter
 from requests_queue.status_changes import add_address, change_status
-from requests_queue.statuses import Actor, ActorKind, Cause, EmailStatus
+from requests_queue.statuses import (
+    ELIGIBLE_FOR_DOUBLE_OPT_IN,
+    MARKETABLE,
+    Actor,
+    ActorKind,
+    Cause,
+    EmailStatus,
+    status_for_permission,
+)
 
 from .auth.passwords import hash_password
 from .demo_requests import seed_requests
@@ -87,11 +95,7 @@ def _contacts(session: Session, account: Account, user: User, count: int = 200) 
     statuses = [s for s, n in PLAN for _ in range(n)][:count]
     slug = account.name.split()[0].lower()
     for i, final in enumerate(statuses):
-        batch = (
-            batches[1]
-            if final in (EmailStatus.single_opt_in, EmailStatus.double_opt_in)
-            else batches[i % 2]
-        )
+        batch = batches[1] if final in MARKETABLE else batches[i % 2]
         first, last = rng.choice(FIRST), rng.choice(LAST)
         contact = Contact(
             account_id=account.id,
@@ -105,9 +109,7 @@ def _contacts(session: Session, account: Account, user: User, count: int = 200) 
         )
         session.add(contact)
         session.flush()
-        start = (
-            EmailStatus.single_opt_in if batch.permission_confirmed else EmailStatus.non_marketable
-        )
+        start = status_for_permission(batch.permission_confirmed)
         cause = Cause(import_batch_id=batch.id)
         addr = add_address(
             session,
@@ -151,6 +153,6 @@ def _walk_to(session, addr, final, customer, when) -> None:
         EmailStatus.invalid: [(EmailStatus.invalid, system)],
     }.get(final, [])
     for to, actor in steps:
-        if to is EmailStatus.double_opt_in and addr.status is not EmailStatus.single_opt_in:
+        if to is EmailStatus.double_opt_in and addr.status not in ELIGIBLE_FOR_DOUBLE_OPT_IN:
             continue
         change_status(session, addr, to, actor, when)

@@ -16,21 +16,16 @@ from sqlalchemy.orm import Session
 from ..models import EmailAddress, EmailField, StatusEvent
 from ..models.campaigns import CampaignRecipient
 from ..selection import ContactFilter, address_conditions
-from ..statuses import EmailStatus
+from ..statuses import ELIGIBLE_FOR_DOUBLE_OPT_IN, EmailStatus, Offer, skip_reasons
 
 S = EmailStatus
 RECENTLY_CONFIRMED = timedelta(days=30)
 RECENTLY_SENT = timedelta(days=7)
 ELIGIBLE = "eligible"
 
+# Keyed by status value, plus the two timing reasons that only a confirmation has.
 SKIP_REASONS = {
-    S.non_marketable.value: "Not marketable: no permission on record",
-    S.double_opt_in.value: "Already confirmed (double opt-in)",
-    S.opted_out_by_user.value: "Opted out by you",
-    S.opted_out_by_recipient.value: "Opted out by the recipient",
-    S.spam_complaint.value: "Spam complaint",
-    S.hard_bounce.value: "Hard bounce",
-    S.invalid.value: "Invalid address",
+    **{s.value: r for s, r in skip_reasons(Offer.double_opt_in).items()},
     "recently_confirmed": "Confirmed in the last 30 days",
     "recently_sent": "Sent a confirmation in the last 7 days",
 }
@@ -54,7 +49,10 @@ def _recently_sent(now: datetime) -> sa.ColumnElement[bool]:
 def reason(now: datetime) -> sa.ColumnElement[str]:
     """Per address: 'eligible', or the key of SKIP_REASONS that keeps it out."""
     return sa.case(
-        (EmailAddress.status != S.single_opt_in, sa.cast(EmailAddress.status, sa.String)),
+        (
+            EmailAddress.status.not_in(ELIGIBLE_FOR_DOUBLE_OPT_IN),
+            sa.cast(EmailAddress.status, sa.String),
+        ),
         (_recently_confirmed(now), sa.literal("recently_confirmed")),
         (_recently_sent(now), sa.literal("recently_sent")),
         else_=sa.literal(ELIGIBLE),
@@ -67,7 +65,7 @@ def eligible_conditions(
     """WHERE clauses on EmailAddress selecting exactly the addresses a campaign writes to."""
     return [
         *address_conditions(flt, fields),
-        EmailAddress.status == S.single_opt_in,
+        EmailAddress.status.in_(ELIGIBLE_FOR_DOUBLE_OPT_IN),
         ~_recently_confirmed(now),
         ~_recently_sent(now),
     ]

@@ -20,7 +20,14 @@ from ..errors import Conflict, InvalidTransition
 from ..models import Account, EmailAddress
 from ..models.campaigns import Campaign, CampaignRecipient
 from ..status_changes import change_status, lock_account
-from ..statuses import Actor, ActorKind, Cause, EmailStatus, allowed_sources
+from ..statuses import (
+    ELIGIBLE_FOR_DOUBLE_OPT_IN,
+    Actor,
+    ActorKind,
+    Cause,
+    EmailStatus,
+    allowed_sources,
+)
 from .tokens import LinkError, LinkInvalid, Purpose, read_claims, verify_token
 
 S = EmailStatus
@@ -93,7 +100,7 @@ def _confirm_outcome(recipient: CampaignRecipient, status: EmailStatus) -> Outco
         return Outcome.used
     if status is S.double_opt_in:
         return Outcome.already_confirmed
-    if status is not S.single_opt_in:
+    if status not in ELIGIBLE_FOR_DOUBLE_OPT_IN:
         return Outcome.no_longer_subscribed
     return Outcome.can_confirm
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import ValidationError
 from ..models import ImportBatch, ImportRowError, ImportState, SkipReason
-from ..statuses import Actor, ActorKind, Cause, EmailStatus, check_transition
+from ..statuses import Actor, ActorKind, Cause, check_transition, status_for_permission
 from .mapping import Target, check_mapping, mapping_to_json
 from .reading import FileFormat
 from .runner import STALE_AFTER, run_import
@@ -45,7 +45,7 @@ def start_import(
     tag_name = tag_name.strip()
     if len(tag_name) > 80:
         raise ValidationError("tag", "A tag has at most 80 characters.")
-    status = EmailStatus.single_opt_in if permission else EmailStatus.non_marketable
+    status = status_for_permission(permission)
     batch = ImportBatch(
         account_id=account_id,
         user_id=actor.user_id,

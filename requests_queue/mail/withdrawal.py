@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..campaigns.queueing import KIND as CONFIRMATION
 from ..models import EmailAddress, OutboxMessage, OutboxState
-from ..statuses import EmailStatus
+from ..statuses import ELIGIBLE_FOR_DOUBLE_OPT_IN
 
 NOT_SENT = "Not sent: the address is no longer single opt-in."
 
@@ -27,7 +27,7 @@ def withdraw_unwanted(session: Session, token: str, ids: list[int]) -> set[int]:
     still_wanted = sa.exists().where(
         a.account_id == m.account_id,
         a.address == m.to_address,
-        a.status == EmailStatus.single_opt_in,
+        a.status.in_(ELIGIBLE_FOR_DOUBLE_OPT_IN),
     )
     withdrawn = session.execute(
         sa.update(m)

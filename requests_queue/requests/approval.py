@@ -26,15 +26,25 @@ from ..models import (
     RequestKind,
 )
 from ..status_changes import change_many, lock_account
-from ..statuses import Actor, Cause, EmailStatus
+from ..statuses import (
+    ELIGIBLE_FOR_MASS_OPT_IN,
+    RESTORABLE_BY_UNDO,
+    UNDOABLE,
+    Actor,
+    Cause,
+    EmailStatus,
+)
 from . import notifications
 from .evidence import CHECKLIST
 from .lifecycle import Action, check_action, lock_request, require_handler, transition
-from .targets import opt_in_skip_reason, still_from_batch, undo_skip_reason
+from .targets import (
+    is_eligible_for_opt_in,
+    opt_in_skip_reason,
+    still_from_batch,
+    undo_skip_reason,
+)
 
 S = EmailStatus
-# The statuses a mass opt-out can have recorded as prior, each restored by one change_many.
-RESTORABLE = (S.non_marketable, S.single_opt_in, S.double_opt_in)
 
 
 def approve_request(
@@ -108,7 +118,7 @@ def _mark_skipped(session: Session, req: ConsentRequest) -> None:
         eligible = still_from_batch(req.mass_action_id)
         reason = undo_skip_reason()
     else:
-        eligible = EmailAddress.status == S.non_marketable
+        eligible = is_eligible_for_opt_in()
         reason = opt_in_skip_reason()
     not_eligible = sa.exists().where(address, sa.not_(eligible))
     session.execute(
@@ -140,7 +150,7 @@ def _apply(session: Session, req: ConsentRequest, actor: Actor, now: datetime) -
             actor,
             now,
             cause,
-            only_from=frozenset({S.non_marketable}),
+            only_from=ELIGIBLE_FOR_MASS_OPT_IN,
         )
     # Undo: each address goes back to the status the batch recorded, one call per status.
     return sum(
@@ -152,7 +162,7 @@ def _apply(session: Session, req: ConsentRequest, actor: Actor, now: datetime) -
             actor,
             now,
             cause,
-            only_from=frozenset({S.opted_out_by_user}),
+            only_from=UNDOABLE,
         )
-        for prior in RESTORABLE
+        for prior in RESTORABLE_BY_UNDO
     )

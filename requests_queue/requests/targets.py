@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, ValidationError
-from ..mass_actions import SKIP_REASONS, Direction, preview
+from ..mass_actions import Direction, preview
 from ..models import (
     ConsentRequest,
     EmailAddress,
@@ -28,20 +28,12 @@ from ..models import (
     StatusEvent,
 )
 from ..selection import ContactFilter, address_conditions, describe
-from ..statuses import EmailStatus
-
-S = EmailStatus
-OPT_IN_SKIPS = SKIP_REASONS[Direction.opt_in]
-UNDO_SKIPS = {
-    S.non_marketable: "Already restored",
-    S.single_opt_in: "Already restored",
-    S.double_opt_in: "Already restored",
-    S.opted_out_by_recipient: "Opted out by the recipient since (only they can opt back in)",
-    S.spam_complaint: "Spam complaint since",
-    S.hard_bounce: "Hard bounce since",
-    S.invalid: "Marked invalid since",
-}
-OPTED_OUT_AGAIN = "Opted out again by a later action"
+from ..statuses import (
+    ELIGIBLE_FOR_MASS_OPT_IN,
+    UNDOABLE,
+    Offer,
+    skip_reasons,
+)
 
 
 @dataclass(frozen=True)
@@ -90,27 +82,33 @@ def latest_batch_of_address() -> sa.ScalarSelect:
 def still_from_batch(mass_action_id: int) -> sa.ColumnElement:
     """The enclosing query's address is still opted out by this batch (no event since)."""
     return sa.and_(
-        EmailAddress.status == S.opted_out_by_user,
+        EmailAddress.status.in_(UNDOABLE),
         latest_batch_of_address() == mass_action_id,
     )
 
 
+def skip_reason_sql(offer: Offer) -> sa.ColumnElement:
+    """SQL: the rule book's reason an address is left out of `offer`, by its status."""
+    return sa.case(
+        {s.value: r for s, r in skip_reasons(offer).items()},
+        value=EmailAddress.status,
+        else_="Status changed",  # unreachable: the caller tests eligibility first
+    )
+
+
+def is_eligible_for_opt_in() -> sa.ColumnElement[bool]:
+    """SQL: the enclosing query's address may be opted in by an approved request."""
+    return EmailAddress.status.in_(ELIGIBLE_FOR_MASS_OPT_IN)
+
+
 def opt_in_skip_reason() -> sa.ColumnElement:
     """SQL: why an address in an opt-in selection is not eligible (by its status)."""
-    return sa.case(
-        {s.value: r for s, r in OPT_IN_SKIPS.items()},
-        value=EmailAddress.status,
-        else_="Status changed",
-    )
+    return skip_reason_sql(Offer.mass_opt_in)
 
 
 def undo_skip_reason() -> sa.ColumnElement:
     """SQL: why an address of an undone batch is not restored (by its status)."""
-    return sa.case(
-        {s.value: r for s, r in UNDO_SKIPS.items()},
-        value=EmailAddress.status,
-        else_=OPTED_OUT_AGAIN,
-    )
+    return skip_reason_sql(Offer.undo_opt_out)
 
 
 class Target(Protocol):
@@ -143,10 +141,10 @@ class OptInTarget:
     def summary(self, session: Session) -> SelectionSummary:
         """Addresses in the selection now, by eligibility."""
         by_status = preview(session, self.flt, self.fields, Direction.opt_in).by_status
+        wording = skip_reasons(Offer.mass_opt_in)  # eligible statuses have no wording
         counts: dict[str | None, int] = {}
         for status, n in by_status.items():
-            key = None if status is S.non_marketable else OPT_IN_SKIPS[status]
-            counts[key] = counts.get(key, 0) + n
+            counts[wording.get(status)] = counts.get(wording.get(status), 0) + n
         return _summary(counts)
 
     def describe(self, session: Session) -> str:
@@ -169,7 +167,7 @@ class OptInTarget:
             EmailAddress.id,
             EmailAddress.field,
             EmailAddress.status,
-        ).where(*address_conditions(self.flt, self.fields), EmailAddress.status == S.non_marketable)
+        ).where(*address_conditions(self.flt, self.fields), is_eligible_for_opt_in())
         return session.execute(
             sa.insert(RequestAddress)
             .from_select(["request_id", "address_id", "field", "status_at_filing"], select)
@@ -271,9 +269,7 @@ def eligibility_now(session: Session, req: ConsentRequest) -> SelectionSummary:
             else_=undo_skip_reason(),
         )
     else:
-        reason = sa.case(
-            (EmailAddress.status == S.non_marketable, None), else_=opt_in_skip_reason()
-        )
+        reason = sa.case((is_eligible_for_opt_in(), None), else_=opt_in_skip_reason())
     return _count_reasons(
         session,
         sa.select(reason.label("reason"))

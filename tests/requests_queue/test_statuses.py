@@ -6,12 +6,21 @@ import pytest
 
 from requests_queue.errors import InvalidTransition
 from requests_queue.statuses import (
+    ELIGIBLE_FOR,
+    ELIGIBLE_FOR_DOUBLE_OPT_IN,
+    ELIGIBLE_FOR_MASS_OPT_IN,
+    ELIGIBLE_FOR_MASS_OPT_OUT,
+    RESTORABLE_BY_UNDO,
+    UNDOABLE,
     Actor,
     ActorKind,
     Cause,
     EmailStatus,
+    Offer,
     allowed_sources,
     check_transition,
+    skip_reasons,
+    status_for_permission,
 )
 
 S = EmailStatus
@@ -98,3 +107,51 @@ def test_customer_reversing_an_opt_out_is_told_only_support_can():
 def test_customer_and_support_changes_must_name_a_user():
     with pytest.raises(InvalidTransition, match="name the user"):
         check_transition(S.single_opt_in, S.opted_out_by_user, Actor(C, None))
+
+
+# The offers to many addresses at once, written out from DOMAIN.md: which statuses each may
+# change. The rule book's named sets and its skip table must agree with this and with RULES.
+EXPECTED_ELIGIBLE = {
+    Offer.mass_opt_out: OPEN,  # "Mass opt-out": every address that still gets mail
+    Offer.mass_opt_in: {S.non_marketable},  # "Only non_marketable addresses are eligible"
+    Offer.double_opt_in: {S.single_opt_in},  # "single_opt_in only"
+    Offer.undo_opt_out: {S.opted_out_by_user},  # rule 5: still opted out by that batch
+}
+
+
+@pytest.mark.parametrize("offer", list(Offer))
+def test_each_offer_has_its_eligible_statuses_and_a_reason_for_every_other(offer):
+    assert ELIGIBLE_FOR[offer] == EXPECTED_ELIGIBLE[offer]
+    reasons = skip_reasons(offer)
+    assert set(reasons) | ELIGIBLE_FOR[offer] == set(S)
+    if offer is not Offer.undo_opt_out:  # an undo also skips addresses opted out again later
+        assert not set(reasons) & ELIGIBLE_FOR[offer]
+
+
+def test_named_sets_are_the_ones_the_offers_use():
+    assert ELIGIBLE_FOR[Offer.mass_opt_in] == ELIGIBLE_FOR_MASS_OPT_IN
+    assert ELIGIBLE_FOR[Offer.mass_opt_out] == ELIGIBLE_FOR_MASS_OPT_OUT
+    assert ELIGIBLE_FOR[Offer.double_opt_in] == ELIGIBLE_FOR_DOUBLE_OPT_IN
+    assert ELIGIBLE_FOR[Offer.undo_opt_out] == UNDOABLE
+    assert set(RESTORABLE_BY_UNDO) == OPEN  # a mass opt-out only ever changed open addresses
+
+
+@pytest.mark.parametrize(
+    ("offer", "kind", "target"),
+    [
+        (Offer.mass_opt_out, C, S.opted_out_by_user),
+        (Offer.mass_opt_in, A, S.single_opt_in),
+        (Offer.double_opt_in, R, S.double_opt_in),
+        *[(Offer.undo_opt_out, A, prior) for prior in RESTORABLE_BY_UNDO],
+    ],
+)
+def test_every_eligible_address_may_make_the_move(offer, kind, target):
+    assert ELIGIBLE_FOR[offer] <= allowed_sources(_actor(kind), target, FULL_CAUSE)
+
+
+@pytest.mark.parametrize(
+    ("permission", "status"), [(True, S.single_opt_in), (False, S.non_marketable)]
+)
+def test_a_new_address_starts_from_the_permission_answer(permission, status):
+    assert status_for_permission(permission) is status
+    check_transition(None, status, _actor(C), Cause(import_batch_id=1))
