@@ -18,6 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_config(app, config)
     register_extensions(app)
     register_blueprints(app)
+    register_api(app)
     register_errors(app)
     register_health(app)
     register_security(app)
@@ -64,6 +65,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(agent_bp, url_prefix="/desk")
     app.register_blueprint(manager_bp, url_prefix="/manager")
     app.register_blueprint(recipient_bp, url_prefix="/r")  # signed links, no login
+
+
+def register_api(app: Flask) -> None:
+    """The JSON API under /api/v1 (bearer tokens only) and its OpenAPI document."""
+    from .api import register_api as register
+
+    register(app)
 
 
 def register_errors(app: Flask) -> None:

@@ -17,6 +17,7 @@ def register_commands(app: Flask) -> None:
     """Attach the commands to `flask`."""
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
+    app.cli.add_command(create_token_command)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(send_outbox)
     app.cli.add_command(import_contacts)
@@ -63,3 +64,25 @@ def create_user(email: str, role: str, account_name: str | None, password: str) 
     )
     db.session.commit()
     click.echo(f"Created {role_value.value} {email}" + (f" in {account_name}" if account else ""))
+
+
+@click.command("create-token")
+@click.argument("email")
+@click.option("--name", required=True, help="What will use it (shown in the user's token list).")
+@click.option("--scope", type=click.Choice(["read", "write"]), default="read", show_default=True)
+def create_token_command(email: str, name: str, scope: str) -> None:
+    """Mint a personal API token for a user; the token is the last line printed (shown once)."""
+    from requests_queue.api_tokens import create_token
+    from requests_queue.clock import now_utc
+    from requests_queue.errors import ValidationError
+
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    try:
+        new = create_token(db.session, user, name, scope, now_utc())
+    except ValidationError as exc:
+        raise click.ClickException(exc.reason) from None
+    db.session.commit()
+    click.echo(f"Created {scope} token {new.token.name!r} for {user.email}; it is not shown again:")
+    click.echo(new.secret)

@@ -30,9 +30,12 @@ from .requests import (
     RequestState,
 )
 from .sla import SlaClock, SlaDigest, SlaEvent, SlaThreshold
+from .tokens import ApiToken, TokenScope
 
 __all__ = [
     "AddressMerge",
+    "ApiToken",
+    "TokenScope",
     "SlaClock",
     "SlaDigest",
     "SlaEvent",

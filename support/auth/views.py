@@ -65,4 +65,4 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
-from . import account_views  # noqa: E402, F401  (registers /account)
+from . import account_views, token_views  # noqa: E402, F401  (register /account, its tokens)

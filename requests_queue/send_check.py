@@ -1,0 +1,142 @@
+"""The send-time check: may these addresses be mailed now, since when, and why.
+
+A sending pipeline asks before every batch, so the answer for up to `MAX_LOOKUP` addresses is
+one indexed query: the account's unique (account, address) key finds each mailbox, and the
+(address, id) index of the status events finds its latest event, the cause of its status.
+Addresses are matched in their canonical form (rule 6), whatever spelling arrives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .errors import ValidationError
+from .mailbox import MAX_ADDRESS, canonical_address
+from .models import AddressMerge, EmailAddress, EmailField, StatusEvent
+from .statuses import MARKETABLE, ActorKind, EmailStatus
+
+MAX_LOOKUP = 1000
+
+
+@dataclass(frozen=True)
+class Cause:
+    """Why an address has its status: its latest status event."""
+
+    actor: ActorKind
+    at: datetime
+    kind: str  # request, mass_action, import, campaign, or manual
+    id: int | None
+    note: str
+
+
+@dataclass(frozen=True)
+class AddressAnswer:
+    """One address's answer; `status` is None when the account has no such address."""
+
+    query: str
+    address: str
+    status: EmailStatus | None = None
+    since: datetime | None = None
+    why: Cause | None = None
+    contact_id: int | None = None
+    field: EmailField | None = None
+    address_id: int | None = None
+
+    @property
+    def found(self) -> bool:
+        """True when the account holds this mailbox."""
+        return self.status is not None
+
+    @property
+    def marketable(self) -> bool:
+        """True only for an address the account may send marketing email to now."""
+        return self.status in MARKETABLE
+
+
+def _cause(row) -> Cause | None:
+    if row.actor_kind is None:
+        return None
+    for kind, value in (
+        ("request", row.request_id),
+        ("mass_action", row.mass_action_id),
+        ("import", row.import_batch_id),
+        ("campaign", row.campaign_id),
+    ):
+        if value is not None:
+            return Cause(row.actor_kind, row.event_at, kind, value, row.note)
+    return Cause(row.actor_kind, row.event_at, "manual", None, row.note)
+
+
+def lookup_addresses(session: Session, account_id: int, raw: list[str]) -> list[AddressAnswer]:
+    """The answer for each address, in the order given (one query whatever the count)."""
+    if len(raw) > MAX_LOOKUP:
+        raise ValidationError("addresses", f"ask about at most {MAX_LOOKUP} addresses at once")
+    # Longer than any stored address: cannot match, and would only bloat the query.
+    keys = [(text, canonical_address(text)[: MAX_ADDRESS + 1]) for text in raw]
+    wanted = sorted({key for _, key in keys})
+    latest = (
+        sa.select(sa.func.max(StatusEvent.id))
+        .where(StatusEvent.address_id == EmailAddress.id)
+        .correlate(EmailAddress)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        sa.select(
+            EmailAddress.id,
+            EmailAddress.address,
+            EmailAddress.status,
+            EmailAddress.status_changed_at,
+            EmailAddress.contact_id,
+            EmailAddress.field,
+            StatusEvent.actor_kind,
+            StatusEvent.created_at.label("event_at"),
+            StatusEvent.request_id,
+            StatusEvent.mass_action_id,
+            StatusEvent.import_batch_id,
+            StatusEvent.campaign_id,
+            StatusEvent.note,
+        )
+        .select_from(EmailAddress)
+        .outerjoin(StatusEvent, StatusEvent.id == latest)
+        .where(EmailAddress.account_id == account_id, EmailAddress.address.in_(wanted))
+    ).all()
+    found = {
+        row.address: AddressAnswer(
+            query="",
+            address=row.address,
+            status=row.status,
+            since=row.status_changed_at,
+            why=_cause(row),
+            contact_id=row.contact_id,
+            field=row.field,
+            address_id=row.id,
+        )
+        for row in rows
+    }
+    answers = []
+    for text, key in keys:
+        hit = found.get(key)
+        answers.append(
+            AddressAnswer(**{**hit.__dict__, "query": text})
+            if hit
+            else AddressAnswer(query=text, address=key)
+        )
+    return answers
+
+
+def address_history(
+    session: Session, address_id: int, before: int | None, limit: int
+) -> list[StatusEvent]:
+    """The address's status events newest first (rows merged into it included), `limit` of
+    them from just before event `before`."""
+    merged = sa.select(AddressMerge.merged_id).where(AddressMerge.survivor_id == address_id)
+    query = sa.select(StatusEvent).where(
+        sa.or_(StatusEvent.address_id == address_id, StatusEvent.address_id.in_(merged))
+    )
+    if before is not None:
+        query = query.where(StatusEvent.id < before)
+    return list(session.scalars(query.order_by(StatusEvent.id.desc()).limit(limit)))

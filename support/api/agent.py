@@ -1,0 +1,148 @@
+"""Support's side: the queue of open requests, and claim, ask, approve, reject."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from requests_queue.clock import now_utc
+from requests_queue.models import ConsentRequest, RejectReason, RequestKind, RequestState
+from requests_queue.models.requests import OPEN_STATES
+from requests_queue.requests.approval import approve_request
+from requests_queue.requests.evidence import CHECKLIST
+from requests_queue.requests.lifecycle import ask_customer, claim_request, reject_request
+from requests_queue.requests.queue import QueueFilter
+
+from ..extensions import db
+from ..ids import MAX_ID
+from .auth import STAFF, api_actor, protect
+from .problems import register_problem_handlers
+from .request_schemas import RequestDetailOut, RequestOut
+from .requests import detail, load_request
+from .schemas import PageArgs, Schema, Text, cursor_of, page_of, page_schema
+
+bp = Blueprint("desk", __name__, description="The request queue and its decisions (support).")
+protect(bp, STAFF)
+register_problem_handlers(bp)
+
+OPEN = [s.value for s in OPEN_STATES]
+
+
+class QueueArgs(PageArgs):
+    """The desk's queue filters; oldest filed first."""
+
+    kind = fields.Enum(RequestKind, by_value=True)
+    state = fields.String(validate=validate.OneOf(OPEN))
+    account = fields.Integer(validate=validate.Range(1, MAX_ID))
+    assignee = fields.Integer(validate=validate.Range(1, MAX_ID))
+    unassigned = fields.Boolean(load_default=False)
+
+
+class AskIn(Schema):
+    """The question for the customer."""
+
+    question = Text(5100, required=True)
+
+
+class ApproveIn(Schema):
+    """Every evidence item checked, by key."""
+
+    checklist = fields.List(
+        fields.String(validate=validate.OneOf([key for key, _ in CHECKLIST])),
+        required=True,
+        validate=validate.Length(max=len(CHECKLIST)),
+        metadata={"description": "All of: " + ", ".join(key for key, _ in CHECKLIST)},
+    )
+
+
+class RejectIn(Schema):
+    """Why, from the list, and a message the customer reads."""
+
+    reason = fields.Enum(RejectReason, by_value=True, required=True)
+    message = Text(5100, required=True)
+
+
+def _base_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"]
+
+
+@bp.route("/queue")
+@bp.arguments(QueueArgs, location="query")
+@bp.response(200, page_schema(RequestOut, "QueuePage"))
+def queue(args: dict):
+    """Open requests across accounts, oldest filed first, with the desk's filters."""
+    flt = QueueFilter(
+        kind=args.get("kind"),
+        account_id=args.get("account"),
+        assignee_id=args.get("assignee"),
+        unassigned=args["unassigned"],
+    )
+    states = [RequestState(args["state"])] if args.get("state") else list(OPEN_STATES)
+    query = sa.select(ConsentRequest).where(ConsentRequest.state.in_(states), *flt.conditions())
+    after = cursor_of(args)
+    if after is not None:
+        query = query.where(ConsentRequest.id > after)
+    limit = args["limit"]
+    rows = list(db.session.scalars(query.order_by(ConsentRequest.id).limit(limit + 1)))
+    items, next_url = page_of(rows, limit)
+    return {"items": items, "next": next_url}
+
+
+@bp.route("/requests/<id:request_id>/claim", methods=["POST"])
+@bp.response(200, RequestDetailOut)
+def claim(request_id: int):
+    """Claim the request for review (409 if someone else was first)."""
+    req = load_request(request_id)
+    claim_request(db.session, req, api_actor(), now_utc())
+    db.session.commit()
+    return detail(req)
+
+
+@bp.route("/requests/<id:request_id>/ask", methods=["POST"])
+@bp.arguments(AskIn)
+@bp.response(200, RequestDetailOut)
+def ask(body: dict, request_id: int):
+    """Ask the customer; the request waits for their answer and the clock pauses."""
+    req = load_request(request_id)
+    ask_customer(db.session, req, body["question"], api_actor(), now_utc(), base_url=_base_url())
+    db.session.commit()
+    return detail(req)
+
+
+@bp.route("/requests/<id:request_id>/approve", methods=["POST"])
+@bp.arguments(ApproveIn)
+@bp.response(200, RequestDetailOut)
+def approve(body: dict, request_id: int):
+    """Approve and apply the changes (eligibility is checked again now)."""
+    req = load_request(request_id)
+    approve_request(
+        db.session,
+        req,
+        api_actor(),
+        now_utc(),
+        checklist=body["checklist"],
+        base_url=_base_url(),
+    )
+    db.session.commit()
+    return detail(req)
+
+
+@bp.route("/requests/<id:request_id>/reject", methods=["POST"])
+@bp.arguments(RejectIn)
+@bp.response(200, RequestDetailOut)
+def reject(body: dict, request_id: int):
+    """Reject with a reason and a message for the customer."""
+    req = load_request(request_id)
+    reject_request(
+        db.session,
+        req,
+        body["reason"],
+        body["message"],
+        api_actor(),
+        now_utc(),
+        base_url=_base_url(),
+    )
+    db.session.commit()
+    return detail(req)

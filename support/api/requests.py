@@ -1,0 +1,163 @@
+"""Requests: file (with every evidence field), list, read with the timeline, answer, withdraw.
+
+Customers see their own account's requests (another account's id is a 404); agents and
+managers see every request, internal notes included, as on the desk.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, current_app, url_for
+from flask_smorest import Blueprint
+
+from requests_queue.calendar_store import load_calendar
+from requests_queue.clock import now_utc
+from requests_queue.errors import ValidationError
+from requests_queue.models import ConsentRequest, RequestKind, Role
+from requests_queue.requests.evidence import EvidenceInput, evidence_problems
+from requests_queue.requests.filing import file_request
+from requests_queue.requests.lifecycle import answer_question, withdraw_request
+from requests_queue.requests.targets import OptInTarget, UndoTarget
+from requests_queue.requests.timeline import customer_timeline, request_timeline
+from requests_queue.requests.window import request_window
+
+from ..extensions import db
+from .auth import EVERYONE, account_id, api_actor, api_user, protect
+from .problems import register_problem_handlers, validation_problem
+from .request_schemas import (
+    AnswerIn,
+    FileRequestIn,
+    RequestDetailOut,
+    RequestListArgs,
+    RequestOut,
+)
+from .schemas import PageArgs, cursor_of, page_of, page_schema
+from .selection import contact_filter
+
+bp = Blueprint("requests", __name__, description="Mass opt-in and undo requests.")
+protect(bp, EVERYONE)
+register_problem_handlers(bp)
+
+
+class RequestListQuery(RequestListArgs, PageArgs):
+    """Filters and page."""
+
+
+def _base_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"]
+
+
+def _is_customer() -> bool:
+    return api_user().role is Role.customer
+
+
+def load_request(request_id: int) -> ConsentRequest:
+    """The request, if the caller may see it (a customer: only their account's), else 404."""
+    req = db.session.get(ConsentRequest, request_id)
+    if req is None or (_is_customer() and req.account_id != api_user().account_id):
+        abort(404)
+    return req
+
+
+def detail(req: ConsentRequest) -> tuple:
+    """The request with its timeline and decision window, for RequestDetailOut."""
+    db.session.refresh(req)
+    if _is_customer():
+        events = customer_timeline(db.session, req.id)
+    else:
+        events = request_timeline(db.session, req.id)
+    window = request_window(load_calendar(db.session), events, now_utc())
+    return req, {
+        "timeline": events,
+        "expected_by": window.expected_by if window else None,
+        "latest": window.latest if window else None,
+    }
+
+
+def _evidence(body: dict) -> EvidenceInput:
+    given = body["evidence"]
+    if given["never_sent"] and given["last_sent_on"] is not None:
+        raise ValidationError("last_sent_on", "give the date or say never_sent, not both")
+    return EvidenceInput(
+        reason=given["reason"],
+        last_sent="never" if given["never_sent"] else given["last_sent_on"],
+        explicit_permission=given["explicit_permission"],
+        permission_details=given["permission_details"],
+        form_links=tuple(given["form_links"]),
+        list_source=given["list_source"],
+        attested=given["attested"],
+    )
+
+
+@bp.route("/requests", methods=["POST"])
+@bp.arguments(FileRequestIn)
+@bp.response(201, RequestDetailOut)
+def file(body: dict):
+    """File a mass opt-in (selection + fields) or an undo (mass_action_id) with its evidence."""
+    if not _is_customer():
+        abort(403)
+    if body["kind"] is RequestKind.undo_opt_out:
+        if body["mass_action_id"] is None:
+            raise ValidationError("mass_action_id", "name the mass opt-out to undo")
+        target = UndoTarget(account_id(), body["mass_action_id"])
+    else:
+        fields = tuple(dict.fromkeys(body["fields_"]))
+        target = OptInTarget(contact_filter(body["selection"]), fields)
+    evidence = _evidence(body)
+    now = now_utc()
+    problems = evidence_problems(evidence, now)
+    if problems:  # every broken rule at once, as the form shows them
+        return validation_problem(problems)
+    req = file_request(db.session, target, evidence, api_actor(), now, base_url=_base_url())
+    db.session.commit()
+    location = url_for(".get_request", request_id=req.id)
+    return detail(req), 201, {"Location": location}
+
+
+@bp.route("/requests")
+@bp.arguments(RequestListQuery, location="query")
+@bp.response(200, page_schema(RequestOut, "RequestPage"))
+def list_requests(args: dict):
+    """Requests newest first: a customer's own account's; every account's for support."""
+    query = sa.select(ConsentRequest)
+    if _is_customer():
+        query = query.where(ConsentRequest.account_id == api_user().account_id)
+    if args.get("state") is not None:
+        query = query.where(ConsentRequest.state == args["state"])
+    if args.get("kind") is not None:
+        query = query.where(ConsentRequest.kind == args["kind"])
+    before = cursor_of(args)
+    if before is not None:
+        query = query.where(ConsentRequest.id < before)
+    limit = args["limit"]
+    rows = list(db.session.scalars(query.order_by(ConsentRequest.id.desc()).limit(limit + 1)))
+    items, next_url = page_of(rows, limit)
+    return {"items": items, "next": next_url}
+
+
+@bp.route("/requests/<id:request_id>")
+@bp.response(200, RequestDetailOut)
+def get_request(request_id: int):
+    """One request with its timeline (support also sees internal notes)."""
+    return detail(load_request(request_id))
+
+
+@bp.route("/requests/<id:request_id>/answer", methods=["POST"])
+@bp.arguments(AnswerIn)
+@bp.response(200, RequestDetailOut)
+def answer(body: dict, request_id: int):
+    """Answer support's question; the request goes back in review."""
+    req = load_request(request_id)
+    answer_question(db.session, req, body["answer"], api_actor(), now_utc(), base_url=_base_url())
+    db.session.commit()
+    return detail(req)
+
+
+@bp.route("/requests/<id:request_id>/withdraw", methods=["POST"])
+@bp.response(200, RequestDetailOut)
+def withdraw(request_id: int):
+    """Withdraw the request before a decision; nothing is changed."""
+    req = load_request(request_id)
+    withdraw_request(db.session, req, api_actor(), now_utc())
+    db.session.commit()
+    return detail(req)

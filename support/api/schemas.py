@@ -1,0 +1,103 @@
+"""Schemas shared by the API's resources: safe text, cursors, problems, pages."""
+
+from __future__ import annotations
+
+import re
+
+import marshmallow as ma
+from flask import request, url_for
+from marshmallow import fields, validate
+
+from ..ids import parse_number
+
+PAGE_DEFAULT = 50
+PAGE_MAX = 200
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates: no database keeps them
+
+
+def _storable(value: str) -> None:
+    if _UNSTORABLE.search(value):
+        raise ma.ValidationError("contains characters that cannot be stored (NUL or a surrogate)")
+
+
+def Text(max_length: int, **kwargs) -> fields.String:  # noqa: N802  (a field factory)
+    """A string at most `max_length` long that both databases can store."""
+    return fields.String(validate=[validate.Length(max=max_length), _storable], **kwargs)
+
+
+class Schema(ma.Schema):
+    """Unknown fields are refused, so a misspelt field is an error rather than ignored."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class FieldError(Schema):
+    """One message, next to the field it belongs to (null: about the request as a whole)."""
+
+    field = fields.String(allow_none=True, required=True)
+    message = fields.String(required=True)
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details."""
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    instance = fields.String(required=True)
+    errors = fields.List(fields.Nested(FieldError), required=True)
+
+
+class PageArgs(Schema):
+    """`cursor` (from a previous page's `next`) and `limit`."""
+
+    cursor = fields.String(
+        validate=validate.Regexp(r"^[0-9]{1,10}$", error="not a cursor from a `next` link"),
+        metadata={"description": "The `cursor` of the previous page's `next` link."},
+    )
+    limit = fields.Integer(
+        load_default=PAGE_DEFAULT,
+        validate=validate.Range(min=1, max=PAGE_MAX),
+        metadata={"description": f"Items per page (1–{PAGE_MAX})."},
+    )
+
+
+def cursor_of(args: dict) -> int | None:
+    """The id a page starts after (None: the first page); 422 when it cannot be one."""
+    raw = args.get("cursor")
+    if raw is None:
+        return None
+    value = parse_number(raw)
+    if value is None:
+        from flask_smorest import abort
+
+        abort(422, messages={"query": {"cursor": ["not a cursor from a `next` link"]}})
+    return value
+
+
+def page_of(rows: list, limit: int, key=lambda row: row.id) -> tuple[list, str | None]:
+    """The page's rows (the query fetched `limit + 1`) and the `next` link, None at the end."""
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    args = request.args.to_dict()
+    args.update(cursor=str(key(rows[-1])), limit=str(limit))
+    return rows, url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def page_schema(item: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """`{"items": [...], "next": "…" | null}` of `item`."""
+    return type(
+        name,
+        (Schema,),
+        {
+            "items": fields.List(fields.Nested(item), required=True),
+            "next": fields.String(
+                allow_none=True,
+                required=True,
+                metadata={"description": "The next page, or null on the last one."},
+            ),
+        },
+    )
