@@ -1,16 +1,18 @@
-"""The support team's business calendar: working windows, holidays and SLA arithmetic.
+"""The support team's business calendar: working windows and holidays.
 
 Pure domain code (stdlib + `holidays`). Every instant going in must be timezone-aware and every
 instant coming out is an aware UTC datetime. Windows are built from the team's LOCAL date and
 local wall-clock hours, so daylight-saving changes shift the UTC times, never the local ones.
-Business time is half-open: a 09:00-17:00 window counts [09:00, 17:00).
+Business time is half-open: a 09:00-17:00 window counts [09:00, 17:00). The calendar provides
+the windows only: its business-time methods are the business line's arithmetic
+(`requests_queue.sla.line`), the one implementation.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -19,12 +21,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-Span = tuple[time, time]
-Interval = tuple[datetime, datetime | None]
+from .sla.line import PER_HOUR, SEARCH_DAYS, line_for
 
-SEARCH_DAYS = 3660  # ~10 years: how far any forward search may look before giving up
+Span = tuple[time, time]
+
 ADDED_HOLIDAY_NAME = "Company holiday"
-_ZERO = timedelta(0)
 _HOUR = timedelta(hours=1)
 
 
@@ -67,7 +68,8 @@ class WeeklyHours(Mapping[int, Span | None]):
 DEFAULT_HOURS = WeeklyHours({wd: (time(9), time(17)) for wd in range(5)})
 
 
-def _require_aware(value: datetime, name: str = "datetime") -> datetime:
+def require_aware(value: datetime, name: str = "datetime") -> datetime:
+    """`value`, or ValueError when it is naive (business time needs a time zone)."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware, got naive {value!r}")
     return value
@@ -143,10 +145,9 @@ class BusinessCalendar:
 
     def add_business_hours(self, start: datetime, hours: float) -> datetime:
         """The UTC instant `hours` business hours after `start` (counting from the next opening)."""
-        _require_aware(start, "start")
-        if not math.isfinite(hours) or hours < 0:
-            raise ValueError(f"hours must be a finite number >= 0, got {hours!r}")
-        return self._advance(start, timedelta(hours=hours))
+        require_aware(start, "start")
+        check_hours(hours)
+        return line_for(self).after(start, hours)
 
     def add_business_days(self, start: datetime, days: int) -> datetime:
         """`add_business_hours(start, days * hours_per_day)`.
@@ -159,7 +160,9 @@ class BusinessCalendar:
 
     def business_hours_between(self, start: datetime, end: datetime) -> float:
         """Business hours in [start, end); 0 if end <= start."""
-        return self._business_time(start, end) / _HOUR
+        require_aware(start, "start")
+        require_aware(end, "end")
+        return line_for(self).between(start, end) / PER_HOUR
 
     def business_days_between(self, start: datetime, end: datetime) -> float:
         """Business hours in [start, end) divided by `hours_per_day`."""
@@ -176,35 +179,12 @@ class BusinessCalendar:
                 result.append((d, win[0].astimezone(self.zone), win[1].astimezone(self.zone)))
         return result
 
-    def _local_date(self, instant: datetime) -> date:
-        return instant.astimezone(self.zone).date()
 
-    def _advance(self, start: datetime, remaining: timedelta) -> datetime:
-        current = start.astimezone(UTC)
-        for d in _days_from(self._local_date(current)):
-            win = self.window(d)
-            if win is None or win[1] <= current:
-                continue
-            current = max(current, win[0])
-            available = win[1] - current
-            if remaining <= available:
-                return current + remaining
-            remaining -= available
-        raise ValueError(f"not enough business time within {SEARCH_DAYS} days of {start}")
-
-    def _business_time(self, start: datetime, end: datetime) -> timedelta:
-        _require_aware(start, "start")
-        _require_aware(end, "end")
-        if end <= start:
-            return _ZERO
-        total = _ZERO
-        last = self._local_date(end)
-        d = self._local_date(start)
-        while d <= last:
-            if (win := self.window(d)) is not None:
-                total += max(_ZERO, min(win[1], end) - max(win[0], start))
-            d += timedelta(days=1)
-        return total
+def check_hours(hours: float) -> float:
+    """`hours`, or ValueError unless it is a finite amount of business time >= 0."""
+    if not math.isfinite(hours) or hours < 0:
+        raise ValueError(f"hours must be a finite number >= 0, got {hours!r}")
+    return hours
 
 
 def _wall_hours(span: Span) -> float:
@@ -225,47 +205,3 @@ def _window(calendar: BusinessCalendar, d: date) -> tuple[datetime, datetime] | 
     zone = calendar.zone
     opens, closes = (datetime.combine(d, t, tzinfo=zone).astimezone(UTC) for t in span)
     return (opens, closes) if opens < closes else None
-
-
-def _merged(intervals: Iterable[Interval]) -> list[Interval]:
-    """Sort and merge overlapping running intervals; None end means still running."""
-    out: list[Interval] = []
-    checked = [
-        (_require_aware(s, "interval start"), e if e is None else _require_aware(e, "interval end"))
-        for s, e in intervals
-    ]
-    for s, e in sorted(checked, key=lambda iv: iv[0]):
-        if out and (out[-1][1] is None or s <= out[-1][1]):
-            prev_start, prev_end = out[-1]
-            out[-1] = (prev_start, None if prev_end is None or e is None else max(prev_end, e))
-        else:
-            out.append((s, e))
-    return out
-
-
-def active_business_hours(
-    calendar: BusinessCalendar, intervals: Iterable[Interval], now: datetime
-) -> float:
-    """Business hours the clock ran during `intervals` (open ends counted up to `now`)."""
-    _require_aware(now, "now")
-    total = _ZERO
-    for start, end in _merged(intervals):
-        total += calendar._business_time(start, now if end is None else min(end, now))
-    return total / _HOUR
-
-
-def deadline_from_running_intervals(
-    calendar: BusinessCalendar, intervals: Iterable[Interval], hours: float
-) -> datetime | None:
-    """When running business time reaches `hours`; None if the clock is paused before that."""
-    if not math.isfinite(hours) or hours < 0:
-        raise ValueError(f"hours must be a finite number >= 0, got {hours!r}")
-    remaining = timedelta(hours=hours)
-    for start, end in _merged(intervals):
-        if end is None:
-            return calendar._advance(start, remaining)
-        ran = calendar._business_time(start, end)
-        if ran >= remaining:
-            return calendar._advance(start, remaining)
-        remaining -= ran
-    return None

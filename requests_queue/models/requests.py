@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import now_utc
 from ..statuses import ActorKind, EmailStatus
@@ -135,7 +135,7 @@ class ConsentRequest(Base):
     # A running SLA clock's base: due 3 and breached 5 business days after it. NULL means the
     # filing time (the request never waited for the customer) or, when not running, nothing.
     # After a wait it is where the clock would have started had it never stopped. Kept by
-    # requests_queue.sla.deadlines whenever timeline events are flushed (listener below).
+    # requests_queue.sla.deadlines, which the lifecycle calls with every event that moves it.
     clock_base_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What it applies to: the selection as the customer saw it, frozen in request_addresses.
     mass_action_id: Mapped[int | None] = mapped_column(sa.ForeignKey("mass_actions.id"))
@@ -255,16 +255,3 @@ def _evidence_is_final(_mapper, _connection, target: ConsentRequest) -> None:
     changed = [c for c in EVIDENCE_COLUMNS if state.attrs[c].history.has_changes()]
     if changed:
         raise ValueError(f"evidence cannot change after filing: {', '.join(changed)}")
-
-
-@sa.event.listens_for(Session, "after_flush")
-def _clocks_follow_the_timeline(session: Session, _context) -> None:
-    """New timeline events that start or stop the SLA clock: recompute it in the same
-    transaction (claims, notes and reminders leave it as it is, and cost nothing here)."""
-    events = [obj for obj in session.new if isinstance(obj, RequestEvent)]
-    if events:
-        from ..sla.deadlines import moves_clock, refresh_clocks_of  # the SLA code's business
-
-        touched = {e.request_id for e in events if moves_clock(e)}
-        if touched:
-            refresh_clocks_of(session, touched)

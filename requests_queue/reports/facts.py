@@ -17,15 +17,9 @@ from sqlalchemy.orm import Session
 from ..calendar import BusinessCalendar
 from ..models import ConsentRequest, RequestEvent, RequestState
 from ..models.reports import ReportFact, ReportFactsState
-from ..sla.clock import (
-    BREACH_DAYS,
-    DECIDED,
-    DUE_DAYS,
-    FIRST_RESPONSES,
-    calendar_key,
-    running_intervals,
-)
-from ..sla.line import PER_SECOND, BusinessLine, line_for
+from ..sla.clock import DECIDED, FIRST_RESPONSES, calendar_key
+from ..sla.engine import clock_of, moment
+from ..sla.line import PER_SECOND, BusinessLine, line_for, micros
 
 R, E, F = ConsentRequest, RequestEvent, ReportFact
 CHUNK = 2000
@@ -130,13 +124,11 @@ def facts_of(line: BusinessLine, request, timeline: list, day: float) -> dict:
     """One request's facts from its timeline (rows with kind, to_state, created_at, id);
     `day` is the calendar's business day in hours."""
     calendar = line.calendar
-    intervals = running_intervals((e.to_state, e.created_at) for e in timeline)
-    marks = [(line.at(s), None if e is None else line.at(e)) for s, e in intervals]
+    clock = clock_of(line, [(e.to_state, micros(e.created_at)) for e in timeline], day)
     filed = timeline[0].created_at
     first = next((e.created_at for e in timeline if e.kind in FIRST_RESPONSES), None)
     decided = next((e.created_at for e in timeline if e.kind in DECIDED), None)
-    running = bool(marks) and marks[-1][1] is None
-    breach = line.deadline(intervals, BREACH_DAYS * day)
+    breach = moment(clock.breach)
     return {
         "request_id": request.id,
         "last_event_id": timeline[-1].id,
@@ -147,23 +139,16 @@ def facts_of(line: BusinessLine, request, timeline: list, day: float) -> dict:
         "filed_day": _day(filed, calendar),
         "first_response_at": first,
         "first_response_day": _day(first, calendar),
-        "first_response_s": None if first is None else _clock_s(marks, line.at(first)),
+        "first_response_s": None if first is None else clock.before(line.at(first)) // PER_SECOND,
         "decided_at": decided,
         "decided_day": _day(decided, calendar),
-        "decision_s": None if decided is None else _clock_s(marks, line.at(decided)),
-        "due_at": line.deadline(intervals, DUE_DAYS * day),
+        "decision_s": None if decided is None else clock.before(line.at(decided)) // PER_SECOND,
+        "due_at": moment(clock.due),
         "breach_at": breach,
         "breach_day": _day(breach, calendar),
-        "run_s": sum(end - start for start, end in marks if end is not None) // PER_SECOND,
-        "run_mark": marks[-1][0] // PER_SECOND if running else None,
+        "run_s": clock.ran // PER_SECOND,
+        "run_mark": None if clock.started is None else clock.started // PER_SECOND,
     }
-
-
-def _clock_s(marks: list[tuple[int, int | None]], until: int) -> int:
-    """Whole business seconds the clock ran before the position `until`."""
-    ran = sum(min(until, until if end is None else end) - start for start, end in marks
-              if start < until)  # fmt: skip
-    return ran // PER_SECOND
 
 
 def _day(instant: datetime | None, calendar: BusinessCalendar) -> date | None:

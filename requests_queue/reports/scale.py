@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from ..calendar import BusinessCalendar
 from ..models.reports import ReportFact
-from ..sla.clock import BREACH_DAYS, DUE_DAYS
+from ..sla.engine import BREACH_DAYS, DUE_DAYS
 from ..sla.line import line_for
 
 F = ReportFact

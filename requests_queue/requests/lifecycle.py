@@ -3,8 +3,9 @@
 `TABLE` is the one rule book: (state, action) → (new state, who may do it). Every operation
 asks it through `check_action`, then moves the request with a conditional UPDATE
 (`… WHERE state = <the state it checked>`) so two people acting at once cannot both win,
-appends a `RequestEvent` to the timeline, queues its notification and flushes. The caller
-commits. Filing lives in `filing`, approval in `approval`; both use the helpers below.
+appends a `RequestEvent` to the timeline, moves the stored SLA clock when the event starts or
+stops it, queues its notification and flushes. The caller commits. Filing lives in `filing`,
+approval in `approval`; both use the helpers below.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ..models import (
     User,
 )
 from ..models.requests import OPEN_STATES
+from ..sla.deadlines import moves_clock, refresh_clocks_of
 from ..statuses import Actor, ActorKind
 from . import notifications
 
@@ -179,6 +181,8 @@ def transition(
     )
     session.add(event)
     session.flush()
+    if moves_clock(event):  # a question, an answer or an end: the stored clock follows
+        refresh_clocks_of(session, [req.id])
     session.refresh(req)
     return event
 

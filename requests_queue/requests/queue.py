@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..enums import TitledEnum
 from ..models import Account, ConsentRequest, MassAction, RequestKind, RequestState
 from ..models.requests import OPEN_STATES
-from ..sla.clock import RUNNING_STATES
+from ..sla.engine import RUNNING_STATES
 
 PER_PAGE = 25
 MAX_ACCOUNTS_LISTED = 50

@@ -1,64 +1,27 @@
-"""A request's SLA clock, derived from its timeline and the team calendar (nothing stored).
+"""A request's SLA as the desk reads it, from its timeline and the team calendar (the clock
+itself is `engine.clock_of`): deadlines as datetimes, the calendar's fingerprint that stored
+clocks carry, and the cutoffs the SQL of the sweep and the reminders compare with.
 
-The clock runs while the request is submitted or in review, stops while support waits for
-the customer (awaiting_customer) and ends with the decision, a withdrawal or a close. So the
-same events and the same calendar always give the same deadlines, and a calendar edit moves
+The same events and the same calendar always give the same deadlines, and a calendar edit moves
 every open request's deadlines the same way.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from ..calendar import (
-    SEARCH_DAYS,
-    BusinessCalendar,
-    Interval,
-    active_business_hours,
-    deadline_from_running_intervals,
-)
+from ..calendar import BusinessCalendar
 from ..models import RequestEvent, RequestEventKind, RequestState
+from .engine import Clock, clock_of, moment
+from .line import MICRO, PER_HOUR, line_for, micros
 
-DUE_DAYS = 3  # "expected by": at risk once past it
-BREACH_DAYS = 5  # "at the latest": breached once past it
-FIRST_RESPONSE_DAYS = 1  # first claim, assignment or question
-RUNNING_STATES = (RequestState.submitted, RequestState.in_review)  # the clock runs in these
-RUNNING = frozenset(RUNNING_STATES)
 DECIDED = frozenset({RequestEventKind.approved, RequestEventKind.rejected})
 FIRST_RESPONSES = frozenset(
     {RequestEventKind.claimed, RequestEventKind.assigned, RequestEventKind.question}
 )
-
-
-def running_intervals(moves: Iterable[tuple[RequestState, datetime]]) -> list[Interval]:
-    """When the clock ran, from (state entered, when) in timeline order: [start, end) stretches
-    in a running state; None end = still running."""
-    out: list[Interval] = []
-    start: datetime | None = None
-    for state, when in moves:
-        if state in RUNNING and start is None:
-            start = when
-        elif state not in RUNNING and start is not None:
-            out.append((start, when))
-            start = None
-    if start is not None:
-        out.append((start, None))
-    return out
-
-
-def deadlines(
-    calendar: BusinessCalendar,
-    moves: Iterable[tuple[RequestState, datetime]],
-    days: Sequence[float],
-    day_hours: float | None = None,
-) -> list[datetime | None]:
-    """The instants the clock reaches each of `days` business days (None: not while running)."""
-    intervals = running_intervals(moves)
-    per_day = calendar.hours_per_day if day_hours is None else day_hours
-    return [deadline_from_running_intervals(calendar, intervals, d * per_day) for d in days]
 
 
 def calendar_key(calendar: BusinessCalendar) -> str:
@@ -86,6 +49,7 @@ class RequestSla:
     first_response_at: datetime | None
     decided_at: datetime | None
     active_hours: float  # business hours the clock ran so far
+    clock: Clock  # the engine's clock these figures come from
 
     @property
     def is_paused(self) -> bool:
@@ -99,12 +63,11 @@ class RequestSla:
 
     def is_at_risk(self, now: datetime) -> bool:
         """Past the due time and still open."""
-        return self.is_open and self.due_at is not None and self.due_at <= now
+        return self.is_open and self.clock.is_at_risk(micros(now))
 
     def is_breached(self, now: datetime) -> bool:
         """The clock passed 5 business days (a closed request keeps the breach it had)."""
-        # A stopped clock has a breach time only if it got there before it stopped.
-        return self.breach_at is not None and self.breach_at <= now
+        return self.clock.is_breached(micros(now))
 
 
 def request_sla(
@@ -114,21 +77,22 @@ def request_sla(
     ordered = sorted(events, key=lambda e: e.id)
     if not ordered or ordered[0].kind is not RequestEventKind.filed:
         raise ValueError("a request's timeline starts with its filing")
-    intervals = running_intervals((e.to_state, e.created_at) for e in ordered)
-    day = calendar.hours_per_day
+    line = line_for(calendar)
+    clock = clock_of(
+        line, [(e.to_state, micros(e.created_at)) for e in ordered], calendar.hours_per_day
+    )
     first = next((e.created_at for e in ordered if e.kind in FIRST_RESPONSES), None)
     decided = next((e.created_at for e in ordered if e.kind in DECIDED), None)
     return RequestSla(
         filed_at=ordered[0].created_at,
         state=ordered[-1].to_state,
-        due_at=deadline_from_running_intervals(calendar, intervals, DUE_DAYS * day),
-        breach_at=deadline_from_running_intervals(calendar, intervals, BREACH_DAYS * day),
-        first_response_due_at=deadline_from_running_intervals(
-            calendar, intervals, FIRST_RESPONSE_DAYS * day
-        ),
+        due_at=moment(clock.due),
+        breach_at=moment(clock.breach),
+        first_response_due_at=moment(clock.first_response_due),
         first_response_at=first,
         decided_at=decided,
-        active_hours=active_business_hours(calendar, intervals, now),
+        active_hours=clock.before(line.at(now)) / PER_HOUR,
+        clock=clock,
     )
 
 
@@ -141,21 +105,14 @@ def instant_before(
     has its deadline `hours` after the base already past at `end`; the sweep uses it to select
     candidates in SQL.
     """
-    remaining = hours if isinstance(hours, timedelta) else timedelta(hours=hours)
-    if remaining <= timedelta(0):
+    remaining = hours // MICRO if isinstance(hours, timedelta) else round(hours * PER_HOUR)
+    if remaining <= 0:
         return end
-    end = end.astimezone(UTC)
-    day = end.astimezone(calendar.zone).date()
-    for _ in range(SEARCH_DAYS):
-        window = calendar.window(day)
-        day -= timedelta(days=1)
-        if window is None or window[0] >= end:
-            continue
-        available = min(window[1], end) - window[0]
-        if remaining <= available:
-            return min(window[1], end) - remaining
-        remaining -= available
-    return None
+    line = line_for(calendar)
+    try:
+        return moment(line.latest(line.at(end) - remaining))
+    except ValueError:  # a calendar without that much business time before `end`
+        return None
 
 
 def is_business_time(calendar: BusinessCalendar, now: datetime) -> bool:

@@ -1,8 +1,9 @@
 """How far each listed request is from its next deadline, in business time (the agent queue).
 
-Read from the stored clocks, never recomputed from timelines: a running request's deadlines
-lie 3 and 5 business days after its base (`deadlines.base_of`); a request waiting for the
-customer shows what its `sla_clocks` row says it reached before the clock stopped.
+Read from the stored clocks, never recomputed from timelines: a running request's clock is
+read back from its base (`deadlines.base_of`, `engine.running_clock`); a request waiting for
+the customer shows what its `sla_clocks` row says it reached before the clock stopped
+(`engine.stopped_clock`). The level is the engine's (`Clock.level`).
 """
 
 from __future__ import annotations
@@ -17,11 +18,21 @@ from sqlalchemy.orm import Session
 from ..calendar import BusinessCalendar
 from ..models import ConsentRequest, RequestState
 from ..models.sla import SlaClock
-from .clock import BREACH_DAYS, DUE_DAYS, RUNNING
 from .deadlines import base_of
-from .line import PER_HOUR, PER_SECOND, instant_at, line_for, micros
+from .engine import (
+    AT_RISK,
+    BREACH_DAYS,
+    BREACHED,
+    DUE_DAYS,
+    ON_TRACK,
+    PAUSED,
+    RUNNING,
+    Clock,
+    running_clock,
+    stopped_clock,
+)
+from .line import PER_SECOND, instant_at, line_for, micros
 
-ON_TRACK, AT_RISK, BREACHED, PAUSED = "on_track", "at_risk", "breached", "paused"
 # Words for the levels; "paused" is in the text itself, on track needs no word.
 LABELS = {ON_TRACK: "", AT_RISK: "At risk", BREACHED: "Breached", PAUSED: ""}
 
@@ -66,32 +77,36 @@ def queue_countdowns(
     """The countdown of each open request listed (one query for the paused ones' clocks)."""
     line = line_for(calendar)
     day = calendar.hours_per_day
-    due_us, breach_us = (round(d * day * PER_HOUR) for d in (DUE_DAYS, BREACH_DAYS))
     waiting = [r.id for r in requests if r.state is RequestState.awaiting_customer]
     clocks = {
         clock.request_id: clock
         for clock in session.scalars(sa.select(SlaClock).where(SlaClock.request_id.in_(waiting)))
     }
-    running = [r for r in requests if r.state in RUNNING]
-    at = line.position(micros(now)) if running else 0
+    now_us = micros(now)
+    at = line.position(now_us) if any(r.state in RUNNING for r in requests) else 0
 
-    def instant(position: int) -> datetime:
-        return instant_at(line.instant(position)).astimezone(calendar.zone)
+    def instant(us: int) -> datetime:
+        return instant_at(us).astimezone(calendar.zone)
 
     out: dict[int, Countdown] = {}
     for req in requests:
         if req.state in RUNNING:
-            base = line.position(micros(base_of(req)))
-            due, breach = base + due_us, base + breach_us
-            if at < due:
-                out[req.id] = Countdown(ON_TRACK, f"due in {span(due - at, day)}", instant(due))
-            elif at < breach:
-                text = f"breach in {span(breach - at, day)}"
-                out[req.id] = Countdown(AT_RISK, text, instant(breach))
+            clock = running_clock(line, base_of(req), day)
+            level = clock.level(now_us)
+            if level == ON_TRACK:
+                text = f"due in {span(clock.left(at, DUE_DAYS), day)}"
+                out[req.id] = Countdown(ON_TRACK, text, instant(clock.due))
+            elif level == AT_RISK:
+                text = f"breach in {span(clock.left(at, BREACH_DAYS), day)}"
+                out[req.id] = Countdown(AT_RISK, text, instant(clock.breach))
             else:
-                out[req.id] = _breached(at - breach, instant(breach), day)
+                out[req.id] = _breached(-clock.left(at, BREACH_DAYS), instant(clock.breach), day)
         elif req.state is RequestState.awaiting_customer:
-            out[req.id] = _paused(clocks.get(req.id), breach_us, day)
+            row = clocks.get(req.id)
+            stored = (
+                None if row is None else stopped_clock(row.ran_s, row.due_at, row.breach_at, day)
+            )
+            out[req.id] = _paused(stored, now_us, day)
     return out
 
 
@@ -106,12 +121,12 @@ def _breached(since: int, deadline: datetime, day: float) -> Countdown:
     return Countdown(BREACHED, f"breached {span(since, day)} ago", deadline)
 
 
-def _paused(clock: SlaClock | None, breach_us: int, day: float) -> Countdown:
+def _paused(clock: Clock | None, now: int, day: float) -> Countdown:
     text = "paused — waiting for customer"
     if clock is None:  # not computed yet (the sweep will): say only what is certain
         return Countdown(PAUSED, text)
-    if clock.breach_at is not None:
+    level = clock.level(now, paused=True)
+    if level == BREACHED:
         return Countdown(BREACHED, text, note="breached before the question")
-    left = span(max(0, breach_us - clock.ran_s * PER_SECOND), day)
-    level = AT_RISK if clock.due_at is not None else PAUSED
+    left = span(max(0, clock.left(0, BREACH_DAYS)), day)
     return Countdown(level, text, note=f"{left} left when it resumes")

@@ -10,11 +10,11 @@ the queue sorts by deadline or the sweep looks for crossed thresholds.
   after its breach) has an `sla_clocks` row: the business time it ran and the deadlines it
   reached, computed with the calendar named by `calendar_key`.
 
-`refresh_clocks_of` runs whenever timeline events are flushed (models.requests wires it), so a
-question, an answer or a decision moves the clock in the same transaction. The sweep calls
-`refresh_stale_clocks` to catch up after a calendar edit, and for rows written with plain SQL.
-The arithmetic runs on integers along the calendar's business line (`line.BusinessLine`),
-whose deadlines equal `BusinessCalendar.add_business_hours`.
+The request lifecycle calls `refresh_clocks_of` with every event that can start or stop the
+clock (`moves_clock`), so a question, an answer or a decision moves it in the same transaction.
+The sweep calls `refresh_stale_clocks` to catch up after a calendar edit, and for rows written
+with plain SQL. What is stored is the engine's clock (`engine.clock_of`); the queue and the
+sweep read it back with `engine.running_clock` and `engine.stopped_clock`.
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ from ..calendar_store import load_calendar
 from ..models import ConsentRequest, RequestEvent, RequestState
 from ..models.requests import OPEN_STATES
 from ..models.sla import SlaClock
-from .clock import BREACH_DAYS, DUE_DAYS, RUNNING, RUNNING_STATES, calendar_key
-from .line import MICRO, PER_HOUR, PER_SECOND, BusinessLine, instant_at, line_for
+from .clock import calendar_key
+from .engine import RUNNING, RUNNING_STATES, clock_of, moment
+from .line import MICRO, PER_SECOND, BusinessLine, instant_at, line_for
 
 R, E, C = ConsentRequest, RequestEvent, SlaClock
 CHUNK = 2000
@@ -58,31 +59,13 @@ def stored_clock(line: BusinessLine, moves: Moves, day_hours: float) -> StoredCl
     instants in microseconds (`line.micros`); `day_hours` is the calendar's business day."""
     if len(moves) == 1 or all(state in RUNNING for state, _ in moves):  # never stopped
         return StoredClock(None, 0, None, None, keeps_row=False)
-    ran, started = 0, None  # business time of the finished runs; start of the current one
-    runs: list[tuple[int, int]] = []  # (position at start, position at stop)
-    for state, when in moves:
-        if state in RUNNING and started is None:
-            started = line.position(when)
-        elif state not in RUNNING and started is not None:
-            runs.append((started, line.position(when)))
-            ran += runs[-1][1] - started
-            started = None
-    base = None if started is None else started - ran  # where it would have started
-
-    def deadline(days: int) -> datetime | None:
-        needed = round(days * day_hours * PER_HOUR)
-        for start, stop in runs:  # reached before the clock stopped?
-            if stop - start >= needed:
-                return instant_at(line.instant(start + needed))
-            needed -= stop - start
-        return None if started is None else instant_at(line.instant(started + needed))
-
-    due, breach = deadline(DUE_DAYS), deadline(BREACH_DAYS)
-    if base is not None:
-        return StoredClock(instant_at(line.instant(base)), ran // PER_SECOND, due, breach, True)
+    clock = clock_of(line, moves, day_hours)
+    ran_s, due, breach = clock.ran // PER_SECOND, moment(clock.due), moment(clock.breach)
+    if clock.base is not None:
+        return StoredClock(instant_at(line.instant(clock.base)), ran_s, due, breach, True)
     waiting = moves[-1][0] is RequestState.awaiting_customer
     # A closed request needs its row only until the sweep records a late breach.
-    return StoredClock(None, ran // PER_SECOND, due, breach, waiting or breach is not None)
+    return StoredClock(None, ran_s, due, breach, waiting or breach is not None)
 
 
 def moves_clock(event: RequestEvent) -> bool:

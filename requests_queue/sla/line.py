@@ -5,9 +5,9 @@ An instant is a count of microseconds since 1970 UTC; its *position* is the busi
 time between two instants is the difference of their positions, a deadline is the instant
 at a position, and because the origin is fixed, positions (in seconds) can be stored and
 compared by the database (the report facts do). The windows come from
-`BusinessCalendar.window`, so the line agrees with the calendar's own arithmetic
-(`add_business_hours`, `business_hours_between`), daylight-saving changes and holidays
-included; tests compare the two.
+`BusinessCalendar.window`, the only thing the calendar provides; its arithmetic
+(`add_business_hours`, `business_hours_between`) is this line's, and the tests compare it
+with numpy's business days and a minute-by-minute walk over the windows.
 
 One line per calendar is shared by the whole process (`line_for`): it is built once, then
 an instant costs one bisection. The web server shares it between threads, so the table is
@@ -22,9 +22,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from ..calendar import SEARCH_DAYS, BusinessCalendar, Interval, deadline_from_running_intervals
+if TYPE_CHECKING:  # the calendar imports this module for its arithmetic
+    from ..calendar import BusinessCalendar
 
+SEARCH_DAYS = 3660  # ~10 years: how far any search for business time may look before giving up
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 EPOCH_DAY = date(2020, 1, 6)  # a Monday: positions count from its local midnight
 MICRO = timedelta(microseconds=1)
@@ -85,6 +88,39 @@ class BusinessLine:
         i = bisect.bisect_left(t.ends, position)
         return t.opens[i] + position - t.before[i]
 
+    def latest(self, position: int) -> int:
+        """The latest instant (UTC microseconds) at `position`: the next window's opening when
+        the position ends a window (what a clock started then counts from)."""
+        t = self._table
+        if not t.before[0] < position < t.ends[-1]:
+            t = self._reaching(position + 1)
+        i = bisect.bisect_right(t.ends, position)
+        return t.opens[i] + position - t.before[i]
+
+    def reach(self, runs: Sequence[tuple[int, int | None]], needed: int) -> int | None:
+        """THE deadline: the instant (UTC microseconds) a clock running over `runs` (positions
+        of each run's start and stop, None while running) has run `needed` business
+        microseconds; None when it stopped before. Zero is the first opening it ran in."""
+        if not runs:
+            return None
+        if needed <= 0:
+            return self.latest(runs[0][0])
+        for start, stop in runs:
+            if stop is None or stop - start >= needed:
+                return self.instant(start + needed)
+            needed -= stop - start
+        return None
+
+    def after(self, start: datetime, hours: float) -> datetime:
+        """The aware UTC instant `hours` business hours after `start`."""
+        reached = self.reach([(self.at(start), None)], round(hours * PER_HOUR))
+        assert reached is not None  # a running clock always gets there
+        return instant_at(reached)
+
+    def between(self, start: datetime, end: datetime) -> int:
+        """Business microseconds in [start, end); 0 if end <= start."""
+        return self.at(end) - self.at(start) if end > start else 0
+
     def at(self, instant: datetime) -> int:
         """The position of an aware instant."""
         return self.position(micros(instant))
@@ -97,18 +133,13 @@ class BusinessLine:
         """The earliest aware (UTC) instant at `position`."""
         return instant_at(self.instant(position))
 
-    def deadline(self, intervals: Sequence[Interval], hours: float) -> datetime | None:
+    def deadline(
+        self, intervals: Sequence[tuple[datetime, datetime | None]], hours: float
+    ) -> datetime | None:
         """When the clock running in `intervals` reaches `hours` (None: it stopped before)."""
-        remaining = round(hours * PER_HOUR)
-        if not intervals or remaining <= 0:
-            return deadline_from_running_intervals(self.calendar, intervals, hours)
-        for start, end in intervals:
-            begin = self.at(start)
-            ran = None if end is None else self.at(end) - begin
-            if ran is None or ran >= remaining:
-                return self.moment(begin + remaining)
-            remaining -= ran
-        return None
+        runs = [(self.at(start), None if end is None else self.at(end)) for start, end in intervals]
+        reached = self.reach(runs, round(hours * PER_HOUR))
+        return None if reached is None else instant_at(reached)
 
     # The table grows in whole local days; a table always starts and ends with a window.
 
@@ -136,7 +167,9 @@ class BusinessLine:
                 t = self._build(first, stop)
             while t.ends[-1] < position:
                 if t.stop - t.first > timedelta(days=3 * SEARCH_DAYS):
-                    raise ValueError("the calendar has no business time to reach that deadline")
+                    raise ValueError(
+                        f"not enough business time within {SEARCH_DAYS} days to reach that deadline"
+                    )
                 stop += _GROW
                 t = self._build(first, stop)
             self._table = t
@@ -167,6 +200,8 @@ class BusinessLine:
                 total += b - a
                 ends.append(total)
             day += timedelta(days=1)
+        if not opens:
+            raise ValueError(f"not enough business time within {SEARCH_DAYS} days: no window")
         assert origin is not None  # tables only ever widen from one around the origin
         before = [p - origin for p in before]
         ends = [p - origin for p in ends]

@@ -28,8 +28,9 @@ from ..models.requests import OPEN_STATES
 from ..models.sla import SlaClock, SlaEvent, SlaThreshold
 from ..outbox import queue_email
 from ..requests.notifications import SIGNATURE, desk_link
-from .clock import BREACH_DAYS, DUE_DAYS, calendar_key, instant_before, is_business_time
+from .clock import calendar_key, instant_before, is_business_time
 from .deadlines import forget_closed_clocks, refresh_stale_clocks, running_past
+from .engine import BREACH_DAYS, DUE_DAYS
 
 R, M, C, T = ConsentRequest, SlaEvent, SlaClock, SlaThreshold
 MANAGERS = "managers"  # notified_to of requests nobody active holds

@@ -7,11 +7,8 @@ import holidays
 import numpy as np
 import pytest
 
-from requests_queue.calendar import (
-    BusinessCalendar,
-    active_business_hours,
-    deadline_from_running_intervals,
-)
+from requests_queue.calendar import BusinessCalendar
+from requests_queue.sla.engine import active_business_hours, deadline_from_running_intervals
 
 PHX = "America/Phoenix"
 NY = "America/New_York"

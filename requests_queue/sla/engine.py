@@ -1,0 +1,196 @@
+"""The SLA engine: one function turns a request's timeline into its clock (DOMAIN.md: SLA).
+
+The clock runs while a request is submitted or in review, stands still while support waits for
+the customer, and ends with the decision, a withdrawal or a close. `clock_of` reads a timeline
+as (state entered, when) and returns its `Clock`: the time on the clock, the instants it
+reaches the due time (3 business days) and the breach (5), and from those whether it is at
+risk or breached. The arithmetic is the calendar's business line (`line.BusinessLine`); the
+calendar itself only provides working windows.
+
+Everything else reads this clock: the stored clocks (`deadlines.stored_clock`, which the queue
+and the sweep read back through `running_clock` and `stopped_clock`), the report facts, the
+customer's "expected by" and the request's SLA (`clock.request_sla`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from ..calendar import BusinessCalendar, check_hours, require_aware
+from ..models.requests import RequestState
+from .line import PER_HOUR, BusinessLine, instant_at, line_for, micros
+
+DUE_DAYS = 3  # "expected by": at risk once past it
+BREACH_DAYS = 5  # "at the latest": breached once past it
+FIRST_RESPONSE_DAYS = 1  # first claim, assignment or question
+RUNNING_STATES = (RequestState.submitted, RequestState.in_review)  # the clock runs in these
+RUNNING = frozenset(RUNNING_STATES)
+# Where a clock stands, as the queue, the sweep and the reports name it.
+ON_TRACK, AT_RISK, BREACHED, PAUSED = "on_track", "at_risk", "breached", "paused"
+
+When = TypeVar("When", datetime, int)
+Run = tuple[int, int | None]  # positions of a run's start and stop (None: still running)
+
+
+def running_intervals(moves: Iterable[tuple[RequestState, When]]) -> list[tuple[When, When | None]]:
+    """When the clock ran, from (state entered, when) in timeline order: [start, end) stretches
+    in a running state; None end = still running."""
+    out: list[tuple[When, When | None]] = []
+    start = None
+    for state, when in moves:
+        if state in RUNNING and start is None:
+            start = when
+        elif state not in RUNNING and start is not None:
+            out.append((start, when))
+            start = None
+    if start is not None:
+        out.append((start, None))
+    return out
+
+
+def business_days(days: float, day_hours: float) -> int:
+    """`days` business days of `day_hours` hours, in business microseconds."""
+    return round(days * day_hours * PER_HOUR)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """A request's SLA clock: positions and business time in microseconds (`line`), deadlines
+    as instants in microseconds since 1970 (None: the clock stopped before reaching them)."""
+
+    ran: int  # business time of the finished runs
+    started: int | None  # position where the current run began; None while stopped
+    due: int | None
+    breach: int | None
+    day: int  # one business day
+    first_response_due: int | None = None
+    runs: tuple[Run, ...] = ()  # every run (empty for a clock read back from its stored form)
+
+    @property
+    def is_running(self) -> bool:
+        """The clock is counting now."""
+        return self.started is not None
+
+    @property
+    def base(self) -> int | None:
+        """Where a running clock would have started had it never stopped (its position)."""
+        return None if self.started is None else self.started - self.ran
+
+    def on_clock(self, position: int) -> int:
+        """Business time on the clock at `position` (at or after its latest start or stop)."""
+        return self.ran + (max(0, position - self.started) if self.started is not None else 0)
+
+    def before(self, position: int) -> int:
+        """Business time the clock ran before `position`, anywhere on its timeline."""
+        return sum(min(position, position if stop is None else stop) - start
+                   for start, stop in self.runs if start < position)  # fmt: skip
+
+    def left(self, position: int, days: int) -> int:
+        """Business time from `position` until the clock shows `days` business days (negative:
+        that long past it)."""
+        return days * self.day - self.on_clock(position)
+
+    def is_at_risk(self, now: int) -> bool:
+        """Past the due time at instant `now` (a request decided since is not at risk: ask
+        `level`, or check that it is open)."""
+        return self.due is not None and self.due <= now
+
+    def is_breached(self, now: int) -> bool:
+        """Past the breach deadline at instant `now`; a breach stays after the clock stops."""
+        return self.breach is not None and self.breach <= now
+
+    def level(self, now: int, *, is_open: bool = True, paused: bool = False) -> str:
+        """BREACHED, AT_RISK, PAUSED or ON_TRACK at instant `now` (a closed request is only
+        ever breached or on track)."""
+        if self.is_breached(now):
+            return BREACHED
+        if is_open and self.is_at_risk(now):
+            return AT_RISK
+        return PAUSED if paused else ON_TRACK
+
+
+def clock_of(
+    line: BusinessLine, moves: Sequence[tuple[RequestState, int]], day_hours: float
+) -> Clock:
+    """THE clock of a timeline given as (state entered, when in microseconds since 1970), in
+    order; `day_hours` is the calendar's business day."""
+    runs = tuple(
+        (line.position(start), None if stop is None else line.position(stop))
+        for start, stop in running_intervals(moves)
+    )
+    ran = sum(stop - start for start, stop in runs if stop is not None)
+    started = runs[-1][0] if runs and runs[-1][1] is None else None
+    return Clock(
+        ran=ran,
+        started=started,
+        due=line.reach(runs, business_days(DUE_DAYS, day_hours)),
+        breach=line.reach(runs, business_days(BREACH_DAYS, day_hours)),
+        day=business_days(1, day_hours),
+        first_response_due=line.reach(runs, business_days(FIRST_RESPONSE_DAYS, day_hours)),
+        runs=runs,
+    )
+
+
+def running_clock(line: BusinessLine, base: datetime, day_hours: float) -> Clock:
+    """The clock of a running request read back from its stored base (`clock_base_at`, or
+    the filing time when it never waited): as if it had run since the base."""
+    return clock_of(line, [(RequestState.in_review, micros(base))], day_hours)
+
+
+def stopped_clock(
+    ran_s: int, due_at: datetime | None, breach_at: datetime | None, day_hours: float
+) -> Clock:
+    """The clock of a stopped request read back from its stored row (`sla_clocks`)."""
+    return Clock(
+        ran=ran_s * 1_000_000,
+        started=None,
+        due=None if due_at is None else micros(due_at),
+        breach=None if breach_at is None else micros(breach_at),
+        day=business_days(1, day_hours),
+    )
+
+
+def moment(us: int | None) -> datetime | None:
+    """An instant of the clock as an aware UTC datetime."""
+    return None if us is None else instant_at(us)
+
+
+# The same clock for arbitrary running intervals, in hours (the calendar's units).
+
+
+def _merged(intervals: Iterable[tuple[datetime, datetime | None]]) -> list:
+    """Sort and merge overlapping running intervals; None end means still running."""
+    out: list[tuple[datetime, datetime | None]] = []
+    checked = [
+        (require_aware(s, "interval start"), e if e is None else require_aware(e, "interval end"))
+        for s, e in intervals
+    ]
+    for s, e in sorted(checked, key=lambda iv: iv[0]):
+        if out and (out[-1][1] is None or s <= out[-1][1]):
+            prev_start, prev_end = out[-1]
+            out[-1] = (prev_start, None if prev_end is None or e is None else max(prev_end, e))
+        else:
+            out.append((s, e))
+    return out
+
+
+def active_business_hours(
+    calendar: BusinessCalendar, intervals: Iterable[tuple[datetime, datetime | None]], now: datetime
+) -> float:
+    """Business hours the clock ran during `intervals` (open ends counted up to `now`)."""
+    require_aware(now, "now")
+    line = line_for(calendar)
+    at = line.at(now)
+    runs = [(line.at(s), None if e is None else line.at(e)) for s, e in _merged(intervals)]
+    return Clock(0, None, None, None, 0, runs=tuple(runs)).before(at) / PER_HOUR
+
+
+def deadline_from_running_intervals(
+    calendar: BusinessCalendar, intervals: Iterable[tuple[datetime, datetime | None]], hours: float
+) -> datetime | None:
+    """When running business time reaches `hours`; None if the clock is paused before that."""
+    check_hours(hours)
+    return line_for(calendar).deadline(_merged(intervals), hours)
