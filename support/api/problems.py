@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from http import HTTPStatus
 
 from flask import Blueprint, Flask, Response, json, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, default_exceptions
 
 from requests_queue.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from requests_queue.requests.lifecycle import NotAllowed
@@ -104,6 +104,10 @@ def register_problem_handlers(bp: Blueprint) -> None:
     }
     for error, handler in handlers.items():
         bp.register_error_handler(error, _rolled_back(handler))
+    # Flask prefers the app's handler for a code (its HTML pages) to a blueprint's handler
+    # for a class, so the blueprint claims each code too.
+    for code in default_exceptions:
+        bp.register_error_handler(code, _rolled_back(_http_error))
 
 
 def register_routing_problems(app: Flask) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from marshmallow import fields, validate
 
 from requests_queue.models import (
+    ConsentRequest,
     EmailField,
     ListSource,
     RejectReason,
@@ -18,6 +21,14 @@ from requests_queue.statuses import ActorKind
 from ..ids import MAX_ID
 from .schemas import Schema, Text
 from .selection import EmailFields, SelectionSchema
+
+
+@dataclass(frozen=True)
+class Detailed:
+    """A request and what its detail shows beside it (a tuple would read as status/headers)."""
+
+    request: ConsentRequest
+    extras: dict
 
 
 class EvidenceIn(Schema):
@@ -117,8 +128,8 @@ class RequestOut(Schema):
     skipped_by_reason = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
 
     def get_attribute(self, obj, attr, default):
-        """Read from the request; `(request, extras)` adds values the request does not hold."""
-        req, extras = obj if isinstance(obj, tuple) else (obj, {})
+        """Read from the request; a `Detailed` adds values the request does not hold."""
+        req, extras = (obj.request, obj.extras) if isinstance(obj, Detailed) else (obj, {})
         if attr in extras:
             return extras[attr]
         if attr == "evidence":  # the evidence columns live on the request itself

@@ -26,6 +26,7 @@ from .auth import EVERYONE, account_id, api_actor, api_user, protect
 from .problems import register_problem_handlers, validation_problem
 from .request_schemas import (
     AnswerIn,
+    Detailed,
     FileRequestIn,
     RequestDetailOut,
     RequestListArgs,
@@ -59,7 +60,7 @@ def load_request(request_id: int) -> ConsentRequest:
     return req
 
 
-def detail(req: ConsentRequest) -> tuple:
+def detail(req: ConsentRequest) -> Detailed:
     """The request with its timeline and decision window, for RequestDetailOut."""
     db.session.refresh(req)
     if _is_customer():
@@ -67,11 +68,14 @@ def detail(req: ConsentRequest) -> tuple:
     else:
         events = request_timeline(db.session, req.id)
     window = request_window(load_calendar(db.session), events, now_utc())
-    return req, {
-        "timeline": events,
-        "expected_by": window.expected_by if window else None,
-        "latest": window.latest if window else None,
-    }
+    return Detailed(
+        req,
+        {
+            "timeline": events,
+            "expected_by": window.expected_by if window else None,
+            "latest": window.latest if window else None,
+        },
+    )
 
 
 def _evidence(body: dict) -> EvidenceInput:
