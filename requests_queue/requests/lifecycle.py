@@ -134,13 +134,55 @@ def require_owner(session: Session, req: ConsentRequest, actor: Actor) -> None:
         raise NotFound(f"request {req.id} does not exist")
 
 
+def is_handler(req: ConsentRequest, actor: Actor) -> bool:
+    """The actor handles the request: a manager, or the support user it is assigned to."""
+    return actor.kind is ActorKind.manager or req.assignee_id == actor.user_id
+
+
 def require_handler(session: Session, req: ConsentRequest, actor: Actor) -> None:
     """Only the assignee (or a manager) asks, approves or rejects a claimed request."""
-    if actor.kind is ActorKind.manager or req.assignee_id == actor.user_id:
+    if is_handler(req, actor):
         return
     holder = session.get(User, req.assignee_id) if req.assignee_id else None
     who = holder.display_name if holder else "nobody"
     raise NotAllowed(f"{req.number} is assigned to {who}; a manager can reassign it")
+
+
+# Actions on a claimed request that only its handler takes (require_handler).
+HANDLER_ACTIONS = frozenset({Action.ask, Action.approve, Action.reject})
+
+
+def has_role_for(action: Action, actor: Actor) -> bool:
+    """The actor's role may take `action` on some request (whatever its state now)."""
+    return actor.kind in WHO[action]
+
+
+def can(req: ConsentRequest, action: Action, actor: Actor) -> bool:
+    """The actor may take `action` on `req` now: the table allows it, and it is the handler."""
+    entry = TABLE.get((req.state, action))
+    if entry is None or actor.kind not in entry[1]:
+        return False
+    return action not in HANDLER_ACTIONS or is_handler(req, actor)
+
+
+def allowed_actions(req: ConsentRequest, actor: Actor) -> frozenset[Action]:
+    """Everything the actor may do to `req` now (what a page offers them)."""
+    return frozenset(action for action in Action if can(req, action, actor))
+
+
+def can_claim(req: ConsentRequest, actor: Actor) -> bool:
+    """The actor may claim the request for review."""
+    return can(req, Action.claim, actor)
+
+
+def can_decide(req: ConsentRequest, actor: Actor) -> bool:
+    """The actor may approve or reject the request (and ask its customer) now."""
+    return can(req, Action.approve, actor)
+
+
+def can_reassign(req: ConsentRequest, actor: Actor) -> bool:
+    """The actor may give the request to another support user."""
+    return can(req, Action.assign, actor)
 
 
 def transition(

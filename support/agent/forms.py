@@ -15,7 +15,7 @@ class ClaimForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    """A manager gives the request to a support user."""
+    """A manager gives the request to a support user (review page and dashboard alike)."""
 
     assignee = SelectField("Assign to", coerce=int, validators=[Optional()])
     submit = SubmitField("Assign")

@@ -4,27 +4,18 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, url_for
-from flask_login import current_user
-from wtforms import SelectChoice
 
 from requests_queue.calendar_store import load_calendar
 from requests_queue.clock import now_utc
-from requests_queue.errors import Conflict, InvalidTransition, NotFound, ValidationError
-from requests_queue.models import (
-    ConsentRequest,
-    EmailAddress,
-    RejectReason,
-    RequestAddress,
-    Role,
-    User,
-)
+from requests_queue.models import ConsentRequest, EmailAddress, RejectReason, RequestAddress
 from requests_queue.requests.approval import approve_request
 from requests_queue.requests.lifecycle import (
-    NotAllowed,
+    Action,
     add_internal_note,
+    allowed_actions,
     ask_customer,
-    assign_request,
     claim_request,
+    has_role_for,
     reject_request,
 )
 from requests_queue.requests.queue import account_history
@@ -33,10 +24,11 @@ from requests_queue.requests.timeline import request_timeline
 from requests_queue.requests.window import request_window
 
 from ..auth.session import current_actor
+from ..edge import Outcome, perform
 from ..extensions import db
-from ..form_errors import attach_errors, sentence
-from .forms import ApproveForm, AskForm, AssignForm, ClaimForm, NoteForm, RejectForm
-from .views import bp, support_users
+from .assigning import assign_form, assign_from_form
+from .forms import ApproveForm, AskForm, ClaimForm, NoteForm, RejectForm
+from .views import bp
 
 SAMPLE = 50
 
@@ -44,14 +36,13 @@ SAMPLE = 50
 def _forms(**given) -> dict:
     forms = {
         "claim": ClaimForm(),
-        "assign": AssignForm(),
+        "assign": assign_form(),
         "ask": AskForm(),
         "note": NoteForm(),
         "approve": ApproveForm(),
         "reject": RejectForm(),
     }
     forms.update(given)
-    forms["assign"].assignee.choices = [SelectChoice(u.id, u.display_name) for u in support_users()]
     return forms
 
 
@@ -73,6 +64,8 @@ def _review_page(req: ConsentRequest, status: int = 200, **forms):
     requests, batches = account_history(db.session, req.account_id)
     events = request_timeline(db.session, req.id)
     window = request_window(load_calendar(db.session), events, now_utc())
+    # What the page offers is asked of the lifecycle, the same rules the operations apply.
+    actions = allowed_actions(req, current_actor())
     return render_template(
         "agent/review.html",
         req=req,
@@ -84,8 +77,9 @@ def _review_page(req: ConsentRequest, status: int = 200, **forms):
         history=[r for r in requests if r.id != req.id],
         batches=batches,
         window=window,
-        can_decide=req.state.value == "in_review"
-        and (current_user.role is Role.manager or req.assignee_id == current_user.id),
+        can_claim=Action.claim in actions,
+        can_decide=Action.approve in actions,
+        can_reassign=Action.assign in actions,
     ), status
 
 
@@ -95,27 +89,19 @@ def review(request_id: int):
     return _review_page(_load(request_id))
 
 
-def _act(req: ConsentRequest, run: Callable[[], str], form_key: str | None = None, form=None):
-    """Run one operation; commit and flash its message, or show why it was refused."""
-    try:
-        message = run()
-    except ValidationError as exc:
-        db.session.rollback()
-        if form is not None:
-            attach_errors(form, [exc])
-            return _review_page(_load(req.id), 400, **{form_key: form})
-        flash(sentence(exc.reason) + ".", "error")
-    except (InvalidTransition, Conflict) as exc:
-        db.session.rollback()
-        flash(sentence(str(exc)) + ".", "error")
-    except NotAllowed:
-        db.session.rollback()
-        abort(403)
-    except NotFound:
-        abort(404)
-    else:
-        db.session.commit()
-        flash(message, "success")
+def _act(
+    req: ConsentRequest,
+    run: Callable[[], object],
+    said: Callable[[], str],
+    form_key: str | None = None,
+    form=None,
+):
+    """Run one operation at the edge; flash what it did, or show why it was refused."""
+    outcome = perform(run, form)
+    if outcome is Outcome.invalid:
+        return _review_page(_load(req.id), 400, **{form_key: form})
+    if outcome is Outcome.done:
+        flash(said(), "success")
     return redirect(url_for(".review", request_id=req.id))
 
 
@@ -134,33 +120,23 @@ def claim(request_id: int):
     form = ClaimForm()
     if not form.validate():
         abort(400)
-
-    def run() -> str:
-        claim_request(db.session, req, current_actor(), now_utc())
-        return f"You claimed {req.number}."
-
-    return _act(req, run)
+    return _act(
+        req,
+        lambda: claim_request(db.session, req, current_actor(), now_utc()),
+        lambda: f"You claimed {req.number}.",
+    )
 
 
 @bp.route("/requests/<id:request_id>/assign", methods=["POST"])
 def assign(request_id: int):
     """A manager assigns or reassigns the request."""
-    if current_user.role is not Role.manager:
+    if not has_role_for(Action.assign, current_actor()):
         abort(403)
     req = _load(request_id)
-    form = _forms()["assign"]
-    if not form.validate():
+    form = assign_form()
+    if assign_from_form(req, form) is Outcome.invalid:
         return _invalid(req, "assign", form)
-    user = db.session.get(User, form.assignee.data) if form.assignee.data else None
-    if user is None:
-        form.assignee.errors = ["Choose an agent or manager."]
-        return _invalid(req, "assign", form)
-
-    def run() -> str:
-        assign_request(db.session, req, user, current_actor(), now_utc())
-        return f"{req.number} is assigned to {user.display_name}."
-
-    return _act(req, run, "assign", form)
+    return redirect(url_for(".review", request_id=req.id))
 
 
 @bp.route("/requests/<id:request_id>/ask", methods=["POST"])
@@ -171,13 +147,18 @@ def ask(request_id: int):
     if not form.validate():
         return _invalid(req, "ask", form)
 
-    def run() -> str:
+    def run() -> None:
         ask_customer(
             db.session, req, form.question.data, current_actor(), now_utc(), base_url=_base_url()
         )
-        return "The question was sent; the request waits for the customer's answer."
 
-    return _act(req, run, "ask", form)
+    return _act(
+        req,
+        run,
+        lambda: "The question was sent; the request waits for the customer's answer.",
+        "ask",
+        form,
+    )
 
 
 @bp.route("/requests/<id:request_id>/note", methods=["POST"])
@@ -188,11 +169,13 @@ def note(request_id: int):
     if not form.validate():
         return _invalid(req, "note", form)
 
-    def run() -> str:
-        add_internal_note(db.session, req, form.note.data, current_actor(), now_utc())
-        return "Note added (support only)."
-
-    return _act(req, run, "note", form)
+    return _act(
+        req,
+        lambda: add_internal_note(db.session, req, form.note.data, current_actor(), now_utc()),
+        lambda: "Note added (support only).",
+        "note",
+        form,
+    )
 
 
 @bp.route("/requests/<id:request_id>/approve", methods=["POST"])
@@ -203,8 +186,8 @@ def approve(request_id: int):
     if not form.validate():
         return _invalid(req, "approve", form)
 
-    def run() -> str:
-        done = approve_request(
+    def run() -> None:
+        approve_request(
             db.session,
             req,
             current_actor(),
@@ -212,10 +195,12 @@ def approve(request_id: int):
             checklist=form.checklist.data or [],
             base_url=_base_url(),
         )
-        skipped = f", {done.skipped_count:,} skipped" if done.skipped_count else ""
-        return f"{done.number} approved: {done.changed_count:,} addresses changed{skipped}."
 
-    return _act(req, run, "approve", form)
+    def said() -> str:  # read after the commit: the counts approval stored
+        skipped = f", {req.skipped_count:,} skipped" if req.skipped_count else ""
+        return f"{req.number} approved: {req.changed_count:,} addresses changed{skipped}."
+
+    return _act(req, run, said, "approve", form)
 
 
 @bp.route("/requests/<id:request_id>/reject", methods=["POST"])
@@ -229,7 +214,7 @@ def reject(request_id: int):
         form.reason.errors = ["Choose a reason."]
         return _invalid(req, "reject", form)
 
-    def run() -> str:
+    def run() -> None:
         reject_request(
             db.session,
             req,
@@ -239,6 +224,7 @@ def reject(request_id: int):
             now_utc(),
             base_url=_base_url(),
         )
-        return f"{req.number} rejected; the customer is told why."
 
-    return _act(req, run, "reject", form)
+    return _act(
+        req, run, lambda: f"{req.number} rejected; the customer is told why.", "reject", form
+    )

@@ -1,12 +1,11 @@
 """Agent desk: the queue of open requests across accounts, filtered and counted."""
 
-import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from requests_queue.calendar_store import load_calendar
 from requests_queue.clock import now_utc
-from requests_queue.models import RequestKind, RequestState, Role, User
+from requests_queue.models import RequestKind, RequestState, Role
 from requests_queue.models.requests import OPEN_STATES
 from requests_queue.requests.queue import QueueFilter, QueueOrder, queue_page
 from requests_queue.sla.countdown import queue_countdowns
@@ -14,6 +13,7 @@ from requests_queue.sla.countdown import queue_countdowns
 from ..auth.session import require_roles
 from ..extensions import db
 from ..ids import page_number, query_id
+from .assigning import support_users
 
 bp = Blueprint("agent", __name__)
 require_roles(bp, [Role.agent, Role.manager])
@@ -40,17 +40,6 @@ def queue_filter_from_args() -> QueueFilter:
         assignee_id=assignee_id,
         unassigned=assignee == "none",
         order=_enum_arg("order", QueueOrder) or QueueOrder.deadline,
-    )
-
-
-def support_users() -> list[User]:
-    """Agents and managers, by name, for the assignee filter and the assign form."""
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .where(User.role.in_([Role.agent, Role.manager]), User.is_active.is_(True))
-            .order_by(User.name, User.email)
-        )
     )
 
 

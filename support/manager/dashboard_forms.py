@@ -1,7 +1,7 @@
-"""Forms of the SLA dashboard: the period's dates (GET) and reassigning a request."""
+"""The SLA dashboard's period form (GET); reassigning uses the desk's AssignForm."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, SubmitField
+from wtforms import DateField
 from wtforms.validators import Optional
 
 
@@ -13,10 +13,3 @@ class PeriodForm(FlaskForm):
 
     start = DateField("From", validators=[Optional()])
     end = DateField("To", validators=[Optional()])
-
-
-class ReassignForm(FlaskForm):
-    """Give an at-risk or breached request to another agent or manager."""
-
-    assignee = SelectField("Reassign to", coerce=int, validators=[Optional()])
-    submit = SubmitField("Reassign")

@@ -8,7 +8,6 @@ from flask import (
     Response,
     abort,
     current_app,
-    flash,
     redirect,
     render_template,
     request,
@@ -16,24 +15,23 @@ from flask import (
     url_for,
 )
 from sqlalchemy.exc import IntegrityError, OperationalError
-from wtforms import SelectChoice
 
 from requests_queue.calendar import BusinessCalendar
 from requests_queue.calendar_store import load_calendar
 from requests_queue.clock import now_utc
-from requests_queue.errors import Conflict, InvalidTransition, ValidationError
-from requests_queue.models import ConsentRequest, User
+from requests_queue.errors import ValidationError
+from requests_queue.models import ConsentRequest
 from requests_queue.reports import build_dashboard, refresh_report_facts
 from requests_queue.reports.export import TABLES, csv_lines, table_rows
 from requests_queue.reports.period import DEFAULT_DAYS, PRESETS, Period, between, last_days
-from requests_queue.requests.lifecycle import NotAllowed, assign_request
 
-from ..agent.views import support_users
-from ..auth.session import current_actor
+from ..agent.assigning import assign_form, assign_from_form
+from ..agent.forms import AssignForm
+from ..edge import Outcome
 from ..extensions import db
-from ..form_errors import attach_errors, sentence
+from ..form_errors import attach_errors
 from ..ids import parse_number
-from .dashboard_forms import PeriodForm, ReassignForm
+from .dashboard_forms import PeriodForm
 from .views import bp
 
 PERIOD_ARGS = ("days", "start", "end")
@@ -84,12 +82,6 @@ def _refresh(calendar: BusinessCalendar, now: datetime) -> int:
     return done.get("deferred", 0)
 
 
-def _staff_choices() -> list[SelectChoice]:
-    return [SelectChoice(0, "Choose someone…")] + [
-        SelectChoice(u.id, u.display_name) for u in support_users()
-    ]
-
-
 @bp.route("/dashboard")
 def dashboard():
     """The SLA dashboard for a period; `?format=csv&table=…` downloads one of its tables."""
@@ -105,8 +97,7 @@ def dashboard():
 
 def _page(form, calendar, period, now, failed=None, status=200, lagging=0):
     board = build_dashboard(db.session, calendar, period, now)
-    reassign = ReassignForm(formdata=None)
-    reassign.assignee.choices = _staff_choices()
+    reassign = assign_form(submitted=False)
     chart = {
         "labels": [f"{w.week:%d %b}" for w in board.weekly],
         "filed": [w.filed for w in board.weekly],
@@ -152,33 +143,13 @@ def dashboard_reassign(request_id: int):
     req = db.session.get(ConsentRequest, request_id)
     if req is None:
         abort(404)
-    form = ReassignForm()
-    form.assignee.choices = _staff_choices()
-    chosen = form.validate() and form.assignee.data
-    user = db.session.get(User, form.assignee.data) if chosen else None
-    if user is None:
-        if not form.assignee.errors:
-            form.assignee.errors = ["Choose an agent or manager."]
+    form = assign_form()
+    if assign_from_form(req, form) is Outcome.invalid:
         return _failed(request_id, form)
-    try:
-        assign_request(db.session, req, user, current_actor(), now_utc())
-    except ValidationError as exc:
-        db.session.rollback()
-        attach_errors(form, [exc])
-        return _failed(request_id, form)
-    except (InvalidTransition, Conflict) as exc:
-        db.session.rollback()
-        flash(f"{req.number}: {sentence(str(exc))}.", "error")
-    except NotAllowed:
-        db.session.rollback()
-        abort(403)
-    else:
-        db.session.commit()
-        flash(f"{req.number} is assigned to {user.display_name}.", "success")
     return redirect(url_for(".dashboard", **period_args(), _anchor="attention"))
 
 
-def _failed(request_id: int, form: ReassignForm):
+def _failed(request_id: int, form: AssignForm):
     """The dashboard again, with the refused form's errors on its row."""
     now = now_utc()
     calendar = load_calendar(db.session)

@@ -20,9 +20,13 @@ from requests_queue.requests.lifecycle import (
     Action,
     NotAllowed,
     add_internal_note,
+    allowed_actions,
     answer_question,
     ask_customer,
     assign_request,
+    can_claim,
+    can_decide,
+    can_reassign,
     check_action,
     claim_request,
     close_unanswered,
@@ -31,7 +35,7 @@ from requests_queue.requests.lifecycle import (
     withdraw_request,
 )
 from requests_queue.requests.timeline import customer_timeline, request_timeline
-from requests_queue.statuses import ActorKind
+from requests_queue.statuses import Actor, ActorKind
 from tests.conftest import NOW, REQUEST_BASE_URL, actor_of
 
 S = RequestState
@@ -332,3 +336,34 @@ def test_filing_mail_gives_the_request_number_and_the_decision_window(
     # 5 → Friday (Thanksgiving, the 26th, is a holiday, so the latest is Monday the 30th).
     assert "expected by Tuesday 24 November 2026" in mail.body_text
     assert "at the latest Friday 27 November 2026" in mail.body_text
+
+
+# --- what a page may offer: asked of the lifecycle, never re-derived by the views ---
+
+HANDLED = {Action.ask, Action.approve, Action.reject}  # only the assignee or a manager
+PEOPLE = {
+    "customer": (C, 1),
+    "assignee": (A, 7),
+    "another agent": (A, 8),
+    "manager": (M, 9),
+    "system": (Y, None),
+}
+
+
+@pytest.mark.parametrize("state", list(S))
+@pytest.mark.parametrize("who", list(PEOPLE))
+def test_allowed_actions_follow_the_table_and_leave_decisions_to_the_handler(state, who):
+    kind, user_id = PEOPLE[who]
+    req = ConsentRequest(state=state, assignee_id=None if state is S.submitted else 7)
+    expected = {
+        action
+        for (source, action), (_, kinds) in EXPECTED.items()
+        if source is state
+        and kind in kinds
+        and (action not in HANDLED or who in ("assignee", "manager"))
+    }
+    actor = Actor(kind, user_id)
+    assert allowed_actions(req, actor) == expected
+    assert can_claim(req, actor) is (Action.claim in expected)
+    assert can_decide(req, actor) is (Action.approve in expected)
+    assert can_reassign(req, actor) is (Action.assign in expected)

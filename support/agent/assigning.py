@@ -1,0 +1,56 @@
+"""The one assign flow: a manager gives a request to an agent or manager, from the review
+page or from a row of the SLA dashboard; only where the refused form is shown differs."""
+
+import sqlalchemy as sa
+from flask import flash
+from wtforms import SelectChoice
+
+from requests_queue.clock import now_utc
+from requests_queue.models import ConsentRequest, Role, User
+from requests_queue.requests.lifecycle import assign_request
+
+from ..auth.session import current_actor
+from ..edge import Outcome, perform
+from ..extensions import db
+from .forms import AssignForm
+
+NOBODY = 0  # the placeholder choice, so nobody is assigned by accident
+
+
+def support_users() -> list[User]:
+    """Agents and managers, by name, for the assignee filter and the assign form."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(User.role.in_([Role.agent, Role.manager]), User.is_active.is_(True))
+            .order_by(User.name, User.email)
+        )
+    )
+
+
+def assign_form(submitted: bool = True) -> AssignForm:
+    """The assign form with the active support users to choose from, filled from the posted
+    data only when it is the form that was `submitted`."""
+    form = AssignForm() if submitted else AssignForm(formdata=None)
+    form.assignee.choices = [SelectChoice(NOBODY, "Choose someone…")] + [
+        SelectChoice(u.id, u.display_name) for u in support_users()
+    ]
+    return form
+
+
+def assign_from_form(req: ConsentRequest, form: AssignForm) -> Outcome:
+    """Assign `req` to the user chosen on `form`, committed and flashed (see edge.perform)."""
+    chosen = form.validate() and form.assignee.data
+    user = db.session.get(User, form.assignee.data) if chosen else None
+    if user is None:
+        if not form.assignee.errors:
+            form.assignee.errors = ["Choose an agent or manager."]
+        return Outcome.invalid
+    outcome = perform(
+        lambda: assign_request(db.session, req, user, current_actor(), now_utc()),
+        form,
+        about=req.number,
+    )
+    if outcome is Outcome.done:
+        flash(f"{req.number} is assigned to {user.display_name}.", "success")
+    return outcome
