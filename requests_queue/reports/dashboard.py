@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from ..calendar import BusinessCalendar
-from .figures import AgentRow, BacklogRow, Summary, WeekRow, backlog, period_figures
+from ..sla.engine import AT_RISK, BREACHED
+from .figures import AgentRow, BacklogRow, Summary, WeekRow, backlog, open_by_level, period_figures
 from .lists import RequestRow, Watch, breach_count, breach_list, watch_list
 from .period import Period
 from .scale import Scale, scale_for
@@ -38,13 +39,13 @@ class Dashboard:
 
     @property
     def breached_total(self) -> int:
-        """Open requests past 5 business days now (the backlog's last bucket)."""
-        return self.backlog[-1].open
+        """Open requests past 5 business days now."""
+        return open_by_level(self.backlog)[BREACHED]
 
     @property
     def at_risk_total(self) -> int:
-        """Open requests past 3 but not 5 business days now (the 3–5 bucket)."""
-        return self.backlog[-2].open
+        """Open requests past 3 but not 5 business days now."""
+        return open_by_level(self.backlog)[AT_RISK]
 
 
 def build_dashboard(

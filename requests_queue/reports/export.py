@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from ..calendar import BusinessCalendar
 from ..errors import NotFound
-from .figures import backlog, period_figures
+from ..sla.engine import AT_RISK, BREACHED
+from .figures import backlog, open_by_level, period_figures
 from .lists import RequestRow, Watch, breach_list, watch_list
 from .period import Period
 from .scale import HOUR_S, Scale, scale_for
@@ -123,8 +124,8 @@ def _summary(session: Session, period: Period, scale: Scale) -> Iterator[list]:
     yield ["Median business hours to first response", _hours(s.response_s[0.5])]
     yield ["90th percentile business hours to first response", _hours(s.response_s[0.9])]
     yield ["Open now", sum(b.open for b in open_now)]
-    yield ["At risk now", open_now[-2].open]
-    yield ["Breached now", open_now[-1].open]
+    yield ["At risk now", open_by_level(open_now)[AT_RISK]]
+    yield ["Breached now", open_by_level(open_now)[BREACHED]]
 
 
 def csv_lines(header: list[str], rows: Iterable[list]) -> Iterator[str]:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Role, User
 from ..models.reports import ReportFact
+from ..sla.engine import AT_RISK, BREACH_DAYS, BREACHED, DUE_DAYS, ON_TRACK
 from .period import Period
 from .scale import Scale, percent
 
@@ -257,8 +258,25 @@ class BacklogRow:
     unassigned: int
     paused: int
 
+    @property
+    def level(self) -> str:
+        """The engine's level of every clock in the bucket: breached, at risk or on track."""
+        if self.low_days >= BREACH_DAYS:
+            return BREACHED
+        return AT_RISK if self.low_days >= DUE_DAYS else ON_TRACK
 
-BUCKETS = ((0, 1), (1, 3), (3, 5), (5, None))
+
+# Business days on the clock; the due time and the breach are bucket edges, so each bucket
+# is wholly on track, at risk or breached.
+BUCKETS = ((0, 1), (1, DUE_DAYS), (DUE_DAYS, BREACH_DAYS), (BREACH_DAYS, None))
+
+
+def open_by_level(rows: list[BacklogRow]) -> dict[str, int]:
+    """Open requests now per level (ON_TRACK, AT_RISK, BREACHED) from the backlog's buckets."""
+    totals = dict.fromkeys((ON_TRACK, AT_RISK, BREACHED), 0)
+    for row in rows:
+        totals[row.level] += row.open
+    return totals
 
 
 def bucket_label(low: int, high: int | None) -> str:

@@ -50,7 +50,8 @@ class RequestRow:
 
 
 def watch_condition(scale: Scale, watch: Watch) -> sa.ColumnElement[bool]:
-    """Open requests whose clock is past 5 business days (breached) or 3 but not 5 (at risk)."""
+    """Open requests whose clock is past 5 business days (breached) or 3 but not 5 (at risk):
+    the engine's levels (`sla.engine.Clock.level`) in SQL, over the stored facts."""
     clock = scale.clock_s()
     if watch is Watch.breached:
         return sa.and_(F.is_open, clock >= scale.breach_s)
