@@ -10,6 +10,7 @@ from flask import current_app
 from requests_queue.clock import now_utc
 from requests_queue.errors import ValidationError
 from requests_queue.imports import (
+    STALE_AFTER,
     FileRefused,
     inspect_file,
     resume_stale_imports,
@@ -17,7 +18,7 @@ from requests_queue.imports import (
     skipped_by_reason,
     start_import,
 )
-from requests_queue.models import Account, ImportBatch, Role, User
+from requests_queue.models import Account, ImportBatch, ImportState, Role, User
 from requests_queue.statuses import Actor, ActorKind
 
 from .extensions import db
@@ -48,6 +49,30 @@ def print_summary(batch: ImportBatch) -> None:
         click.echo(f"  stopped: {batch.error}")
 
 
+def explain_nothing_resumed(now) -> None:
+    """Why --resume found nothing to do: each unfinished import and why it was left alone."""
+    waiting = db.session.scalars(
+        sa.select(ImportBatch)
+        .where(ImportBatch.state.in_((ImportState.queued, ImportState.running)))
+        .order_by(ImportBatch.id)
+    ).all()
+    if not waiting:
+        click.echo("No import is queued or running, so there was nothing to resume.")
+        return
+    for batch in waiting:
+        since = batch.heartbeat_at or batch.created_at
+        age = int((now - since).total_seconds())
+        wait = int(STALE_AFTER.total_seconds())
+        if batch.state is ImportState.running:
+            why = f"its last heartbeat was {age} s ago, so its run is alive"
+        else:
+            why = f"it was queued {age} s ago and its run may be starting"
+        click.echo(
+            f"Import #{batch.id} ({batch.filename}, {batch.percent}%) was left alone: {why}. "
+            f"It is resumed once it has been silent for {wait} s."
+        )
+
+
 @click.command("import-contacts")
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
 @click.option("--account", "account_name", help="The customer's account.")
@@ -66,6 +91,8 @@ def import_contacts(file, account_name, permission, tag, user_email, resume) -> 
         click.echo(f"Resumed {len(done)} import(s).")
         for batch_id, _ in done:
             print_summary(db.session.get(ImportBatch, batch_id))
+        if not done:
+            explain_nothing_resumed(now_utc())
         return
     if not file or not account_name or not permission:
         raise click.UsageError("give FILE, --account and --permission (or --resume)")

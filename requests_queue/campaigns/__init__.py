@@ -6,6 +6,7 @@ from .links import RecipientLinks
 from .progress import CampaignProgress, campaign_progress, failed_recipients, progress_of
 from .queueing import (
     create_campaign,
+    is_stalled,
     queue_campaign,
     resume_campaign_queueing,
     run_campaign_queueing,
@@ -41,6 +42,7 @@ __all__ = [
     "provided_content",
     "queue_campaign",
     "render_preview",
+    "is_stalled",
     "resume_campaign_queueing",
     "run_campaign_queueing",
     "unsubscribe_address",

@@ -315,7 +315,16 @@ def _write_messages(session, campaign, content, links: RecipientLinks, now, afte
     )
 
 
-STALE_AFTER = timedelta(minutes=2)  # a queueing run silent this long died; resume it
+# A run beats with every chunk it writes (half a second to a few seconds each): silent for
+# this long, it died, and the customer's page or the scheduler's job resumes it. A run that
+# was only waiting (for the account's lock) finds its claim taken and stops (LostClaim).
+STALE_AFTER = timedelta(seconds=30)
+
+
+def is_stalled(campaign: Campaign, now: datetime) -> bool:
+    """Still being queued, but its run has been silent for STALE_AFTER (it is resumed)."""
+    beat = campaign.heartbeat_at or campaign.created_at
+    return campaign.state is CampaignState.queueing and beat < now - STALE_AFTER
 
 
 def run_campaign_queueing(

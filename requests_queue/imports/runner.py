@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from ..clock import now_utc
 from ..errors import DomainError
+from ..heartbeat import Heartbeat
 from ..models import ImportBatch, ImportRowError, ImportState, SkipReason, Tag
 from ..statuses import Actor, ActorKind, Cause, check_transition, status_for_permission
 from .mapping import Target, mapping_from_json
@@ -39,7 +40,11 @@ CHUNK_ROWS = 50_000
 # difference (the OS caches the file), but each MB is resident memory.
 SQLITE_CACHE_KB = 40 * 1024
 PG_TEMP_BUFFERS_MB = 64
-STALE_AFTER = timedelta(minutes=5)
+# A run beats every BEAT_EVERY from a thread of its own (see requests_queue/heartbeat.py);
+# six missed beats and it is taken for dead: the customer sees "stalled, resuming…" and the
+# page or the scheduler's job resumes it from its last committed chunk.
+BEAT_EVERY = timedelta(seconds=5)
+STALE_AFTER = timedelta(seconds=30)
 MAX_ATTEMPTS = 3
 _SQL_SKIPS = {
     "duplicate": (
@@ -60,10 +65,14 @@ _CONTACT_COLUMNS = {
 }
 
 
-def _claim(conn: sa.Connection, batch_id: int, now: datetime) -> bool:
-    """Take the batch for this run: queued, or running with a heartbeat older than STALE_AFTER."""
+def _claim(conn: sa.Connection, batch_id: int, now: datetime) -> int | None:
+    """Take the batch for this run: queued, or running with a heartbeat older than STALE_AFTER.
+
+    Returns the run's attempt number, which fences it: every later write of this run names
+    it, so a run that was taken for dead and replaced writes nothing more.
+    """
     b = ImportBatch
-    claimed = conn.execute(
+    attempt = conn.execute(
         sa.update(b)
         .where(
             b.id == batch_id,
@@ -78,9 +87,28 @@ def _claim(conn: sa.Connection, batch_id: int, now: datetime) -> bool:
             heartbeat_at=now,
             started_at=sa.func.coalesce(b.started_at, now),
         )
-    ).rowcount
+        .returning(b.attempts)
+    ).scalar()
     conn.commit()
-    return claimed == 1
+    return attempt
+
+
+class _Superseded(Exception):
+    """Another run took the batch over (this one was silent too long): stop, write nothing."""
+
+
+def _beat(engine: sa.Engine, batch_id: int, attempt: int, clock) -> bool:
+    """One heartbeat on its own connection; False once the batch is no longer this run's."""
+    b = ImportBatch
+    with engine.begin() as conn:
+        return (
+            conn.execute(
+                sa.update(b)
+                .where(b.id == batch_id, b.state == ImportState.running, b.attempts == attempt)
+                .values(heartbeat_at=clock())
+            ).rowcount
+            == 1
+        )
 
 
 def _batch_tag(conn: sa.Connection, account_id: int, name: str) -> int | None:
@@ -122,7 +150,8 @@ def run_import(
     `stop_after_chunks` stops early as a crash would (tests of restarts use it).
     """
     with engine.connect() as conn:
-        if not _claim(conn, batch_id, clock()):
+        attempt = _claim(conn, batch_id, clock())
+        if attempt is None:
             return None
         batch = conn.execute(sa.select(ImportBatch).where(ImportBatch.id == batch_id)).one()
         b = batch._mapping
@@ -134,9 +163,17 @@ def run_import(
         if not path.exists():
             _fail(conn, batch_id, clock(), "The uploaded file is no longer there; upload it again.")
             return ImportState.failed
+        beats = Heartbeat(
+            lambda: _beat(engine, batch_id, attempt, clock),
+            BEAT_EVERY.total_seconds(),
+            name=f"import-{batch_id}-heartbeat",
+        )
         try:
-            with _tuned(conn):
-                state = _run(conn, b, clock, chunk_rows, stop_after_chunks)
+            with beats, _tuned(conn):
+                state = _run(conn, b, attempt, clock, chunk_rows, stop_after_chunks)
+        except _Superseded:
+            log.warning("import batch %s: another run took it over; this one stops", batch_id)
+            return None
         except Exception as exc:  # the batch must not stay "running"; the log has the trace
             log.exception("import batch %s failed", batch_id)
             _fail(conn, batch_id, clock(), _message(exc))
@@ -229,7 +266,7 @@ class _ReadError(Exception):
     """The file could not be parsed past some line."""
 
 
-def _run(conn, b, clock, chunk_rows, stop_after_chunks) -> ImportState:
+def _run(conn, b, attempt, clock, chunk_rows, stop_after_chunks) -> ImportState:
     status = status_for_permission(b["permission_confirmed"])
     actor = Actor(ActorKind.customer, b["user_id"])
     cause = Cause(import_batch_id=b["id"])
@@ -264,8 +301,8 @@ def _run(conn, b, clock, chunk_rows, stop_after_chunks) -> ImportState:
             now = clock()
             # The rule book decides, once per chunk, that this actor may create these.
             check_transition(None, status, actor, cause)
-            params = _begin_chunk(conn, run, chunk, now)
-            writing = writer.submit(_finish_chunk, conn, run, chunk, params, now)
+            params = _begin_chunk(conn, run, attempt, chunk, now)
+            writing = writer.submit(_finish_chunk, conn, run, attempt, chunk, params, now)
             chunks += 1
             if stop_after_chunks is not None and chunks >= stop_after_chunks:
                 writing.result()
@@ -294,15 +331,22 @@ def _parse(reader: RowReader, plan: RowPlan, chunk_rows: int) -> Chunk | None:
         ) from exc
 
 
-def _begin_chunk(conn: sa.Connection, run: Run, chunk: Chunk, now: datetime) -> dict:
+def _begin_chunk(conn: sa.Connection, run: Run, attempt: int, chunk: Chunk, now: datetime) -> dict:
     """Open the chunk's transaction, take the account's write lock, stage the chunk."""
-    # First statement of the transaction: a write, so SQLite takes its write lock now.
-    alive = conn.execute(
-        sa.update(ImportBatch)
-        .where(ImportBatch.id == run.batch_id, ImportBatch.state == ImportState.running)
-        .values(heartbeat_at=now)
-    ).rowcount
-    if alive != 1:
+    b = ImportBatch
+    ours = sa.and_(b.id == run.batch_id, b.attempts == attempt)
+    if conn.dialect.name == "sqlite":
+        # First statement of the transaction: a write, so SQLite takes its write lock now.
+        alive = conn.execute(
+            sa.update(b).where(ours, b.state == ImportState.running).values(heartbeat_at=now)
+        ).rowcount
+        state = ImportState.running if alive else conn.scalar(sa.select(b.state).where(ours))
+    else:
+        # Read, not written: a row lock held for the whole chunk would stall the heartbeat.
+        state = conn.scalar(sa.select(b.state).where(ours))
+    if state is None:
+        raise _Superseded()
+    if state is not ImportState.running:
         raise RuntimeError("the batch is no longer running (marked failed meanwhile)")
     if conn.dialect.name == "postgresql":
         conn.execute(
@@ -311,8 +355,10 @@ def _begin_chunk(conn: sa.Connection, run: Run, chunk: Chunk, now: datetime) -> 
     return stage_chunk(conn, run, chunk, now)
 
 
-def _finish_chunk(conn: sa.Connection, run: Run, chunk: Chunk, params: dict, now: datetime) -> None:
-    """Write the staged chunk, record its skips and the progress, commit."""
+def _finish_chunk(
+    conn: sa.Connection, run: Run, attempt: int, chunk: Chunk, params: dict, now: datetime
+) -> None:
+    """Write the staged chunk, record its skips and the progress, commit (if still ours)."""
     batch_id = run.batch_id
     counts, sql_skips = write_chunk(conn, run, chunk, params)
     skipped = list(chunk.skipped)
@@ -334,9 +380,9 @@ def _finish_chunk(conn: sa.Connection, run: Run, chunk: Chunk, params: dict, now
             ],
         )
     b = ImportBatch
-    conn.execute(
+    progressed = conn.execute(
         sa.update(b)
-        .where(b.id == batch_id)
+        .where(b.id == batch_id, b.attempts == attempt)
         .values(
             rows_read=b.rows_read + chunk.count,
             created_count=b.created_count + counts.get("new", 0),
@@ -346,5 +392,8 @@ def _finish_chunk(conn: sa.Connection, run: Run, chunk: Chunk, params: dict, now
             bytes_read=chunk.bytes_read,
             heartbeat_at=now,
         )
-    )
+    ).rowcount
+    if progressed != 1:  # taken over meanwhile: the other run writes this chunk
+        conn.rollback()
+        raise _Superseded()
     conn.commit()

@@ -18,6 +18,7 @@ from requests_queue.campaigns import (
     RecipientLinks,
     create_campaign,
     failed_recipients,
+    is_stalled,
     preview_campaign,
     progress_of,
     provided_content,
@@ -121,14 +122,21 @@ def new_campaign():
     )
 
 
+STALLED = "Stalled, resuming…"
+
+
 @bp.route("/campaigns/<id:campaign_id>")
 def campaign(campaign_id: int):
     """One campaign: progress while it sends, then sent, confirmed, unsubscribed, failed."""
     row = own(Campaign, campaign_id)
+    stalled = is_stalled(row, now_utc())
+    if stalled and not background.is_running("campaign", row.id):
+        start_queueing(current_app._get_current_object(), row.id)  # its run died: resume
     progress = progress_of(db.session, [row.id])[row.id]
     return render_template(
         "customer/campaign.html",
         campaign=row,
+        stalled=stalled,
         progress=progress,
         failed=failed_recipients(db.session, row) if progress.failed else [],
     )
@@ -138,14 +146,15 @@ def campaign(campaign_id: int):
 def campaign_progress(campaign_id: int):
     """How far the preparation of a campaign's emails is, for the progress bar."""
     row = own(Campaign, campaign_id)
-    response = jsonify(
-        {
-            "done": row.state is not CampaignState.queueing,
-            "percent": row.percent,
-            "written": row.recipient_count,
-            "expected": row.expected_count,
-        }
-    )
+    body = {
+        "done": row.state is not CampaignState.queueing,
+        "percent": row.percent,
+        "written": row.recipient_count,
+        "expected": row.expected_count,
+    }
+    if is_stalled(row, now_utc()):
+        body["note"] = STALLED  # the page shows it until the resumed run's next chunk
+    response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
 

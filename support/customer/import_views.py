@@ -186,10 +186,18 @@ def map_import(token: str):
     )
 
 
+def _is_stalled(batch: ImportBatch) -> bool:
+    """Unfinished and silent for STALE_AFTER: its run died (it is being resumed)."""
+    beat = batch.heartbeat_at or batch.created_at
+    return not batch.is_done and beat < now_utc() - STALE_AFTER
+
+
 def _progress(batch: ImportBatch) -> dict:
+    stalled = _is_stalled(batch)
     return {
         "state": batch.state.value,
-        "state_title": batch.state.title,
+        "state_title": "Stalled, resuming…" if stalled else batch.state.title,
+        "stalled": stalled,
         "done": batch.is_done,
         "percent": batch.percent,
         "rows_read": batch.rows_read,
@@ -201,9 +209,7 @@ def _progress(batch: ImportBatch) -> dict:
 
 def _revive(batch: ImportBatch) -> None:
     """A batch whose run died (the process restarted) is resumed here, in the background."""
-    stale = now_utc() - STALE_AFTER
-    beat = batch.heartbeat_at or batch.created_at
-    if not batch.is_done and beat < stale and not background.is_running("import", batch.id):
+    if _is_stalled(batch) and not background.is_running("import", batch.id):
         start_background(current_app._get_current_object(), batch.id)
 
 
