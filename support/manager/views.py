@@ -28,3 +28,4 @@ from . import calendar_views  # noqa: E402, F401, I001  (registers /manager/cale
 from . import outbox_views  # noqa: E402, F401  (registers /manager/outbox)
 from . import dashboard_views  # noqa: E402, F401  (registers /manager/dashboard)
 from . import users_views  # noqa: E402, F401  (registers /manager/users)
+from . import system_views  # noqa: E402, F401  (registers /manager/system)

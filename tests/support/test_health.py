@@ -103,3 +103,21 @@ def test_not_ready_when_unsent_mail_piles_up(app, client, session, migrated):
     assert response.json["reasons"] == [
         "outbox: 3 unsent, the oldest 45 min old (more than 2 and older than 30 min)"
     ]
+
+
+def test_managers_see_the_same_facts_in_words_on_the_system_page(
+    client, session, manager, migrated
+):
+    beat(session, timedelta(minutes=3))
+    client.login(manager.email)
+    page = client.get("/manager/system").get_data(as_text=True)
+    assert "Not everything is in order" in page
+    assert "the scheduler&#39;s last heartbeat was 3 min ago" in page
+    assert "<code>host:1</code>" in page and "Silent (stopped or stuck)" in page
+    assert "Send emails" in page  # the jobs by their human names
+    assert "Database schema" in page and "at head" in page
+
+
+def test_the_system_page_is_for_managers_only(client, agent):
+    client.login(agent.email)
+    assert client.get("/manager/system").status_code == 403
