@@ -17,6 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     register_config(app, config)
     register_extensions(app)
+    register_logs(app)
     register_blueprints(app)
     register_api(app)
     register_errors(app)
@@ -48,6 +49,13 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     register_login(app)
     register_throttle(app)
+
+
+def register_logs(app: Flask) -> None:
+    """Log lines (LOG_FORMAT plain or json) naming their request, user, account or run."""
+    from .logs import register_logging
+
+    register_logging(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -56,6 +56,10 @@ def from_environment(instance_path: str) -> dict:
         # /readyz reports "not ready" past these (unsent mail: how many, how old).
         "READY_OUTBOX_MAX_BACKLOG": int(env("READY_OUTBOX_MAX_BACKLOG", "50000")),
         "READY_OUTBOX_MAX_AGE_MINUTES": float(env("READY_OUTBOX_MAX_AGE_MINUTES", "120")),
+        # How many proxies in front of the app set X-Forwarded-* and X-Request-ID; 0: none.
+        "TRUSTED_PROXIES": int(env("TRUSTED_PROXIES", "0")),
+        "LOG_FORMAT": env("LOG_FORMAT", "plain"),  # plain | json
+        "LOG_LEVEL": env("LOG_LEVEL", "INFO"),
     }
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from ..clock import now_utc
 from ..errors import ValidationError
+from ..logcontext import running
 from ..models import Account, EmailAddress, EmailField, OutboxMessage, OutboxState
 from ..models.campaigns import Campaign, CampaignRecipient, CampaignState
 from ..selection import ContactFilter, describe
@@ -341,7 +342,7 @@ def run_campaign_queueing(
     campaign `failed` with the reason, and what was queued stays queued (and is sent).
     `stop_after_chunks` stops early as a crash would (tests of resuming use it).
     """
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(engine, expire_on_commit=False) as session, running("campaign", campaign_id):
         if not _claim(session, campaign_id, clock()):
             return None
         campaign = session.get(Campaign, campaign_id)

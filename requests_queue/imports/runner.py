@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from ..clock import now_utc
 from ..errors import DomainError
 from ..heartbeat import Heartbeat
+from ..logcontext import running
 from ..models import ImportBatch, ImportRowError, ImportState, SkipReason, Tag
 from ..statuses import Actor, ActorKind, Cause, check_transition, status_for_permission
 from .mapping import Target, mapping_from_json
@@ -169,7 +170,7 @@ def run_import(
             name=f"import-{batch_id}-heartbeat",
         )
         try:
-            with beats, _tuned(conn):
+            with running("import", batch_id), beats, _tuned(conn):
                 state = _run(conn, b, attempt, clock, chunk_rows, stop_after_chunks)
         except _Superseded:
             log.warning("import batch %s: another run took it over; this one stops", batch_id)

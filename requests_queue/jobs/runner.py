@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..clock import now_utc
+from ..logcontext import running
 from ..models.jobs import JobOutcome, JobRun
 from .schedule import SCHEDULE, PeriodicJob, job_named
 
@@ -92,15 +93,18 @@ class JobRunner:
             session.commit()
             run_id = record.id
         outcome, counts, error = JobOutcome.ok, {}, ""
-        try:
-            counts = _as_counts(self._call(job, now, run_id))
-        except JobProblem as exc:
-            outcome, counts, error = JobOutcome.failed, _as_counts(exc.counts), str(exc)
-            log.warning("job %s: %s", name, exc)
-        except Exception as exc:
-            outcome = JobOutcome.failed
-            error = f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}"[:ERROR_MAX]
-            log.exception("job %s failed", name)
+        with running(f"job:{name}", run_id):
+            try:
+                counts = _as_counts(self._call(job, now, run_id))
+            except JobProblem as exc:
+                outcome, counts, error = JobOutcome.failed, _as_counts(exc.counts), str(exc)
+                log.warning("job %s: %s", name, exc)
+            except Exception as exc:
+                outcome = JobOutcome.failed
+                error = f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}"[:ERROR_MAX]
+                log.exception("job %s failed", name)
+            else:
+                log.info("job %s: ok %s", name, counts or "")
         with self.sessions() as session:
             session.execute(
                 sa.update(JobRun)
