@@ -20,6 +20,9 @@ db: $(STAMP)  ## migrate the database and seed the demo data (once)
 run: db  ## set up and serve on http://127.0.0.1:5000 with the scheduler alongside
 	$(BIN)/python -m support.serve
 
+serve: $(STAMP)  ## as in production: migrate, gunicorn on 127.0.0.1:$${PORT:-8000} and the scheduler, JSON logs
+	$(BIN)/python -m support.serve --production
+
 test: $(STAMP)  ## the whole suite (also on PostgreSQL when TEST_DATABASE_URL is set)
 	$(BIN)/python -m pytest -q
 
