@@ -18,6 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_config(app, config)
     register_extensions(app)
     register_logs(app)
+    register_proxy(app)
     register_blueprints(app)
     register_api(app)
     register_errors(app)
@@ -56,6 +57,13 @@ def register_logs(app: Flask) -> None:
     from .logs import register_logging
 
     register_logging(app)
+
+
+def register_proxy(app: Flask) -> None:
+    """Client address and scheme from a trusted reverse proxy (TRUSTED_PROXIES hops)."""
+    from .proxy import register_proxy_fix
+
+    register_proxy_fix(app)
 
 
 def register_blueprints(app: Flask) -> None:

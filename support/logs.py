@@ -137,6 +137,10 @@ def register_logging(app: Flask) -> None:
                 hide_recipient_links(request.path),  # the path only: never the query string
                 response.status_code,
                 took,
-                extra={"status": response.status_code, "duration_ms": round(took, 1)},
+                extra={
+                    "status": response.status_code,
+                    "duration_ms": round(took, 1),
+                    "client": request.remote_addr,  # the visitor's, behind a trusted proxy
+                },
             )
         return response
