@@ -78,9 +78,8 @@ def request_sla(
     if not ordered or ordered[0].kind is not RequestEventKind.filed:
         raise ValueError("a request's timeline starts with its filing")
     line = line_for(calendar)
-    clock = clock_of(
-        line, [(e.to_state, micros(e.created_at)) for e in ordered], calendar.hours_per_day
-    )
+    moves = [(e.to_state, micros(e.created_at)) for e in ordered]
+    clock = clock_of(line, moves, calendar.hours_per_day, first_response=True)
     first = next((e.created_at for e in ordered if e.kind in FIRST_RESPONSES), None)
     decided = next((e.created_at for e in ordered if e.kind in DECIDED), None)
     return RequestSla(
