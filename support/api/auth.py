@@ -27,7 +27,7 @@ from .problems import problem
 TOKEN_KEY = "consent_desk.api_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # POSTs that only read (a body too large for a query string), open to read tokens.
-READING_POSTS = frozenset({"addresses.lookup", "mass_actions.preview"})
+READING_POSTS = frozenset({"addresses.lookup", "mass_actions.preview_action"})
 CUSTOMERS = (Role.customer,)
 STAFF = (Role.agent, Role.manager)
 EVERYONE = (Role.customer, Role.agent, Role.manager)

@@ -70,7 +70,7 @@ class FileRequestIn(Schema):
 
     kind = fields.Enum(RequestKind, by_value=True, required=True)
     selection = fields.Nested(SelectionSchema, load_default=dict)
-    fields_ = EmailFields(data_key="fields", load_default=lambda: ["email"])
+    fields_ = EmailFields(data_key="fields", load_default=lambda: [EmailField.email])
     mass_action_id = fields.Integer(
         allow_none=True, load_default=None, strict=True, validate=validate.Range(1, MAX_ID)
     )

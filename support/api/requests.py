@@ -33,7 +33,7 @@ from .request_schemas import (
     RequestOut,
 )
 from .schemas import PageArgs, cursor_of, page_of, page_schema
-from .selection import contact_filter
+from .selection import contact_filter, in_field_order
 
 bp = Blueprint("requests", __name__, description="Mass opt-in and undo requests.")
 protect(bp, EVERYONE)
@@ -105,8 +105,9 @@ def file(body: dict):
             raise ValidationError("mass_action_id", "name the mass opt-out to undo")
         target = UndoTarget(account_id(), body["mass_action_id"])
     else:
-        fields = tuple(dict.fromkeys(body["fields_"]))
+        fields = in_field_order(body["fields_"])
         target = OptInTarget(contact_filter(body["selection"]), fields)
+    target.check(db.session)  # another account's batch is a 404 before any evidence is read
     evidence = _evidence(body)
     now = now_utc()
     problems = evidence_problems(evidence, now)

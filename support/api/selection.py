@@ -41,6 +41,11 @@ def EmailFields(**kwargs) -> fields.List:  # noqa: N802  (a field factory)
     )
 
 
+def in_field_order(chosen: list[EmailField]) -> tuple[EmailField, ...]:
+    """The chosen fields once each, in field order (as the web's `parse_fields` gives them)."""
+    return tuple(f for f in EmailField if f in set(chosen))
+
+
 def contact_filter(selection: dict | None) -> ContactFilter:
     """The caller's filter; a tag or batch of another account is a 404, as on the web."""
     selection = selection or {}

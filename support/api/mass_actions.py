@@ -1,0 +1,164 @@
+"""Mass opt-out: preview, run with the confirmed count, and the batches with their results."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import url_for
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from requests_queue.clock import now_utc
+from requests_queue.mass_actions import Direction, mass_opt_out, preview
+from requests_queue.models import (
+    EmailAddress,
+    EmailField,
+    MassAction,
+    MassActionItem,
+    MassActionKind,
+)
+from requests_queue.selection import describe
+from requests_queue.statuses import EmailStatus
+
+from ..extensions import db
+from .auth import CUSTOMERS, account_id, api_actor, own, protect
+from .problems import register_problem_handlers
+from .schemas import PageArgs, Schema, cursor_of, page_of, page_schema
+from .selection import EmailFields, SelectionSchema, contact_filter, in_field_order
+
+bp = Blueprint("mass_actions", __name__, description="Mass opt-out (customers).")
+protect(bp, CUSTOMERS)
+register_problem_handlers(bp)
+
+
+class PreviewIn(Schema):
+    """Which contacts, which fields, which way."""
+
+    selection = fields.Nested(SelectionSchema, load_default=dict)
+    fields_ = EmailFields(data_key="fields", load_default=lambda: [EmailField.email])
+    direction = fields.Enum(Direction, by_value=True, load_default=Direction.opt_out)
+
+
+class RunIn(Schema):
+    """The opt-out, with the number of addresses the preview said would change."""
+
+    selection = fields.Nested(SelectionSchema, load_default=dict)
+    fields_ = EmailFields(data_key="fields", load_default=lambda: [EmailField.email])
+    confirm_count = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "The preview's `changing`: nothing runs if it differs now."},
+    )
+
+
+class PreviewOut(Schema):
+    """How many addresses would change and why the others are skipped."""
+
+    selection = fields.String(required=True)
+    total = fields.Integer(required=True)
+    changing = fields.Integer(required=True)
+    skipped = fields.Integer(required=True)
+    skipped_by_reason = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+
+
+class MassActionOut(Schema):
+    """One mass opt-out: what it covered and what it did. Undo it by filing an undo request."""
+
+    id = fields.Integer(required=True)
+    kind = fields.Enum(MassActionKind, by_value=True, required=True)
+    selection = fields.String(required=True)
+    fields_ = fields.Function(
+        lambda b: b.fields.split(","),
+        data_key="fields",
+        required=True,
+        metadata={"type": "array", "items": {"type": "string"}},
+    )
+    changed_count = fields.Integer(required=True)
+    skipped_count = fields.Integer(required=True)
+    skipped_by_reason = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class ItemOut(Schema):
+    """An address the batch opted out, and the status it had before."""
+
+    address = fields.String(required=True)
+    prior_status = fields.Enum(EmailStatus, by_value=True, required=True)
+    status_now = fields.Enum(EmailStatus, by_value=True, required=True)
+    address_id = fields.Integer(required=True)
+
+
+@bp.route("/mass-actions/preview", methods=["POST"])
+@bp.arguments(PreviewIn)
+@bp.response(200, PreviewOut)
+def preview_action(body: dict):
+    """Count the selection's addresses that would change (one grouped query)."""
+    flt = contact_filter(body["selection"])
+    fields_ = in_field_order(body["fields_"])
+    result = preview(db.session, flt, fields_, body["direction"])
+    return {
+        "selection": describe(db.session, flt),
+        "total": result.total,
+        "changing": result.changing,
+        "skipped": result.skipped,
+        "skipped_by_reason": result.skipped_by_reason,
+    }
+
+
+@bp.route("/mass-actions", methods=["POST"])
+@bp.arguments(RunIn)
+@bp.response(201, MassActionOut)
+def run(body: dict):
+    """Opt out the selection now, as one batch the customer cannot undo themselves."""
+    flt = contact_filter(body["selection"])
+    fields_ = in_field_order(body["fields_"])
+    batch = mass_opt_out(db.session, flt, fields_, api_actor(), now_utc(), body["confirm_count"])
+    db.session.commit()
+    return batch, 201, {"Location": url_for(".get_batch", batch_id=batch.id)}
+
+
+@bp.route("/mass-actions")
+@bp.arguments(PageArgs, location="query")
+@bp.response(200, page_schema(MassActionOut, "BatchPage"))
+def list_batches(args: dict):
+    """The account's mass actions, newest first."""
+    query = sa.select(MassAction).where(MassAction.account_id == account_id())
+    before = cursor_of(args)
+    if before is not None:
+        query = query.where(MassAction.id < before)
+    limit = args["limit"]
+    rows = list(db.session.scalars(query.order_by(MassAction.id.desc()).limit(limit + 1)))
+    items, next_url = page_of(rows, limit)
+    return {"items": items, "next": next_url}
+
+
+@bp.route("/mass-actions/<id:batch_id>")
+@bp.response(200, MassActionOut)
+def get_batch(batch_id: int):
+    """One batch and its counts."""
+    return own(MassAction, batch_id)
+
+
+@bp.route("/mass-actions/<id:batch_id>/addresses")
+@bp.arguments(PageArgs, location="query")
+@bp.response(200, page_schema(ItemOut, "BatchItemPage"))
+def batch_addresses(args: dict, batch_id: int):
+    """The addresses the batch opted out, with the status each had before and has now."""
+    batch = own(MassAction, batch_id)
+    query = (
+        sa.select(
+            EmailAddress.address,
+            MassActionItem.prior_status,
+            EmailAddress.status.label("status_now"),
+            MassActionItem.address_id,
+        )
+        .join(EmailAddress, EmailAddress.id == MassActionItem.address_id)
+        .where(MassActionItem.mass_action_id == batch.id)
+    )
+    after = cursor_of(args)
+    if after is not None:
+        query = query.where(MassActionItem.address_id > after)
+    limit = args["limit"]
+    rows = db.session.execute(query.order_by(MassActionItem.address_id).limit(limit + 1)).all()
+    items, next_url = page_of(list(rows), limit, key=lambda row: row.address_id)
+    return {"items": items, "next": next_url}
