@@ -23,6 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_api(app)
     register_errors(app)
     register_health(app)
+    register_metrics(app)
     register_security(app)
     register_template_helpers(app)
     register_cli(app)
@@ -100,6 +101,13 @@ def register_errors(app: Flask) -> None:
 def register_health(app: Flask) -> None:
     """`/healthz` and `/readyz` for load balancers and supervisors (no login)."""
     from .health import register_health as register
+
+    register(app)
+
+
+def register_metrics(app: Flask) -> None:
+    """Request latency and operational figures for Prometheus at `/metrics` (METRICS_TOKEN)."""
+    from .metrics import register_metrics as register
 
     register(app)
 

@@ -63,6 +63,7 @@ def test_make_serve_migrates_and_answers_healthz_and_readyz(empty_database, tmp_
         PORT=str(port),
         WEB_CONCURRENCY="2",
         PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
+        METRICS_TOKEN="serve-metrics",
     )
     log = (tmp_path / "serve.log").open("wb")
     serve = subprocess.Popen([sys.executable, "-m", "support.serve", "--production"], cwd=ROOT,
@@ -85,6 +86,16 @@ def test_make_serve_migrates_and_answers_healthz_and_readyz(empty_database, tmp_
         assert body["status"] == "ready"
         assert body["checks"]["migrations"] == {"ok": True, "detail": "at head"}
         assert headers["X-Request-ID"]  # every answer names its request
+        # Two workers, one scrape: the figures of every worker are summed (multiprocess mode).
+        for _ in range(6):
+            get(base + "/healthz")
+        scrape = urllib.request.Request(
+            base + "/metrics", headers={"Authorization": "Bearer serve-metrics"}
+        )
+        with urllib.request.urlopen(scrape, timeout=10) as response:
+            text = response.read().decode()
+        count = 'consent_desk_request_duration_seconds_count{method="GET",route="/healthz"'
+        assert any(x.startswith(count) and float(x.split()[-1]) >= 7 for x in text.splitlines())
         started = time.monotonic()
         serve.send_signal(signal.SIGTERM)
         assert serve.wait(40) == 0
