@@ -60,6 +60,7 @@ def from_environment(instance_path: str) -> dict:
         "TRUSTED_PROXIES": int(env("TRUSTED_PROXIES", "0")),
         "LOG_FORMAT": env("LOG_FORMAT", "plain"),  # plain | json
         "LOG_LEVEL": env("LOG_LEVEL", "INFO"),
+        "METRICS_TOKEN": env("METRICS_TOKEN", ""),  # unset: no /metrics endpoint (404)
     }
 
 
