@@ -22,6 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_api(app)
     register_errors(app)
+    register_error_reports(app)
     register_health(app)
     register_metrics(app)
     register_security(app)
@@ -96,6 +97,13 @@ def register_errors(app: Flask) -> None:
     from .errors import register_error_pages
 
     register_error_pages(app)
+
+
+def register_error_reports(app: Flask) -> None:
+    """Unexpected errors to Sentry when SENTRY_DSN is set (no personal data)."""
+    from .error_reports import register_error_reports as register
+
+    register(app)
 
 
 def register_health(app: Flask) -> None:

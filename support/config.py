@@ -61,6 +61,8 @@ def from_environment(instance_path: str) -> dict:
         "LOG_FORMAT": env("LOG_FORMAT", "plain"),  # plain | json
         "LOG_LEVEL": env("LOG_LEVEL", "INFO"),
         "METRICS_TOKEN": env("METRICS_TOKEN", ""),  # unset: no /metrics endpoint (404)
+        "SENTRY_DSN": env("SENTRY_DSN", ""),  # unset: nothing is sent anywhere
+        "SENTRY_ENVIRONMENT": env("SENTRY_ENVIRONMENT", "production"),
     }
 
 
