@@ -63,6 +63,9 @@ def from_environment(instance_path: str) -> dict:
         "METRICS_TOKEN": env("METRICS_TOKEN", ""),  # unset: no /metrics endpoint (404)
         "SENTRY_DSN": env("SENTRY_DSN", ""),  # unset: nothing is sent anywhere
         "SENTRY_ENVIRONMENT": env("SENTRY_ENVIRONMENT", "production"),
+        # SECRET_KEY_PREVIOUS: the key before a rotation, still accepted when verifying
+        # sessions and recipient links (never for signing). See docs/operations.md.
+        "SECRET_KEY_FALLBACKS": [k for k in [env("SECRET_KEY_PREVIOUS", "")] if k],
     }
 
 

@@ -98,11 +98,21 @@ class _LinkSigner(Signer):
         return key
 
 
+# The app's secret, or (current, previous, …) while a rotated SECRET_KEY's links still work:
+# links are signed with the first and verified with any of them.
+Secret = str | tuple[str, ...]
+
+
+def _keys(secret: Secret) -> tuple[str, ...]:
+    return (secret,) if isinstance(secret, str) else tuple(secret)
+
+
 @lru_cache(maxsize=16)
-def _signer(secret: str, purpose: Purpose) -> Signer:
+def _signer(keys: tuple[str, ...], purpose: Purpose) -> Signer:
     # One signer per purpose: a confirm token can never pass as an unsubscribe one.
     salt = f"consent-desk.recipient-link.{purpose.value}"
-    return _LinkSigner(secret, salt=salt, algorithm=_KeyedHMAC())
+    # itsdangerous signs with the last key of the list and verifies with every one.
+    return _LinkSigner(list(reversed(keys)), salt=salt, algorithm=_KeyedHMAC())
 
 
 @lru_cache(maxsize=64)
@@ -116,13 +126,13 @@ def _bound(value: str, address: str) -> str:
 
 
 def make_token(
-    secret: str, purpose: Purpose, claims: TokenClaims, address: str, now: datetime
+    secret: Secret, purpose: Purpose, claims: TokenClaims, address: str, now: datetime
 ) -> str:
     """Sign a link token for `address` (the address is signed, not written in the token)."""
     value = f"{claims.campaign_id}.{claims.address_id}.{claims.nonce}"
     if purpose is Purpose.confirm:
         value += "." + _timestamp(int(now.timestamp()))
-    signature = _signer(secret, purpose).get_signature(_bound(value, address))
+    signature = _signer(_keys(secret), purpose).get_signature(_bound(value, address))
     return f"{value}.{signature.decode()}"
 
 
@@ -136,12 +146,14 @@ def read_claims(token: str, purpose: Purpose) -> TokenClaims:
 
 
 def verify_token(
-    secret: str, token: str, purpose: Purpose, address: str, now: datetime
+    secret: Secret, token: str, purpose: Purpose, address: str, now: datetime
 ) -> TokenClaims:
-    """The token's claims if we signed it for `address` and it has not expired."""
+    """The token's claims if we signed it for `address` (with any of the keys) and it has
+    not expired."""
     claims = read_claims(token, purpose)
     value, _, signature = token.rpartition(".")
-    if not _signer(secret, purpose).verify_signature(_bound(value, address), signature):
+    signer = _signer(_keys(secret), purpose)
+    if not signer.verify_signature(_bound(value, address), signature):
         raise LinkInvalid("this link is incomplete or was changed")
     if purpose is Purpose.confirm:
         try:

@@ -50,8 +50,11 @@ def _private(response):
     return response
 
 
-def _secret() -> str:
-    return current_app.config["SECRET_KEY"]
+def _secret() -> tuple[str, ...]:
+    # After a SECRET_KEY rotation, links signed with the previous key still work
+    # (SECRET_KEY_PREVIOUS, see docs/operations.md).
+    config = current_app.config
+    return (config["SECRET_KEY"], *config.get("SECRET_KEY_FALLBACKS", ()))
 
 
 def _proof() -> ConsentProof:
