@@ -20,6 +20,7 @@ CASES = {
     "requests": 1_000_000,
     "campaigns": 100_000,
     "sla": 100_000,
+    "lookup": 1_000_000,
 }
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from .errors import ValidationError
 from .mailbox import MAX_ADDRESS, canonical_address
-from .models import AddressMerge, EmailAddress, EmailField, StatusEvent
+from .models import AddressMerge, EmailAddress, StatusEvent
 from .statuses import MARKETABLE, ActorKind, EmailStatus
 
 MAX_LOOKUP = 1000
@@ -43,7 +43,6 @@ class AddressAnswer:
     since: datetime | None = None
     why: Cause | None = None
     contact_id: int | None = None
-    field: EmailField | None = None
     address_id: int | None = None
 
     @property
@@ -57,9 +56,14 @@ class AddressAnswer:
         return self.status in MARKETABLE
 
 
+STATUSES = {s.value: s for s in EmailStatus}
+ACTORS = {a.value: a for a in ActorKind}
+
+
 def _cause(row) -> Cause | None:
     if row.actor_kind is None:
         return None
+    actor = ACTORS[row.actor_kind]
     for kind, value in (
         ("request", row.request_id),
         ("mass_action", row.mass_action_id),
@@ -67,8 +71,14 @@ def _cause(row) -> Cause | None:
         ("campaign", row.campaign_id),
     ):
         if value is not None:
-            return Cause(row.actor_kind, row.event_at, kind, value, row.note)
-    return Cause(row.actor_kind, row.event_at, "manual", None, row.note)
+            return Cause(actor, row.event_at, kind, value, row.note)
+    return Cause(actor, row.event_at, "manual", None, row.note)
+
+
+def _as_text(column) -> sa.ColumnElement:
+    # Enums read as plain strings and mapped by a dict below: the ORM's per-row enum
+    # processing would cost a sending pipeline's batch more than the query itself.
+    return sa.type_coerce(column, sa.String).label(column.key)
 
 
 def lookup_addresses(session: Session, account_id: int, raw: list[str]) -> list[AddressAnswer]:
@@ -88,11 +98,10 @@ def lookup_addresses(session: Session, account_id: int, raw: list[str]) -> list[
         sa.select(
             EmailAddress.id,
             EmailAddress.address,
-            EmailAddress.status,
+            _as_text(EmailAddress.status),
             EmailAddress.status_changed_at,
             EmailAddress.contact_id,
-            EmailAddress.field,
-            StatusEvent.actor_kind,
+            _as_text(StatusEvent.actor_kind),
             StatusEvent.created_at.label("event_at"),
             StatusEvent.request_id,
             StatusEvent.mass_action_id,
@@ -104,26 +113,23 @@ def lookup_addresses(session: Session, account_id: int, raw: list[str]) -> list[
         .outerjoin(StatusEvent, StatusEvent.id == latest)
         .where(EmailAddress.account_id == account_id, EmailAddress.address.in_(wanted))
     ).all()
-    found = {
-        row.address: AddressAnswer(
-            query="",
-            address=row.address,
-            status=row.status,
-            since=row.status_changed_at,
-            why=_cause(row),
-            contact_id=row.contact_id,
-            field=row.field,
-            address_id=row.id,
-        )
-        for row in rows
-    }
+    found = {row.address: row for row in rows}
     answers = []
     for text, key in keys:
-        hit = found.get(key)
+        row = found.get(key)
+        if row is None:
+            answers.append(AddressAnswer(query=text, address=key))
+            continue
         answers.append(
-            AddressAnswer(**{**hit.__dict__, "query": text})
-            if hit
-            else AddressAnswer(query=text, address=key)
+            AddressAnswer(
+                query=text,
+                address=key,
+                status=STATUSES[row.status],
+                since=row.status_changed_at,
+                why=_cause(row),
+                contact_id=row.contact_id,
+                address_id=row.id,
+            )
         )
     return answers
 
