@@ -121,7 +121,7 @@ def _check_row(
     addresses: list[str | None] = []
     for cell, title in zip(raw, plan.titles, strict=True):
         address = cell.strip().lower()
-        if not address or address in addresses:
+        if not address:
             addresses.append(None)
             continue
         if len(address) > MAX_ADDRESS:
@@ -130,7 +130,8 @@ def _check_row(
             address, why = check_import_address(address)
             if why:
                 return SkipReason.invalid_address, f"{title}: {why}"
-        addresses.append(address)
+        # A repeat is judged in the canonical form: `Bücher` and `bücher` twice are one mailbox.
+        addresses.append(None if address in addresses else address)
     if not any(addresses):
         return SkipReason.no_address, "no email address in this row"
     if any(len(t) > MAX_LENGTH[Target.tags] for t in tag_names):

@@ -85,6 +85,17 @@ def test_an_address_repeated_in_two_fields_of_a_row_is_kept_once(do_import, sess
     assert (address.address, address.field) == ("ada@example.com", EmailField.email)
 
 
+@pytest.mark.parametrize(
+    "again", ["di@bücher.example", " DI@BÜCHER.example", "di@xn--bcher-kva.example"]
+)
+def test_an_international_mailbox_repeated_in_a_row_is_kept_once(do_import, session, again):
+    # Found by the rule-book property test: the repeat was compared before the canonical form.
+    batch = do_import(f"Email,Email 2\ndi@bücher.example,{again}\n")
+    assert (batch.error, batch.created_count, batch.skipped_count) == ("", 1, 0)
+    (address,) = session.scalars(sa.select(EmailAddress)).all()
+    assert (address.address, address.field) == ("di@xn--bcher-kva.example", EmailField.email)
+
+
 @pytest.mark.parametrize("chunk_rows", [100, 1])
 def test_two_rows_naming_one_existing_contact_update_it_once(
     do_import, session, customer, make_contact, chunk_rows
