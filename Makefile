@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := app
 
-.PHONY: run serve test bench lint format migrate db clean
+.PHONY: run serve test fuzz bench lint format migrate db clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ serve: $(STAMP)  ## as in production: migrate, gunicorn on 127.0.0.1:$${PORT:-80
 
 test: $(STAMP)  ## the whole suite (also on PostgreSQL when TEST_DATABASE_URL is set)
 	$(BIN)/python -m pytest -q
+
+fuzz: $(STAMP)  ## the rule-book property test with the long Hypothesis profile (also PostgreSQL with TEST_DATABASE_URL)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q -s tests/requests_queue/test_rulebook_stateful.py
 
 bench: $(STAMP)  ## the benchmark; BENCH_DATABASE_URL adds PostgreSQL
 	$(BIN)/python -m bench
