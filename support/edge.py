@@ -15,11 +15,11 @@ from collections.abc import Callable
 
 from flask import abort, flash
 
-from requests_queue.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from requests_queue.errors import DomainError, NotFound, ValidationError
 from requests_queue.requests.lifecycle import NotAllowed
 
 from .extensions import db
-from .form_errors import attach_errors, sentence
+from .form_errors import Locate, attach_errors, field_named, sentence
 
 
 class Outcome(enum.Enum):
@@ -37,26 +37,45 @@ def refusal(exc: Exception, about: str = "") -> str:
     return f"{about}: {reason}" if about else reason
 
 
+class operation:  # noqa: N801 (used as a statement: `with operation(form) as op:`)
+    """Run the `with` block as one operation: commit when it ends, or roll back when the domain
+    refuses it and show why; `op.outcome` then tells the view what to show next."""
+
+    def __init__(self, form=None, about: str = "", locate: Locate = field_named):
+        self.form, self.about, self.locate = form, about, locate
+        self.outcome: Outcome | None = None
+
+    def __enter__(self) -> operation:
+        return self
+
+    def __exit__(self, kind, exc, traceback) -> bool:
+        if exc is None:
+            db.session.commit()
+            self.outcome = Outcome.done
+            return False
+        if not isinstance(exc, DomainError):
+            return False  # a bug or an outage: the error pages and the teardown handle it
+        db.session.rollback()
+        if isinstance(exc, NotAllowed):
+            abort(403)
+        if isinstance(exc, NotFound):
+            abort(404)
+        if isinstance(exc, ValidationError) and self.form is not None:
+            attach_errors(self.form, [exc], self.locate)
+            self.outcome = Outcome.invalid
+        else:  # a move the rules refuse, somebody else first, or a refusal without a form
+            flash(refusal(exc, self.about), "error")
+            self.outcome = Outcome.refused
+        return True
+
+    @property
+    def done(self) -> bool:
+        """The operation was committed."""
+        return self.outcome is Outcome.done
+
+
 def perform(run: Callable[[], object], form=None, about: str = "") -> Outcome:
     """Run one operation and commit, or roll back and report why it was refused."""
-    try:
+    with operation(form, about) as op:
         run()
-    except ValidationError as exc:
-        db.session.rollback()
-        if form is None:
-            flash(refusal(exc, about), "error")
-            return Outcome.refused
-        attach_errors(form, [exc])
-        return Outcome.invalid
-    except (InvalidTransition, Conflict) as exc:
-        db.session.rollback()
-        flash(refusal(exc, about), "error")
-        return Outcome.refused
-    except NotAllowed:
-        db.session.rollback()
-        abort(403)
-    except NotFound:
-        db.session.rollback()
-        abort(404)
-    db.session.commit()
-    return Outcome.done
+    return op.outcome

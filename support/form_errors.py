@@ -1,8 +1,11 @@
 """Domain errors shown on forms: next to the field they name, or above the form."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from requests_queue.errors import ValidationError
+
+# Finds the field a domain error names on a form (None: show it above the form).
+Locate = Callable[[object, str | None], object | None]
 
 
 def sentence(text: str) -> str:
@@ -10,10 +13,19 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def attach_errors(form, errors: Iterable[ValidationError]) -> None:
-    """Put domain errors next to the fields they name (form-wide when they name none)."""
+def field_named(form, name: str | None):
+    """The form's field called `name`, or None when it names none."""
+    return getattr(form, name, None) if name else None
+
+
+def attach_errors(form, errors: Iterable[ValidationError], locate: Locate = field_named) -> None:
+    """Put domain errors next to the fields they name (form-wide when they name none).
+
+    `locate` maps a name to a field where the names are not plain attributes (a FieldList's
+    entries, say, or a form that puts every unnamed refusal next to one field).
+    """
     for exc in errors:
-        target = getattr(form, exc.field, None) if exc.field else None
+        target = locate(form, exc.field)
         if target is None:
             form.form_errors.append(sentence(exc.reason))
         else:

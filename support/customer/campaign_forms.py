@@ -5,23 +5,13 @@ from wtforms import HiddenField, RadioField, SelectChoice, StringField, SubmitFi
 from wtforms.validators import DataRequired, Length, Optional
 
 from requests_queue.campaigns.content import BODY_MAX, SUBJECT_MAX
-from requests_queue.models import CampaignTemplate, EmailField
+from requests_queue.models import CampaignTemplate
 
-from .forms import MultiCheckboxField
+from .forms import ChooseFieldsForm
 
 
-class CampaignFieldsForm(FlaskForm):
-    """Which address fields of the selection; sent by GET to show who would get an email."""
-
-    class Meta:
-        csrf = False  # a GET that changes nothing; the send form below carries the token
-
-    fields = MultiCheckboxField(
-        "Email fields",
-        choices=[SelectChoice(f.value, f.title) for f in EmailField],
-        default=["email"],
-        validators=[DataRequired(message="Choose at least one email field.")],
-    )
+class CampaignFieldsForm(ChooseFieldsForm):
+    """Which address fields of the selection get a confirmation (the preview shows who)."""
 
 
 class CampaignForm(FlaskForm):

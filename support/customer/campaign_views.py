@@ -33,6 +33,7 @@ from requests_queue.selection import describe
 
 from .. import background
 from ..auth.session import current_actor
+from ..edge import operation
 from ..extensions import db
 from ..form_errors import attach_errors
 from ..ids import parse_number
@@ -86,7 +87,7 @@ def new_campaign():
         if submitted:
             attach_errors(form, [exc])
     if submitted and form.send.data and fields and rendered:
-        try:
+        with operation(form) as op:
             campaign = create_campaign(
                 db.session,
                 flt,
@@ -97,12 +98,7 @@ def new_campaign():
                 # The count the customer saw; tampered with, it is 0 and cannot match.
                 expected_count=parse_number(form.expected_count.data) or 0,
             )
-        except ValidationError as exc:
-            db.session.rollback()
-            attach_errors(form, [exc])
-            form.expected_count.data = str(preview.eligible)
-        else:
-            db.session.commit()
+        if op.done:
             start_queueing(current_app._get_current_object(), campaign.id)
             flash(
                 f"{campaign.expected_count:,} confirmation emails are being prepared. "
@@ -110,6 +106,7 @@ def new_campaign():
                 "success",
             )
             return redirect(url_for(".campaign", campaign_id=campaign.id))
+        form.expected_count.data = str(preview.eligible)  # the count as it is now
     return render_template(
         "customer/campaign_new.html",
         fields_form=fields_form,
@@ -172,8 +169,3 @@ def start_queueing(app: Flask, campaign_id: int) -> None:
     background.start(
         app, "campaign", campaign_id, lambda: run_campaign_queueing(db.engine, campaign_id, links)
     )
-
-
-def wait_for_campaigns(timeout: float = 60) -> None:
-    """Wait for this process's queueing threads (tests, and a clean shutdown)."""
-    background.wait("campaign", timeout)

@@ -45,11 +45,11 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class MassActionForm(FlaskForm):
-    """Which fields and which way; sent by GET to show the preview."""
+class ChooseFieldsForm(FlaskForm):
+    """Which email fields of the selection; sent by GET to show a preview of them."""
 
     class Meta:
-        csrf = False  # a GET that changes nothing; the confirmation below carries the token
+        csrf = False  # a GET that changes nothing; the form that acts carries the token
 
     fields = MultiCheckboxField(
         "Email fields",
@@ -57,17 +57,22 @@ class MassActionForm(FlaskForm):
         default=["email"],
         description="Tick one or more: each chosen field of each contact is one address.",
     )
-    direction = RadioField(
-        "Change to",
-        choices=[SelectChoice("opt_out", "Opt out"), SelectChoice("opt_in", "Opt in")],
-    )
 
-    # Inline validators, not DataRequired: that would mark every checkbox `required`, and a
+    # An inline validator, not DataRequired: that would mark every checkbox `required`, and a
     # browser would then demand all three fields be ticked.
     def validate_fields(self, field):
         """At least one email field."""
         if not field.data:
             raise ValidationError("Choose at least one email field.")
+
+
+class MassActionForm(ChooseFieldsForm):
+    """Which fields and which way; sent by GET to show the preview."""
+
+    direction = RadioField(
+        "Change to",
+        choices=[SelectChoice("opt_out", "Opt out"), SelectChoice("opt_in", "Opt in")],
+    )
 
     def validate_direction(self, field):
         """Opt in or opt out."""

@@ -23,7 +23,6 @@ from flask import (
 from flask_login import current_user
 
 from requests_queue.clock import now_utc
-from requests_queue.errors import ValidationError
 from requests_queue.imports import (
     STALE_AFTER,
     FileFormat,
@@ -40,6 +39,7 @@ from requests_queue.models import ImportBatch, ImportRowError, ImportState, Tag
 
 from .. import background
 from ..auth.session import current_actor
+from ..edge import operation
 from ..extensions import db
 from .import_forms import UploadForm, mapping_form
 from .scoping import own
@@ -76,11 +76,6 @@ def start_background(app: Flask, batch_id: int) -> None:
         {"chunk_rows": app.config["IMPORT_CHUNK_ROWS"]} if "IMPORT_CHUNK_ROWS" in app.config else {}
     )
     background.start(app, "import", batch_id, lambda: run_import(db.engine, batch_id, **options))
-
-
-def wait_for_imports(timeout: float = 60) -> None:
-    """Wait for this process's import threads (tests, and a clean shutdown)."""
-    background.wait("import", timeout)
 
 
 @bp.route("/imports")
@@ -157,7 +152,8 @@ def map_import(token: str):
     if form.validate_on_submit():
         mapping = {i: Target(getattr(form, f"col_{i}").data) for i in range(len(header))}
         fmt = FileFormat(meta["encoding"], meta["delimiter"], header, meta["sample"], meta["size"])
-        try:
+        # Every refusal of the mapping step is about the whole form.
+        with operation(form, locate=lambda form, name: None) as op:
             batch = start_import(
                 db.session,
                 current_user.account_id,
@@ -171,11 +167,7 @@ def map_import(token: str):
                 meta["tag"],
                 now_utc(),
             )
-        except ValidationError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.reason)
-        else:
-            db.session.commit()
+        if op.done:
             (_pending_dir() / f"{token}.json").unlink(missing_ok=True)
             start_background(current_app._get_current_object(), batch.id)
             flash(f"Import #{batch.id} started.", "success")

@@ -5,14 +5,14 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from requests_queue.clock import now_utc
-from requests_queue.errors import ValidationError
 from requests_queue.mass_actions import Direction, mass_opt_out, parse_fields, preview
 from requests_queue.models import EmailAddress, MassAction, MassActionItem
 from requests_queue.selection import describe
 
 from ..auth.session import current_actor
+from ..edge import operation
 from ..extensions import db
-from ..form_errors import attach_errors
+from ..form_errors import field_named
 from .forms import ConfirmOptOutForm, MassActionForm
 from .scoping import filter_args, filter_from_args, own_mass_action
 from .views import bp
@@ -30,6 +30,11 @@ def mass_actions():
     return render_template("customer/mass_actions.html", batches=rows)
 
 
+def _on_confirm_form(form: ConfirmOptOutForm, name: str | None):
+    """A refusal naming no field of the form is about the number the customer confirmed."""
+    return field_named(form, name) or form.confirm_count
+
+
 @bp.route("/mass-actions/new", methods=["GET", "POST"])
 def new_mass_action():
     """Choose fields and direction, see the preview, confirm an opt-out."""
@@ -43,17 +48,11 @@ def new_mass_action():
         direction = Direction(form.direction.data)
         result = preview(db.session, flt, fields, direction)
         if request.method == "POST" and direction is Direction.opt_out and confirm.validate():
-            try:
+            with operation(confirm, locate=_on_confirm_form) as op:
                 batch = mass_opt_out(
                     db.session, flt, fields, current_actor(), now_utc(), confirm.confirm_count.data
                 )
-            except ValidationError as exc:
-                db.session.rollback()
-                # A refusal naming no field is about the number the customer confirmed.
-                field = exc.field if getattr(confirm, exc.field or "", None) else "confirm_count"
-                attach_errors(confirm, [ValidationError(field, exc.reason)])
-            else:
-                db.session.commit()
+            if op.done:
                 flash(
                     f"Mass opt-out #{batch.id} done: {batch.changed_count:,} addresses opted out.",
                     "success",

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from requests_queue.calendar_store import load_calendar
 from requests_queue.clock import now_utc
-from requests_queue.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from requests_queue.errors import ValidationError
 from requests_queue.mass_actions import parse_fields
 from requests_queue.models import (
     AddressOutcome,
@@ -18,20 +18,20 @@ from requests_queue.models import (
 )
 from requests_queue.requests.evidence import evidence_problems
 from requests_queue.requests.filing import file_request
-from requests_queue.requests.lifecycle import NotAllowed, answer_question, withdraw_request
+from requests_queue.requests.lifecycle import answer_question, withdraw_request
 from requests_queue.requests.targets import OptInTarget, UndoTarget
 from requests_queue.requests.timeline import customer_timeline
 from requests_queue.requests.window import request_window
 
 from ..auth.session import current_actor
+from ..edge import Outcome, operation
 from ..extensions import db
 from ..form_errors import attach_errors, sentence
-from ..ids import page_number
+from ..paging import requested_page
 from .request_forms import AnswerForm, EvidenceForm, WithdrawForm
 from .scoping import filter_args, filter_from_args, own, own_mass_action
 from .views import bp
 
-PAGE_SIZE = 50
 SAMPLE = 100
 
 
@@ -42,18 +42,17 @@ def _base_url() -> str:
 @bp.route("/requests")
 def my_requests():
     """Every request of the account, newest first, with its state."""
-    page = page_number()
     mine = ConsentRequest.account_id == current_user.account_id
     total = db.session.scalar(sa.select(sa.func.count()).select_from(ConsentRequest).where(mine))
+    page = requested_page(total)
     rows = db.session.scalars(
         sa.select(ConsentRequest)
         .where(mine)
         .order_by(ConsentRequest.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+        .limit(page.size)
+        .offset(page.offset)
     ).all()
-    pages = max(1, -(-total // PAGE_SIZE))
-    return render_template("customer/requests.html", rows=rows, page=page, pages=pages)
+    return render_template("customer/requests.html", rows=rows, page=page.number, pages=page.pages)
 
 
 @bp.route("/requests/new/opt-in", methods=["GET", "POST"])
@@ -96,15 +95,11 @@ def _evidence_page(target, back_url: str):
         problems = evidence_problems(form.evidence(), now)
         attach_errors(form, problems)
         if valid and not problems:
-            try:
+            with operation(form) as op:
                 req = file_request(
                     db.session, target, form.evidence(), current_actor(), now, base_url=_base_url()
                 )
-            except ValidationError as exc:
-                db.session.rollback()
-                attach_errors(form, [exc])
-            else:
-                db.session.commit()
+            if op.done:
                 return redirect(url_for(".request_filed", request_id=req.id))
     return render_template(
         "customer/request_new.html",
@@ -168,7 +163,7 @@ def answer_request(request_id: int):
     form = AnswerForm()
     if not form.validate():
         return _request_page(req, form, 400)
-    try:
+    with operation(form) as op:
         answer_question(
             db.session,
             req,
@@ -177,20 +172,10 @@ def answer_request(request_id: int):
             now_utc(),
             base_url=_base_url(),
         )
-    except ValidationError as exc:
-        db.session.rollback()
-        attach_errors(form, [exc])
+    if op.outcome is Outcome.invalid:
         return _request_page(req, form, 400)
-    except (InvalidTransition, Conflict) as exc:
-        db.session.rollback()
-        flash(sentence(str(exc)) + ".", "error")
-        return redirect(url_for(".customer_request", request_id=req.id))
-    except NotFound:
-        abort(404)
-    except NotAllowed:
-        abort(403)
-    db.session.commit()
-    flash("Your answer was sent. Support continues the review.", "success")
+    if op.done:
+        flash("Your answer was sent. Support continues the review.", "success")
     return redirect(url_for(".customer_request", request_id=req.id))
 
 
@@ -200,14 +185,8 @@ def withdraw(request_id: int):
     req = own(ConsentRequest, request_id)
     if not WithdrawForm().validate():
         abort(400)
-    try:
+    with operation() as op:
         withdraw_request(db.session, req, current_actor(), now_utc())
-    except (InvalidTransition, Conflict) as exc:
-        db.session.rollback()
-        flash(sentence(str(exc)) + ".", "error")
-        return redirect(url_for(".customer_request", request_id=req.id))
-    except NotFound:
-        abort(404)
-    db.session.commit()
-    flash(f"Request {req.number} is withdrawn. Nothing was changed.", "success")
+    if op.done:
+        flash(f"Request {req.number} is withdrawn. Nothing was changed.", "success")
     return redirect(url_for(".customer_request", request_id=req.id))

@@ -7,30 +7,26 @@ from sqlalchemy.orm import selectinload
 
 from requests_queue.clock import now_utc
 from requests_queue.contacts import ContactData, create_contact, update_contact
-from requests_queue.errors import ValidationError
 from requests_queue.models import AddressMerge, Contact, EmailAddress, EmailField, Role, StatusEvent
 from requests_queue.selection import contact_page_ids, count_contacts
 
 from ..auth.session import current_actor, require_roles
+from ..edge import operation
 from ..extensions import db
-from ..form_errors import attach_errors
-from ..ids import page_number
+from ..paging import requested_page
 from .forms import ContactForm
 from .scoping import account_batches, account_tags, filter_args, filter_from_args, own_contact
 
 bp = Blueprint("customer", __name__)
 require_roles(bp, [Role.customer])
 
-PAGE_SIZE = 50
-
 
 @bp.route("/contacts")
 def contacts():
     """The account's contacts, filtered and paginated, newest first."""
     flt = filter_from_args()
-    page = page_number()
-    total = db.session.scalar(count_contacts(flt))
-    ids = db.session.scalars(contact_page_ids(flt, PAGE_SIZE, (page - 1) * PAGE_SIZE)).all()
+    page = requested_page(db.session.scalar(count_contacts(flt)))
+    ids = db.session.scalars(contact_page_ids(flt, page.size, page.offset)).all()
     rows = db.session.scalars(
         sa.select(Contact)
         .where(Contact.id.in_(ids))
@@ -40,9 +36,9 @@ def contacts():
     return render_template(
         "customer/contacts.html",
         contacts=rows,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        total=page.total,
+        page=page.number,
+        pages=page.pages,
         flt=flt,
         args=filter_args(flt),
         tags=account_tags(),
@@ -86,19 +82,14 @@ def _data_from(form: ContactForm) -> ContactData:
 
 def _save(form: ContactForm, existing: Contact | None):
     """Validate in the domain; field errors go back next to their field."""
-    try:
+    with operation(form) as op:
         if existing is None:
             row = create_contact(
                 db.session, current_user.account_id, _data_from(form), current_actor(), now_utc()
             )
         else:
             row = update_contact(db.session, existing, _data_from(form), current_actor(), now_utc())
-    except ValidationError as exc:
-        db.session.rollback()
-        attach_errors(form, [exc])
-        return None
-    db.session.commit()
-    return row
+    return row if op.done else None
 
 
 @bp.route("/contacts/new", methods=["GET", "POST"])

@@ -22,10 +22,12 @@ from requests_queue.calendar_store import (
     update_calendar,
 )
 from requests_queue.clock import now_utc
-from requests_queue.errors import NotFound, ValidationError
+from requests_queue.errors import NotFound
 
 from ..auth.session import current_actor
+from ..edge import operation
 from ..extensions import db
+from ..form_errors import field_named
 from .calendar_forms import CalendarForm, HolidayForm, UndoHolidayForm
 from .views import bp
 
@@ -39,17 +41,14 @@ def calendar():
     if request.method == "GET":
         form.fill(stored)
     elif form.validate_on_submit():
-        try:
+        with operation(form, locate=_calendar_field) as op:
             if form.preview.data:
                 shown, previewing = build_calendar(form.to_input(), stored), True
             else:
                 update_calendar(db.session, form.to_input(), current_actor(), now_utc())
-                db.session.commit()
-                flash("Calendar saved. Open requests' deadlines now follow it.", "success")
-                return redirect(url_for(".calendar"))
-        except ValidationError as exc:
-            db.session.rollback()
-            _field_error(form, exc)
+        if op.done and not previewing:
+            flash("Calendar saved. Open requests' deadlines now follow it.", "success")
+            return redirect(url_for(".calendar"))
     return _page(form, HolidayForm(prefix="holiday"), shown, previewing)
 
 
@@ -59,13 +58,9 @@ def calendar_holiday():
     form = HolidayForm(prefix="holiday")
     if form.validate_on_submit():
         change = add_holiday if form.close_day.data else remove_holiday
-        try:
+        with operation(form, locate=_calendar_field) as op:
             change(db.session, form.day.data, form.note.data or "", current_actor(), now_utc())
-        except ValidationError as exc:
-            db.session.rollback()
-            _field_error(form, exc)
-        else:
-            db.session.commit()
+        if op.done:
             verb = "closed" if form.close_day.data else "a working day"
             flash(f"{form.day.data:%A %d %B %Y} is now {verb}.", "success")
             return redirect(url_for(".calendar"))
@@ -128,15 +123,8 @@ def _holiday_choice(calendar: BusinessCalendar, day: date) -> str:
     return "workable" if calendar.hours[day.weekday()] is not None else ""
 
 
-def _field_error(form, exc: ValidationError) -> None:
-    """Put a domain error next to its field (weekday errors go to that day's closing time)."""
-    reason = exc.reason[:1].upper() + exc.reason[1:]
-    name = exc.field or ""
-    if name.startswith("hours-"):
-        target = form.hours[int(name.split("-")[1])].form.closes
-    else:
-        target = getattr(form, name, None)
-    if target is None or name == "hours":
-        form.form_errors.append(reason)
-    else:
-        target.errors = [*target.errors, reason]
+def _calendar_field(form, name: str | None):
+    """The field a domain error names; a weekday's errors go to that day's closing time."""
+    if name and name.startswith("hours-"):
+        return form.hours[int(name.split("-")[1])].form.closes
+    return None if name == "hours" else field_named(form, name)

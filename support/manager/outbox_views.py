@@ -7,7 +7,6 @@ from wtforms import SubmitField
 
 from requests_queue.campaigns.links import LINK_HIDDEN
 from requests_queue.clock import now_utc
-from requests_queue.errors import NotFound, ValidationError
 from requests_queue.models import OutboxMessage, OutboxState
 from requests_queue.outbox import (
     UNCERTAIN,
@@ -18,11 +17,10 @@ from requests_queue.outbox import (
     uncertain_count,
 )
 
+from ..edge import operation
 from ..extensions import db
-from ..ids import page_number
+from ..paging import requested_page
 from .views import bp
-
-PAGE_SIZE = 50
 
 
 class RetryForm(FlaskForm):
@@ -53,7 +51,6 @@ def _back() -> str:
 def outbox():
     """Every queued email, newest first, with counts per state and failed ones highlighted."""
     state, kind, uncertain_only = _filters()
-    page = page_number()
     conds = []
     if state is not None:
         conds.append(OutboxMessage.state == state)
@@ -62,12 +59,13 @@ def outbox():
     if kind:
         conds.append(OutboxMessage.kind == kind)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(*conds))
+    page = requested_page(total)
     rows = db.session.scalars(
         sa.select(OutboxMessage)
         .where(*conds)
         .order_by(OutboxMessage.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+        .limit(page.size)
+        .offset(page.offset)
     ).all()
     kinds = db.session.scalars(
         sa.select(OutboxMessage.kind).distinct().order_by(OutboxMessage.kind)
@@ -79,8 +77,8 @@ def outbox():
         uncertain=uncertain_count(db.session),
         uncertain_only=uncertain_only,
         total=total,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        page=page.number,
+        pages=page.pages,
         state=state,
         kind=kind,
         kinds=kinds,
@@ -111,15 +109,9 @@ def retry_outbox_message(message_id: int):
     if not RetryForm().validate_on_submit():
         abort(400)
     despite_uncertain = request.form.get("despite_uncertain") == "1"
-    try:
+    with operation() as op:
         retry_message(db.session, message_id, now_utc(), despite_uncertain=despite_uncertain)
-    except NotFound:
-        abort(404)
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(exc.reason.capitalize() + ".", "error")
-    else:
-        db.session.commit()
+    if op.done:
         flash(f"Message #{message_id} will be sent again at the sender's next run.", "success")
     return redirect(_back())
 

@@ -19,7 +19,7 @@ from requests_queue.models import (
 )
 from requests_queue.selection import ContactFilter
 from requests_queue.statuses import Actor, ActorKind
-from support.customer.campaign_views import wait_for_campaigns
+from tests.background_runs import wait_for_campaigns
 from tests.conftest import NOW
 
 

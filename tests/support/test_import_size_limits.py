@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from werkzeug.test import EnvironBuilder
 
 from requests_queue.models import ImportBatch, ImportState
-from support.customer.import_views import wait_for_imports
+from tests.background_runs import wait_for_imports
 
 
 @pytest.fixture(autouse=True)

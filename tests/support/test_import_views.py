@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from requests_queue.models import Contact, EmailAddress, ImportBatch, ImportState, Tag
 from requests_queue.statuses import EmailStatus
-from support.customer.import_views import wait_for_imports
+from tests.background_runs import wait_for_imports
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "imports"
 

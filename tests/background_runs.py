@@ -1,0 +1,13 @@
+"""Waiting for the web process's background threads (imports, campaign queueing): for tests."""
+
+from support import background
+
+
+def wait_for_imports(timeout: float = 60) -> None:
+    """Wait for this process's import threads."""
+    background.wait("import", timeout)
+
+
+def wait_for_campaigns(timeout: float = 60) -> None:
+    """Wait for this process's campaign-queueing threads."""
+    background.wait("campaign", timeout)
