@@ -13,10 +13,10 @@ from requests_queue.campaigns import (
     run_campaign_queueing,
 )
 from requests_queue.mail import deliver_outbox
-from requests_queue.mail.sink import SinkProcess
 from requests_queue.models import EmailField, OutboxMessage, OutboxState, Role
 from requests_queue.selection import ContactFilter
 from requests_queue.statuses import Actor, ActorKind, EmailStatus
+from tests.smtp_sink import SinkProcess
 
 from .data import fill_account, make_user
 from .harness import Bench, Result, fresh_database, peak_rss_mb, session_for, timed

@@ -227,7 +227,7 @@ def smtp_sink():
     `smtp_sink.messages`, `smtp_sink.to(address)`, `smtp_sink.transport()` for the sender,
     `smtp_sink.config()` for an app, `smtp_sink.answer(address, "451 …", …)` to script refusals.
     """
-    from requests_queue.mail.sink import SmtpSink
+    from tests.smtp_sink import SmtpSink
 
     with SmtpSink() as sink:
         yield sink
@@ -283,8 +283,9 @@ def file_opt_in(session, make_contact, evidence):
 @pytest.fixture
 def make_campaign(session):
     """Queue a double opt-in campaign: make_campaign(user, fields=("email",), **filter)."""
-    from requests_queue.campaigns import RecipientLinks, provided_content, queue_campaign
+    from requests_queue.campaigns import RecipientLinks, provided_content
     from requests_queue.selection import ContactFilter
+    from tests.campaign_queue import queue_campaign
 
     def make(user: User, fields=("email",), at=NOW, content=None, **filter_args):
         campaign = queue_campaign(

@@ -7,7 +7,6 @@ from .progress import CampaignProgress, campaign_progress, failed_recipients, pr
 from .queueing import (
     create_campaign,
     is_stalled,
-    queue_campaign,
     resume_campaign_queueing,
     run_campaign_queueing,
 )
@@ -40,7 +39,6 @@ __all__ = [
     "preview_campaign",
     "progress_of",
     "provided_content",
-    "queue_campaign",
     "render_preview",
     "is_stalled",
     "resume_campaign_queueing",

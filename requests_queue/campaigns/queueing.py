@@ -41,7 +41,6 @@ KIND = "double_opt_in"
 # are signed and written per bulk statement.
 CHUNK = 10_000
 SIGN_CHUNK = 2_000
-QUEUE_ALL = 10**12
 _OUTBOX = OutboxMessage.__table__
 _RECIPIENTS = CampaignRecipient.__table__
 
@@ -195,27 +194,6 @@ def _beat(session: Session, campaign: Campaign, now: datetime) -> None:
     ).rowcount
     if held != 1:
         raise LostClaim(f"campaign {campaign.id} is no longer this run's")
-
-
-def queue_campaign(
-    session: Session,
-    flt: ContactFilter,
-    fields: tuple[EmailField, ...],
-    content: CampaignContent,
-    actor: Actor,
-    now: datetime,
-    links: RecipientLinks,
-    expected_count: int | None = None,
-) -> Campaign:
-    """Create the campaign and queue all of it in the caller's transaction; flush only.
-
-    For callers that want the whole campaign at once (the test fixtures do); the web portal
-    records the campaign and queues it in the background (`run_campaign_queueing`).
-    """
-    campaign = create_campaign(session, flt, fields, content, actor, now, expected_count)
-    while not queue_chunk(session, campaign, links, now, limit=QUEUE_ALL):
-        pass
-    return campaign
 
 
 _RECIPIENT_COLUMNS = (

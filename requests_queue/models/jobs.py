@@ -51,13 +51,6 @@ class JobRun(Base):
     counts: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     runner: Mapped[str] = mapped_column(sa.String(120), default="")  # host:pid of the scheduler
 
-    @property
-    def duration_seconds(self) -> float | None:
-        """Seconds from start to finish, None while unfinished."""
-        if self.finished_at is None:
-            return None
-        return (self.finished_at - self.started_at).total_seconds()
-
 
 class SchedulerBeat(Base):
     """A scheduler process saying it is alive: one row per process, its latest beat.

@@ -5,12 +5,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from requests_queue.campaigns import RecipientLinks, provided_content, queue_campaign
+from requests_queue.campaigns import RecipientLinks, provided_content
 from requests_queue.clock import now_utc
 from requests_queue.models import CampaignRecipient, EmailField, User
 from requests_queue.selection import ContactFilter
 from requests_queue.statuses import Actor, ActorKind, EmailStatus
 from support.extensions import db
+from tests.campaign_queue import queue_campaign
 
 from .conftest import log_in
 

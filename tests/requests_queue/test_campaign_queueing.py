@@ -15,7 +15,6 @@ from requests_queue.campaigns import (
     create_campaign,
     preview_campaign,
     provided_content,
-    queue_campaign,
     resume_campaign_queueing,
     run_campaign_queueing,
 )
@@ -37,6 +36,7 @@ from requests_queue.models import (
 from requests_queue.selection import ContactFilter
 from requests_queue.status_changes import change_status
 from requests_queue.statuses import Actor, ActorKind, Cause, EmailStatus
+from tests.campaign_queue import queue_campaign
 from tests.conftest import NOW
 
 S = EmailStatus

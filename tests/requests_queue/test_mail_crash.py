@@ -14,10 +14,10 @@ import pytest
 import sqlalchemy as sa
 
 from requests_queue.mail import DEFAULT_POLICY, deliver_outbox
-from requests_queue.mail.sink import SinkHandler, SmtpSink
 from requests_queue.models import OutboxMessage, OutboxState
 from requests_queue.outbox import queue_email
 from tests.conftest import NOW
+from tests.smtp_sink import SinkHandler, SmtpSink
 
 ROOT = Path(__file__).resolve().parents[2]
 # The child is a separate Python process: the kill is real, no state survives but the database.

@@ -10,11 +10,11 @@ import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from requests_queue.mail import SmtpSettings, deliver_outbox, settings_from_config
-from requests_queue.mail.sink import SmtpSink
 from requests_queue.mail.transport import classify
 from requests_queue.models import OutboxMessage, OutboxState
 from requests_queue.outbox import queue_email
 from tests.conftest import NOW
+from tests.smtp_sink import SmtpSink
 
 
 def test_no_smtp_host_means_no_transport():

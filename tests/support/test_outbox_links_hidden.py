@@ -15,9 +15,9 @@ from werkzeug.serving import make_server
 
 from requests_queue.clock import now_utc
 from requests_queue.mail import deliver_outbox
-from requests_queue.mail.sink import Received, SinkHandler, SmtpSink
 from requests_queue.models import CampaignRecipient, EmailAddress, OutboxMessage, OutboxState
 from requests_queue.statuses import EmailStatus
+from tests.smtp_sink import Received, SinkHandler, SmtpSink
 
 CONFIRM_LINK = re.compile(r"http://localhost/r/confirm/[^\s<\"]+")
 HIDDEN_NOTE = "link hidden: only the recipient may use it"

@@ -12,12 +12,12 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from requests_queue.mail.sink import SinkHandler, SmtpSink
 from requests_queue.models import JobOutcome, JobRun, OutboxMessage, OutboxState
 from requests_queue.outbox import queue_email
 from support import ROOT
 from tests.conftest import NOW
 from tests.requests_queue.test_mail_crash import HoldingHandler
+from tests.smtp_sink import SinkHandler, SmtpSink
 from tests.support.test_scheduler_processes import wait_until
 
 

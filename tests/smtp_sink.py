@@ -1,4 +1,4 @@
-"""A real SMTP server on loopback that keeps what it receives: for tests, the bench, local use.
+"""A real SMTP server on loopback that keeps what it receives: for tests and the bench.
 
 Needs aiosmtpd (a development requirement), imported only when a sink starts. Replies can be
 scripted per recipient (`answer("a@x.example", "451 4.3.0 Try later", "250 OK")`) to exercise
@@ -14,7 +14,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from functools import cached_property
 
-from .transport import SmtpSettings, SmtpTransport
+from requests_queue.mail.transport import SmtpSettings, SmtpTransport
 
 
 @dataclass
