@@ -19,7 +19,7 @@ from requests_queue.statuses import ActorKind, EmailStatus
 from ..extensions import db
 from .auth import CUSTOMERS, account_id, protect
 from .problems import register_problem_handlers
-from .schemas import _UNSTORABLE, PageArgs, Schema, Text, cursor_of, page_of, page_schema
+from .schemas import UNSTORABLE, PageArgs, Schema, Text, cursor_of, page_of, page_schema
 
 bp = Blueprint("addresses", __name__, description="Send-time check and status history (customers).")
 protect(bp, CUSTOMERS)
@@ -81,7 +81,7 @@ class EventSchema(Schema):
 
 
 def _answer(email: str) -> AddressAnswer:
-    if _UNSTORABLE.search(email) or len(email) > 320:
+    if UNSTORABLE.search(email) or len(email) > 320:
         abort(404)  # no stored address can be spelled so
     answer = lookup_addresses(db.session, account_id(), [email])[0]
     if not answer.found:

@@ -36,7 +36,7 @@ from ..customer.import_views import start_background
 from ..extensions import db
 from .auth import CUSTOMERS, account_id, api_actor, own, protect
 from .problems import register_problem_handlers
-from .schemas import PageArgs, Schema, Text, cursor_of, page_of, page_schema
+from .schemas import UNSTORABLE, PageArgs, Schema, Text, cursor_of, page_of, page_schema
 
 
 class MultipartParser(FlaskParser):
@@ -174,7 +174,8 @@ def upload(form: dict):
             fmt,
             path,
             directory,
-            Path(upload_file.filename or "upload.csv").name,
+            # The client names the file: only what a database can store of it is kept.
+            UNSTORABLE.sub("", Path(upload_file.filename or "").name) or "upload.csv",
             mapping,
             form["permission"] == "yes",
             form["tag"],

@@ -12,11 +12,11 @@ from ..ids import parse_number
 
 PAGE_DEFAULT = 50
 PAGE_MAX = 200
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates: no database keeps them
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates: no database keeps them
 
 
 def _storable(value: str) -> None:
-    if _UNSTORABLE.search(value):
+    if UNSTORABLE.search(value):
         raise ma.ValidationError("contains characters that cannot be stored (NUL or a surrogate)")
 
 

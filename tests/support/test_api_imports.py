@@ -50,6 +50,13 @@ def test_an_upload_runs_in_the_background_and_reports_its_rows(api, customer, ma
     assert [i["id"] for i in api.get("/api/v1/imports", token).json["items"]] == [batch]
 
 
+def test_a_file_name_with_a_nul_is_stored_without_it(api, customer, make_token):
+    data = {"file": (io.BytesIO(CSV.encode()), "a\x00b.csv"), "permission": "no"}
+    token = make_token(customer)
+    started = api.post("/api/v1/imports", token, data=data, content_type="multipart/form-data")
+    assert started.status_code == 202 and started.json["filename"] == "ab.csv"
+
+
 def test_a_mapping_chooses_the_columns(api, customer, make_token):
     token = make_token(customer)
     mapping = json.dumps({"0": "email", "1": "last_name"})
