@@ -20,7 +20,7 @@ from .models import (
 )
 from .selection import ContactFilter, address_conditions, address_ids, describe
 from .status_changes import change_many, lock_account
-from .statuses import ELIGIBLE_FOR, Actor, ActorKind, Cause, EmailStatus, Offer, skip_reasons
+from .statuses import Actor, ActorKind, Cause, EmailStatus, Offer, is_eligible, skip_reasons
 
 S = EmailStatus
 
@@ -48,8 +48,8 @@ class Preview:
     @property
     def changing(self) -> int:
         """Addresses that would change."""
-        eligible = ELIGIBLE_FOR[self.direction.offer]
-        return sum(n for s, n in self.by_status.items() if s in eligible)
+        offer = self.direction.offer
+        return sum(n for s, n in self.by_status.items() if is_eligible(offer, s))
 
     @property
     def skipped(self) -> int:

@@ -195,6 +195,11 @@ ELIGIBLE_FOR = {
 }
 
 
+def is_eligible(offer: Offer, status: EmailStatus) -> bool:
+    """Whether `offer` may change an address of `status` (DOMAIN.md names each offer's set)."""
+    return status in ELIGIBLE_FOR[offer]
+
+
 class SkipReasons(NamedTuple):
     """Why an address of one status is left out of each offer; None: it is eligible."""
 

@@ -13,12 +13,13 @@ from requests_queue.models import Account, Contact, EmailField, ImportBatch, Rol
 from requests_queue.selection import ContactFilter
 from requests_queue.status_changes import add_address, change_status
 from requests_queue.statuses import (
-    ELIGIBLE_FOR_DOUBLE_OPT_IN,
     MARKETABLE,
     Actor,
     ActorKind,
     Cause,
     EmailStatus,
+    Offer,
+    is_eligible,
     status_for_permission,
 )
 
@@ -153,6 +154,6 @@ def _walk_to(session, addr, final, customer, when) -> None:
         EmailStatus.invalid: [(EmailStatus.invalid, system)],
     }.get(final, [])
     for to, actor in steps:
-        if to is EmailStatus.double_opt_in and addr.status not in ELIGIBLE_FOR_DOUBLE_OPT_IN:
+        if to is EmailStatus.double_opt_in and not is_eligible(Offer.double_opt_in, addr.status):
             continue
         change_status(session, addr, to, actor, when)

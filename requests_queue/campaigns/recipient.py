@@ -10,6 +10,7 @@ proof that the person wants mail again.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,12 +22,13 @@ from ..models import Account, EmailAddress
 from ..models.campaigns import Campaign, CampaignRecipient
 from ..status_changes import change_status, lock_account
 from ..statuses import (
-    ELIGIBLE_FOR_DOUBLE_OPT_IN,
     Actor,
     ActorKind,
     Cause,
     EmailStatus,
+    Offer,
     allowed_sources,
+    is_eligible,
 )
 from .tokens import LinkError, LinkInvalid, Purpose, read_claims, verify_token
 
@@ -100,19 +102,31 @@ def _confirm_outcome(recipient: CampaignRecipient, status: EmailStatus) -> Outco
         return Outcome.used
     if status is S.double_opt_in:
         return Outcome.already_confirmed
-    if status not in ELIGIBLE_FOR_DOUBLE_OPT_IN:
+    if not is_eligible(Offer.double_opt_in, status):
         return Outcome.no_longer_subscribed
     return Outcome.can_confirm
 
 
-def inspect_confirm(session: Session, secret: str, token: str, now: datetime) -> LinkResult:
-    """What a confirmation link would do, changing nothing (the GET page)."""
+def _inspect(
+    session: Session,
+    secret: str,
+    token: str,
+    purpose: Purpose,
+    now: datetime,
+    outcome_of: Callable[[CampaignRecipient, EmailStatus], Outcome],
+) -> LinkResult:
+    """What a link would do to its address as it is now, changing nothing."""
     try:
-        recipient = _load(session, secret, token, Purpose.confirm, now)
+        recipient = _load(session, secret, token, purpose, now)
     except LinkError as exc:
         return LinkResult(Outcome(exc.reason))
     status = session.get(EmailAddress, recipient.address_id).status
-    return _result(session, recipient, _confirm_outcome(recipient, status))
+    return _result(session, recipient, outcome_of(recipient, status))
+
+
+def inspect_confirm(session: Session, secret: str, token: str, now: datetime) -> LinkResult:
+    """What a confirmation link would do, changing nothing (the GET page)."""
+    return _inspect(session, secret, token, Purpose.confirm, now, _confirm_outcome)
 
 
 def confirm_address(
@@ -158,15 +172,15 @@ def confirm_address(
     return _result(session, recipient, Outcome.confirmed)
 
 
+def _unsubscribe_outcome(recipient: CampaignRecipient, status: EmailStatus) -> Outcome:
+    if _cannot_unsubscribe(status):
+        return Outcome.already_unsubscribed
+    return Outcome.can_unsubscribe
+
+
 def inspect_unsubscribe(session: Session, secret: str, token: str, now: datetime) -> LinkResult:
     """Whether an unsubscribe link works, changing nothing (the GET page)."""
-    try:
-        recipient = _load(session, secret, token, Purpose.unsubscribe, now)
-    except LinkError as exc:
-        return LinkResult(Outcome(exc.reason))
-    status = session.get(EmailAddress, recipient.address_id).status
-    outcome = Outcome.already_unsubscribed if _cannot_unsubscribe(status) else None
-    return _result(session, recipient, outcome or Outcome.can_unsubscribe)
+    return _inspect(session, secret, token, Purpose.unsubscribe, now, _unsubscribe_outcome)
 
 
 def _cannot_unsubscribe(status: EmailStatus) -> bool:

@@ -36,7 +36,7 @@ from ..statuses import (
 )
 from . import notifications
 from .evidence import CHECKLIST
-from .lifecycle import Action, check_action, lock_request, require_handler, transition
+from .lifecycle import Action, lock_as_handler, transition
 from .targets import (
     is_eligible_for_opt_in,
     opt_in_skip_reason,
@@ -57,12 +57,10 @@ def approve_request(
     base_url: str,
 ) -> ConsentRequest:
     """Approve and apply; raise InvalidTransition if it is not in review (e.g. approved already)."""
-    req = lock_request(session, req.id)
+    req = lock_as_handler(session, req, Action.approve, actor)
     # Before anything is judged eligible: an unsubscribe committing between the check and
     # the changes would otherwise fail the whole approval with a Conflict.
     lock_account(session, req.account_id)
-    check_action(req.state, Action.approve, actor.kind)
-    require_handler(session, req, actor)
     ticked = [key for key, _ in CHECKLIST if key in set(checklist)]
     missing = [title for key, title in CHECKLIST if key not in ticked]
     if missing:

@@ -185,6 +185,16 @@ def can_reassign(req: ConsentRequest, actor: Actor) -> bool:
     return can(req, Action.assign, actor)
 
 
+def lock_as_handler(
+    session: Session, req: ConsentRequest, action: Action, actor: Actor
+) -> ConsentRequest:
+    """The request row-locked, once `actor` may take `action` on it as its handler."""
+    req = lock_request(session, req.id)
+    check_action(req.state, action, actor.kind)
+    require_handler(session, req, actor)
+    return req
+
+
 def transition(
     session: Session,
     req: ConsentRequest,
@@ -309,9 +319,7 @@ def ask_customer(
     base_url: str,
 ) -> None:
     """Ask the customer for more information; the clock pauses until they answer."""
-    req = lock_request(session, req.id)
-    check_action(req.state, Action.ask, actor.kind)
-    require_handler(session, req, actor)
+    req = lock_as_handler(session, req, Action.ask, actor)
     body = _message(question, "question", "the question for the customer")
     transition(session, req, Action.ask, actor, now, body=body)
     notifications.notify_question(session, req, body, now, base_url)
@@ -354,9 +362,7 @@ def reject_request(
     base_url: str,
 ) -> None:
     """Reject with a reason from the list and a message the customer reads."""
-    req = lock_request(session, req.id)
-    check_action(req.state, Action.reject, actor.kind)
-    require_handler(session, req, actor)
+    req = lock_as_handler(session, req, Action.reject, actor)
     if not isinstance(reason, RejectReason):
         raise ValidationError("reason", "choose a reason from the list")
     body = _message(message, "message", "a message that explains the decision to the customer")

@@ -111,6 +111,16 @@ def undo_skip_reason() -> sa.ColumnElement:
     return skip_reason_sql(Offer.undo_opt_out)
 
 
+def opt_in_reason() -> sa.ColumnElement:
+    """SQL: NULL when an approved opt-in would change the address, else why it would not."""
+    return sa.case((is_eligible_for_opt_in(), None), else_=opt_in_skip_reason())
+
+
+def undo_reason(mass_action_id: int) -> sa.ColumnElement:
+    """SQL: NULL when an approved undo of the batch restores the address, else why not."""
+    return sa.case((still_from_batch(mass_action_id), None), else_=undo_skip_reason())
+
+
 class Target(Protocol):
     """Something a customer can file a request about."""
 
@@ -194,13 +204,9 @@ class UndoTarget:
 
     def summary(self, session: Session) -> SelectionSummary:
         """The batch's addresses now: still opted out by it (eligible) or why not."""
-        reason = sa.case(
-            (still_from_batch(self.mass_action_id), None),
-            else_=undo_skip_reason(),
-        )
         return _count_reasons(
             session,
-            sa.select(reason.label("reason"))
+            sa.select(undo_reason(self.mass_action_id).label("reason"))
             .select_from(MassActionItem)
             .join(EmailAddress, EmailAddress.id == MassActionItem.address_id)
             .where(MassActionItem.mass_action_id == self.mass_action_id),
@@ -263,13 +269,8 @@ class UndoTarget:
 
 def eligibility_now(session: Session, req: ConsentRequest) -> SelectionSummary:
     """The frozen selection as approval would see it at this moment."""
-    if req.kind is RequestKind.undo_opt_out:
-        reason = sa.case(
-            (still_from_batch(req.mass_action_id), None),
-            else_=undo_skip_reason(),
-        )
-    else:
-        reason = sa.case((is_eligible_for_opt_in(), None), else_=opt_in_skip_reason())
+    undo = req.kind is RequestKind.undo_opt_out
+    reason = undo_reason(req.mass_action_id) if undo else opt_in_reason()
     return _count_reasons(
         session,
         sa.select(reason.label("reason"))

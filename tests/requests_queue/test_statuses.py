@@ -19,6 +19,7 @@ from requests_queue.statuses import (
     Offer,
     allowed_sources,
     check_transition,
+    is_eligible,
     skip_reasons,
     status_for_permission,
 )
@@ -122,6 +123,7 @@ EXPECTED_ELIGIBLE = {
 @pytest.mark.parametrize("offer", list(Offer))
 def test_each_offer_has_its_eligible_statuses_and_a_reason_for_every_other(offer):
     assert ELIGIBLE_FOR[offer] == EXPECTED_ELIGIBLE[offer]
+    assert {s for s in S if is_eligible(offer, s)} == EXPECTED_ELIGIBLE[offer]
     reasons = skip_reasons(offer)
     assert set(reasons) | ELIGIBLE_FOR[offer] == set(S)
     if offer is not Offer.undo_opt_out:  # an undo also skips addresses opted out again later
