@@ -29,7 +29,7 @@ from ..statuses import Actor, ActorKind, Cause, check_transition, status_for_per
 from .mapping import Target, mapping_from_json
 from .reading import RowReader
 from .rows import Chunk, RowPlan, parse_chunk
-from .stage import create_stage, drop_stage
+from .scratch_tables import create_stage, drop_stage
 from .staging import Run, stage_chunk, write_chunk
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""The set-based half of an import: once a chunk is staged (see `stage`), a fixed number of
+"""The set-based half of an import: once a chunk is staged (see `scratch_tables`), a fixed number of
 statements decides and writes everything for the whole chunk, whatever its size.
 
 Matching happens in SQL, against the account's unique (account, address) index, never in
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from ..models import Contact, EmailAddress, StatusEvent, UTCDateTime
 from ..statuses import Actor, EmailStatus
 from .rows import Chunk
-from .stage import DATA, RAW, STAGE, TAGS, clear_stage, load_chunk, probe
+from .scratch_tables import DATA, RAW, STAGE, TAGS, clear_stage, load_chunk, probe
 
 FIELDS = ("email", "email2", "email3")
 SKIPS = ("duplicate", "conflict", "taken")
