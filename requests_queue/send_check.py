@@ -81,6 +81,49 @@ def _as_text(column) -> sa.ColumnElement:
     return sa.type_coerce(column, sa.String).label(column.key)
 
 
+EVENT_COLUMNS = (
+    "actor_kind",
+    "created_at",
+    "request_id",
+    "mass_action_id",
+    "import_batch_id",
+    "campaign_id",
+    "note",
+)
+
+
+def _with_latest_event(session: Session) -> tuple[sa.FromClause, list]:
+    """Addresses outer-joined to each one's latest status event, and that event's columns.
+
+    Both ways read one backward probe of the (address, id) index per address, whatever the
+    account's size: PostgreSQL through LATERAL (given a subquery in the join condition, its
+    planner may hash every event of the table instead), SQLite, which has no LATERAL and always
+    runs nested loops, through the event whose id is the address's greatest.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        latest = (
+            sa.select(*(getattr(StatusEvent, c) for c in EVENT_COLUMNS))
+            .where(StatusEvent.address_id == EmailAddress.id)
+            .order_by(StatusEvent.id.desc())
+            .limit(1)
+            .lateral("latest")
+        )
+        joined = sa.outerjoin(EmailAddress, latest, sa.true())
+    else:
+        latest = StatusEvent.__table__
+        newest = (
+            sa.select(sa.func.max(StatusEvent.id))
+            .where(StatusEvent.address_id == EmailAddress.id)
+            .correlate(EmailAddress)
+            .scalar_subquery()
+        )
+        joined = sa.outerjoin(EmailAddress, latest, latest.c.id == newest)
+    columns = [latest.c[c] for c in EVENT_COLUMNS]
+    columns[0] = _as_text(columns[0])  # actor_kind
+    columns[1] = columns[1].label("event_at")
+    return joined, columns
+
+
 def lookup_addresses(session: Session, account_id: int, raw: list[str]) -> list[AddressAnswer]:
     """The answer for each address, in the order given (one query whatever the count)."""
     if len(raw) > MAX_LOOKUP:
@@ -88,12 +131,7 @@ def lookup_addresses(session: Session, account_id: int, raw: list[str]) -> list[
     # Longer than any stored address: cannot match, and would only bloat the query.
     keys = [(text, canonical_address(text)[: MAX_ADDRESS + 1]) for text in raw]
     wanted = sorted({key for _, key in keys})
-    latest = (
-        sa.select(sa.func.max(StatusEvent.id))
-        .where(StatusEvent.address_id == EmailAddress.id)
-        .correlate(EmailAddress)
-        .scalar_subquery()
-    )
+    joined, event_columns = _with_latest_event(session)
     rows = session.execute(
         sa.select(
             EmailAddress.id,
@@ -101,16 +139,9 @@ def lookup_addresses(session: Session, account_id: int, raw: list[str]) -> list[
             _as_text(EmailAddress.status),
             EmailAddress.status_changed_at,
             EmailAddress.contact_id,
-            _as_text(StatusEvent.actor_kind),
-            StatusEvent.created_at.label("event_at"),
-            StatusEvent.request_id,
-            StatusEvent.mass_action_id,
-            StatusEvent.import_batch_id,
-            StatusEvent.campaign_id,
-            StatusEvent.note,
+            *event_columns,
         )
-        .select_from(EmailAddress)
-        .outerjoin(StatusEvent, StatusEvent.id == latest)
+        .select_from(joined)
         .where(EmailAddress.account_id == account_id, EmailAddress.address.in_(wanted))
     ).all()
     found = {row.address: row for row in rows}
