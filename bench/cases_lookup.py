@@ -9,8 +9,8 @@ one in ten unknown, as a sending pipeline's batch would be.
 from __future__ import annotations
 
 from requests_queue.api_tokens import create_token
-from requests_queue.clock import now_utc
 from requests_queue.models import Role, User
+from requests_queue.now import now_utc
 from requests_queue.send_check import MAX_LOOKUP, lookup_addresses
 from support import create_app
 

@@ -73,8 +73,8 @@ def create_user(email: str, role: str, account_name: str | None, password: str) 
 def create_token_command(email: str, name: str, scope: str) -> None:
     """Mint a personal API token for a user; the token is the last line printed (shown once)."""
     from requests_queue.api_tokens import create_token
-    from requests_queue.clock import now_utc
     from requests_queue.errors import ValidationError
+    from requests_queue.now import now_utc
 
     user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
     if user is None:

@@ -7,7 +7,6 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 
-from requests_queue.clock import now_utc
 from requests_queue.errors import ValidationError
 from requests_queue.imports import (
     STALE_AFTER,
@@ -19,6 +18,7 @@ from requests_queue.imports import (
     start_import,
 )
 from requests_queue.models import Account, ImportBatch, ImportState, Role, User
+from requests_queue.now import now_utc
 from requests_queue.statuses import Actor, ActorKind
 
 from .extensions import db

@@ -6,10 +6,10 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from requests_queue.clock import now_utc
 from requests_queue.contacts import get_or_create_tags
 from requests_queue.mass_actions import Direction, mass_opt_out, preview
 from requests_queue.models import Account, Contact, EmailField, ImportBatch, Role, User
+from requests_queue.now import now_utc
 from requests_queue.selection import ContactFilter
 from requests_queue.status_changes import add_address, change_status
 from requests_queue.statuses import (

@@ -15,8 +15,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Blueprint, Flask, current_app, jsonify
 
-from requests_queue.clock import now_utc
 from requests_queue.jobs.readiness import Check, OutboxLimits, outbox_check, scheduler_check
+from requests_queue.now import now_utc
 
 from . import ROOT
 from .extensions import db

@@ -25,8 +25,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 
-from requests_queue.clock import now_utc
 from requests_queue.jobs.figures import Figures, sample
+from requests_queue.now import now_utc
 
 from .extensions import db
 

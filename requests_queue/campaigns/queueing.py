@@ -21,11 +21,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..clock import now_utc
 from ..errors import ValidationError
 from ..logcontext import running
 from ..models import Account, EmailAddress, EmailField, OutboxMessage, OutboxState
 from ..models.campaigns import Campaign, CampaignRecipient, CampaignState
+from ..now import now_utc
 from ..selection import ContactFilter, describe
 from ..status_changes import lock_account
 from ..statuses import Actor, ActorKind, EmailStatus

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from ..clock import now_utc
 from ..errors import DomainError
 from ..heartbeat import Heartbeat
 from ..logcontext import running
 from ..models import ImportBatch, ImportRowError, ImportState, SkipReason, Tag
+from ..now import now_utc
 from ..statuses import Actor, ActorKind, Cause, check_transition, status_for_permission
 from .mapping import Target, mapping_from_json
 from .reading import RowReader

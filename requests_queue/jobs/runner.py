@@ -22,9 +22,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..clock import now_utc
 from ..logcontext import running
 from ..models.jobs import JobOutcome, JobRun
+from ..now import now_utc
 from .schedule import SCHEDULE, PeriodicJob, job_named
 
 log = logging.getLogger(__name__)

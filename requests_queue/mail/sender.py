@@ -33,8 +33,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, scoped_session
 
-from ..clock import now_utc
 from ..models.outbox import OutboxMessage, OutboxState
+from ..now import now_utc
 from .batch import GROUP, Batch
 from .transport import SmtpTransport
 

@@ -7,8 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..clock import now_utc
 from ..enums import TitledEnum
+from ..now import now_utc
 from .base import Base, UTCDateTime, enum_column
 
 

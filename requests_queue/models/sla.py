@@ -7,7 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..clock import now_utc
+from ..now import now_utc
 from .base import Base, TitledEnum, UTCDateTime, enum_column
 
 

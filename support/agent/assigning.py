@@ -5,8 +5,8 @@ import sqlalchemy as sa
 from flask import flash
 from wtforms import SelectChoice
 
-from requests_queue.clock import now_utc
 from requests_queue.models import ConsentRequest, Role, User
+from requests_queue.now import now_utc
 from requests_queue.requests.lifecycle import assign_request
 
 from ..auth.session import current_actor

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, url_for
 
 from requests_queue.calendar_store import load_calendar
-from requests_queue.clock import now_utc
 from requests_queue.models import ConsentRequest, EmailAddress, RejectReason, RequestAddress
+from requests_queue.now import now_utc
 from requests_queue.requests.approval import approve_request
 from requests_queue.requests.lifecycle import (
     Action,

@@ -7,9 +7,9 @@ from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from requests_queue.clock import now_utc
 from requests_queue.models import ConsentRequest, RejectReason, RequestKind, RequestState
 from requests_queue.models.requests import OPEN_STATES
+from requests_queue.now import now_utc
 from requests_queue.requests.approval import approve_request
 from requests_queue.requests.evidence import CHECKLIST
 from requests_queue.requests.lifecycle import ask_customer, claim_request, reject_request

@@ -16,8 +16,8 @@ from limits import parse
 from limits.strategies import FixedWindowRateLimiter
 
 from requests_queue.api_tokens import authenticate_token
-from requests_queue.clock import now_utc
 from requests_queue.models import ApiToken, Role, User
+from requests_queue.now import now_utc
 from requests_queue.statuses import Actor, ActorKind
 
 from ..auth.throttle import EXTENSION

@@ -9,9 +9,9 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from sqlalchemy.orm import selectinload
 
-from requests_queue.clock import now_utc
 from requests_queue.contacts import ContactData, create_contact, update_contact
 from requests_queue.models import Contact, EmailField, Tag
+from requests_queue.now import now_utc
 from requests_queue.selection import contact_ids
 from requests_queue.statuses import MARKETABLE, EmailStatus
 

@@ -20,7 +20,6 @@ from marshmallow import fields, validate
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
 
-from requests_queue.clock import now_utc
 from requests_queue.errors import ValidationError
 from requests_queue.imports import (
     FileRefused,
@@ -31,6 +30,7 @@ from requests_queue.imports import (
 )
 from requests_queue.imports.mapping import mapping_from_json
 from requests_queue.models import ImportBatch, ImportRowError, ImportState, SkipReason
+from requests_queue.now import now_utc
 
 from ..customer.import_views import start_background
 from ..extensions import db

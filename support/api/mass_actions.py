@@ -7,7 +7,6 @@ from flask import url_for
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from requests_queue.clock import now_utc
 from requests_queue.mass_actions import Direction, mass_opt_out, preview
 from requests_queue.models import (
     EmailAddress,
@@ -16,6 +15,7 @@ from requests_queue.models import (
     MassActionItem,
     MassActionKind,
 )
+from requests_queue.now import now_utc
 from requests_queue.selection import describe
 from requests_queue.statuses import EmailStatus
 

@@ -11,9 +11,9 @@ from flask import abort, current_app, url_for
 from flask_smorest import Blueprint
 
 from requests_queue.calendar_store import load_calendar
-from requests_queue.clock import now_utc
 from requests_queue.errors import ValidationError
 from requests_queue.models import ConsentRequest, RequestKind, Role
+from requests_queue.now import now_utc
 from requests_queue.requests.evidence import EvidenceInput, evidence_problems
 from requests_queue.requests.filing import file_request
 from requests_queue.requests.lifecycle import answer_question, withdraw_request

@@ -7,9 +7,9 @@ from wtforms import RadioField, SelectChoice, StringField, SubmitField
 from wtforms.validators import Length
 
 from requests_queue.api_tokens import create_token, revoke_token, user_tokens
-from requests_queue.clock import now_utc
 from requests_queue.errors import NotFound, ValidationError
 from requests_queue.models import TokenScope
+from requests_queue.now import now_utc
 
 from ..extensions import db
 from ..form_errors import attach_errors

@@ -25,10 +25,10 @@ from requests_queue.campaigns import (
     render_preview,
     run_campaign_queueing,
 )
-from requests_queue.clock import now_utc
 from requests_queue.errors import ValidationError
 from requests_queue.mass_actions import parse_fields
 from requests_queue.models import Account, Campaign, CampaignState, CampaignTemplate
+from requests_queue.now import now_utc
 from requests_queue.selection import describe
 
 from .. import background

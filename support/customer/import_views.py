@@ -22,7 +22,6 @@ from flask import (
 )
 from flask_login import current_user
 
-from requests_queue.clock import now_utc
 from requests_queue.imports import (
     STALE_AFTER,
     FileFormat,
@@ -36,6 +35,7 @@ from requests_queue.imports import (
 )
 from requests_queue.imports.reading import MAX_COLUMNS, MAX_LINE_CHARS
 from requests_queue.models import ImportBatch, ImportRowError, ImportState, Tag
+from requests_queue.now import now_utc
 
 from .. import background
 from ..auth.session import current_actor

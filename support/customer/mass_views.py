@@ -4,9 +4,9 @@ import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from requests_queue.clock import now_utc
 from requests_queue.mass_actions import Direction, mass_opt_out, parse_fields, preview
 from requests_queue.models import EmailAddress, MassAction, MassActionItem
+from requests_queue.now import now_utc
 from requests_queue.selection import describe
 
 from ..auth.session import current_actor

@@ -5,7 +5,6 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from requests_queue.calendar_store import load_calendar
-from requests_queue.clock import now_utc
 from requests_queue.errors import ValidationError
 from requests_queue.mass_actions import parse_fields
 from requests_queue.models import (
@@ -16,6 +15,7 @@ from requests_queue.models import (
     RequestAddress,
     RequestState,
 )
+from requests_queue.now import now_utc
 from requests_queue.requests.evidence import evidence_problems
 from requests_queue.requests.filing import file_request
 from requests_queue.requests.lifecycle import answer_question, withdraw_request

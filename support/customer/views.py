@@ -5,9 +5,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from requests_queue.clock import now_utc
 from requests_queue.contacts import ContactData, create_contact, update_contact
 from requests_queue.models import AddressMerge, Contact, EmailAddress, EmailField, Role, StatusEvent
+from requests_queue.now import now_utc
 from requests_queue.selection import contact_page_ids, count_contacts
 
 from ..auth.session import current_actor, require_roles

@@ -21,8 +21,8 @@ from requests_queue.calendar_store import (
     timezone_names,
     update_calendar,
 )
-from requests_queue.clock import now_utc
 from requests_queue.errors import NotFound
+from requests_queue.now import now_utc
 
 from ..auth.session import current_actor
 from ..edge import operation

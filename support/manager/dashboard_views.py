@@ -18,9 +18,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from requests_queue.calendar import BusinessCalendar
 from requests_queue.calendar_store import load_calendar
-from requests_queue.clock import now_utc
 from requests_queue.errors import ValidationError
 from requests_queue.models import ConsentRequest
+from requests_queue.now import now_utc
 from requests_queue.reports import build_dashboard, refresh_report_facts
 from requests_queue.reports.export import TABLES, csv_lines, table_rows
 from requests_queue.reports.period import DEFAULT_DAYS, PRESETS, Period, between, last_days

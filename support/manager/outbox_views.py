@@ -6,8 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import SubmitField
 
 from requests_queue.campaigns.links import LINK_HIDDEN
-from requests_queue.clock import now_utc
 from requests_queue.models import OutboxMessage, OutboxState
+from requests_queue.now import now_utc
 from requests_queue.outbox import (
     UNCERTAIN,
     StaffCopy,

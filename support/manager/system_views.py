@@ -2,10 +2,10 @@
 
 from flask import render_template
 
-from requests_queue.clock import now_utc
 from requests_queue.jobs.beats import ALIVE_WITHIN
 from requests_queue.jobs.health import job_statuses, recent_failures
 from requests_queue.jobs.readiness import scheduler_processes
+from requests_queue.now import now_utc
 from requests_queue.outbox import state_counts, uncertain_count
 
 from ..extensions import db

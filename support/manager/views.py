@@ -2,9 +2,9 @@
 
 from flask import Blueprint, render_template
 
-from requests_queue.clock import now_utc
 from requests_queue.jobs.health import job_statuses, recent_failures
 from requests_queue.models import Role
+from requests_queue.now import now_utc
 
 from ..auth.session import require_roles
 from ..extensions import db

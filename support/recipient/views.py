@@ -21,8 +21,8 @@ from requests_queue.campaigns import (
     unsubscribe_address,
 )
 from requests_queue.campaigns.links import LOG_FILTER, ONE_CLICK_POST
-from requests_queue.clock import now_utc
 from requests_queue.errors import Conflict
+from requests_queue.now import now_utc
 
 from ..extensions import csrf, db
 from .forms import ConfirmForm, UnsubscribeForm

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from requests_queue.campaigns import RecipientLinks, provided_content
-from requests_queue.clock import now_utc
 from requests_queue.models import CampaignRecipient, EmailField, User
+from requests_queue.now import now_utc
 from requests_queue.selection import ContactFilter
 from requests_queue.statuses import Actor, ActorKind, EmailStatus
 from support.extensions import db

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from requests_queue.calendar_store import load_calendar
-from requests_queue.clock import now_utc
 from requests_queue.models import ConsentRequest, User
+from requests_queue.now import now_utc
 from requests_queue.reports import refresh_report_facts
 from requests_queue.sla.sweep import sweep_sla
 from support.extensions import db

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from requests_queue.clock import now_utc
 from requests_queue.jobs.runner import JobRunner
 from requests_queue.models import ImportBatch, ImportState, JobOutcome, JobRun
+from requests_queue.now import now_utc
 
 
 def test_a_stale_batch_is_resumed_once_and_the_run_counts_it(db, session, customer, tmp_path):

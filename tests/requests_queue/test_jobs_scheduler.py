@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 
-from requests_queue.clock import now_utc
 from requests_queue.jobs.locks import AdvisoryLock, lock_for
 from requests_queue.jobs.runner import JobRunner
 from requests_queue.jobs.schedule import PeriodicJob
@@ -26,6 +25,7 @@ from requests_queue.jobs.scheduler import (
 )
 from requests_queue.models import JobRun, scheduler_jobs
 from requests_queue.models.jobs import SCHEDULER_JOBS_TABLE
+from requests_queue.now import now_utc
 
 PRUNE = "requests_queue.jobs.housekeeping:prune_job_runs"
 UTC_ZONE = ZoneInfo("UTC")

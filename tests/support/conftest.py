@@ -6,7 +6,7 @@ import pytest
 from flask import g
 
 from requests_queue.api_tokens import create_token
-from requests_queue.clock import now_utc
+from requests_queue.now import now_utc
 
 
 class ApiClient:

@@ -8,7 +8,7 @@ import pytest
 
 from requests_queue.calendar import BusinessCalendar
 from requests_queue.calendar_store import holiday_changes, load_calendar, preview_days
-from requests_queue.clock import now_utc
+from requests_queue.now import now_utc
 
 URL = "/manager/calendar"
 

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from requests_queue.campaigns import create_campaign, provided_content, run_campaign_queueing
 from requests_queue.campaigns import queueing as campaign_queueing
 from requests_queue.campaigns.links import RecipientLinks
-from requests_queue.clock import now_utc
 from requests_queue.imports import STALE_AFTER, inspect_file, start_import
 from requests_queue.models import Campaign, CampaignState, EmailField, ImportBatch, ImportState
+from requests_queue.now import now_utc
 from requests_queue.selection import ContactFilter
 from requests_queue.statuses import Actor, ActorKind
 from support import ROOT, background

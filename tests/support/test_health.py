@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from flask_migrate import stamp
 
-from requests_queue.clock import now_utc
 from requests_queue.jobs.beats import record_beat
+from requests_queue.now import now_utc
 from requests_queue.outbox import queue_email
 from support import create_app
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from requests_queue.clock import now_utc
 from requests_queue.models import JobOutcome, JobRun
 from requests_queue.models.sla import SlaEvent, SlaThreshold
+from requests_queue.now import now_utc
 
 AUTH = {"Authorization": "Bearer s3cret-metrics"}
 

@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
-from requests_queue.clock import now_utc
 from requests_queue.mail import deliver_outbox
 from requests_queue.models import CampaignRecipient, EmailAddress, OutboxMessage, OutboxState
+from requests_queue.now import now_utc
 from requests_queue.statuses import EmailStatus
 from tests.smtp_sink import Received, SinkHandler, SmtpSink
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from requests_queue.clock import now_utc
 from requests_queue.models import CampaignRecipient, EmailAddress, OutboxMessage, StatusEvent
+from requests_queue.now import now_utc
 from requests_queue.status_changes import change_status
 from requests_queue.statuses import Actor, ActorKind, EmailStatus
 from tests.conftest import NOW

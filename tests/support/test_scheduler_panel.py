@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from requests_queue.clock import now_utc
 from requests_queue.jobs.schedule import SCHEDULE
 from requests_queue.models import JobOutcome, JobRun
+from requests_queue.now import now_utc
 
 
 def test_a_failed_job_is_shown_to_managers_with_its_error(client, session, manager):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from requests_queue.clock import now_utc
 from requests_queue.models import CampaignRecipient
+from requests_queue.now import now_utc
 from support import create_app
 from support.config import from_environment
 from tests.conftest import Client

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from requests_queue.clock import now_utc
 from requests_queue.models import CampaignRecipient
+from requests_queue.now import now_utc
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 CSP = (

@@ -1,4 +1,4 @@
-"""The one clock of the domain, so tests can freeze time."""
+"""The wall clock of the domain (not the SLA clock, sla/clock.py), so tests can freeze time."""
 
 from datetime import UTC, datetime
 
