@@ -8,6 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from requests_queue.calendar_store import load_calendar
 from requests_queue.models import ConsentRequest, EmailAddress, RejectReason, RequestAddress
 from requests_queue.now import now_utc
+from requests_queue.requests.agent_queue import account_history
 from requests_queue.requests.approval import approve_request
 from requests_queue.requests.lifecycle import (
     Action,
@@ -18,7 +19,6 @@ from requests_queue.requests.lifecycle import (
     has_role_for,
     reject_request,
 )
-from requests_queue.requests.queue import account_history
 from requests_queue.requests.targets import eligibility_now
 from requests_queue.requests.timeline import request_timeline
 from requests_queue.requests.window import request_window

@@ -7,7 +7,7 @@ from requests_queue.calendar_store import load_calendar
 from requests_queue.models import RequestKind, RequestState, Role
 from requests_queue.models.requests import OPEN_STATES
 from requests_queue.now import now_utc
-from requests_queue.requests.queue import QueueFilter, QueueOrder, queue_page
+from requests_queue.requests.agent_queue import QueueFilter, QueueOrder, queue_page
 from requests_queue.sla.countdown import queue_countdowns
 
 from ..auth.session import require_roles

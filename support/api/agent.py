@@ -10,10 +10,10 @@ from marshmallow import fields, validate
 from requests_queue.models import ConsentRequest, RejectReason, RequestKind, RequestState
 from requests_queue.models.requests import OPEN_STATES
 from requests_queue.now import now_utc
+from requests_queue.requests.agent_queue import QueueFilter
 from requests_queue.requests.approval import approve_request
 from requests_queue.requests.evidence import CHECKLIST
 from requests_queue.requests.lifecycle import ask_customer, claim_request, reject_request
-from requests_queue.requests.queue import QueueFilter
 
 from ..extensions import db
 from ..ids import MAX_ID

@@ -12,7 +12,7 @@ from requests_queue.models import (
     RequestKind,
     RequestState,
 )
-from requests_queue.requests.queue import QueueFilter, QueueOrder, account_history, queue_page
+from requests_queue.requests.agent_queue import QueueFilter, QueueOrder, account_history, queue_page
 from tests.conftest import NOW
 
 S = RequestState
@@ -111,7 +111,7 @@ def test_pages_through_the_queue(session, queue):
 
 @pytest.mark.parametrize("order", list(QueueOrder))
 def test_deep_pages_come_in_the_same_order(session, queue, monkeypatch, order):
-    from requests_queue.requests import queue as queue_module
+    from requests_queue.requests import agent_queue as queue_module
 
     queue[4].clock_base_at = NOW  # one stored base among the filing times
     session.commit()
