@@ -44,10 +44,11 @@ def test_a_dump_restored_into_a_new_database_starts_and_is_at_head(app, db, cust
         started = create_app(
             {**app.config, "SQLALCHEMY_DATABASE_URI": restored.render_as_string(False)}
         )
+        email = customer.email  # read here: inside `started`, it would be read through its pool
         with started.app_context():
             ready = started.test_client().get("/readyz").json
             browser = Client(started)
-            browser.login(customer.email, PASSWORD)
+            browser.login(email, PASSWORD)
             contacts = browser.get("/contacts").status_code
             from support.extensions import db as restored_db
 

@@ -10,6 +10,7 @@ import pytest
 import sentry_sdk
 
 from support import create_app
+from support.extensions import db
 from tests.conftest import PASSWORD, Client
 
 
@@ -58,16 +59,19 @@ def test_an_error_is_reported_with_its_request_id_and_no_personal_data(
         raise RuntimeError(f"could not handle /r/confirm/{token}")
 
     reporting.config["PROPAGATE_EXCEPTIONS"] = False
+    email = customer.email  # read here: inside the other app, its session would use that app's pool
     with reporting.app_context():
         client = Client(reporting)
-        client.login(customer.email, PASSWORD)
+        client.login(email, PASSWORD)
         response = client.get("/contacts-broken?q=private-search")
         cookie = client.http.get_cookie("session").value
+        db.session.remove()
+        db.engine.dispose()  # this app's own pool: closed, not left to the garbage collector
     assert response.status_code == 500
     sentry_sdk.flush(timeout=10)
     sent = b"".join(Collector.received).decode()
     assert '"type":"RuntimeError"' in sent
     assert "could not handle /r/confirm/\\u2026" in sent  # the token hidden (JSON-escaped …)
     assert response.headers["X-Request-ID"] in sent
-    for private in (token, cookie, customer.email, PASSWORD, "private-search"):
+    for private in (token, cookie, email, PASSWORD, "private-search"):
         assert private not in sent

@@ -10,6 +10,7 @@ from requests_queue.models import CampaignRecipient
 from requests_queue.now import now_utc
 from support import create_app
 from support.config import from_environment
+from support.extensions import db
 from tests.conftest import Client
 
 
@@ -36,6 +37,8 @@ def test_a_confirmation_link_sent_before_the_rotation(
     after = rotated(app, previous)
     with after.app_context():
         response = after.test_client().get(f"/r/confirm/{token}")
+        db.session.remove()
+        db.engine.dispose()  # this app's own pool: closed, not left to the garbage collector
     assert response.status_code == status
 
 
@@ -47,4 +50,7 @@ def test_a_session_opened_before_the_rotation(app, client, customer, previous, s
     with after.app_context():
         browser = Client(after)
         browser.http.set_cookie("session", cookie, domain="localhost")
-        assert browser.get("/contacts").status_code == status
+        answered = browser.get("/contacts").status_code
+        db.session.remove()
+        db.engine.dispose()
+    assert answered == status
