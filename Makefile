@@ -5,13 +5,18 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := app
 
-.PHONY: run serve test fuzz bench lint format migrate db clean
+.PHONY: run serve test fuzz bench lint format migrate db lock clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	@touch $(STAMP)
+
+lock:  ## after changing requirements*.txt: install them unconstrained, then re-pin the whole tree into constraints.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	{ head -n 2 constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | LC_ALL=C sort -f; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 db: $(STAMP)  ## migrate the database and seed the demo data (once)
 	$(BIN)/flask db upgrade
