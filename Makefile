@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := app
 
-.PHONY: run serve test fuzz bench lint format migrate db lock clean
+.PHONY: run serve loadtest test fuzz bench lint format migrate db lock clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,16 @@ run: db  ## set up and serve on http://127.0.0.1:5000 with the scheduler alongsi
 
 serve: $(STAMP)  ## as in production: migrate, gunicorn on 127.0.0.1:$${PORT:-8000} and the scheduler, JSON logs
 	$(BIN)/python -m support.serve --production
+
+# locust lives in its own environment: it brings gevent, which the app and its tests must not see.
+LOAD_VENV := .venv-load
+$(LOAD_VENV)/.installed: requirements-load.txt
+	@test -x $(LOAD_VENV)/bin/python || $(PYTHON) -m venv $(LOAD_VENV)
+	$(LOAD_VENV)/bin/python -m pip install --quiet -r requirements-load.txt
+	@touch $@
+
+loadtest: $(STAMP) $(LOAD_VENV)/.installed  ## locust, 60 s, against make serve on PostgreSQL (LOADTEST_DATABASE_URL); not part of make test
+	LOCUST=$(LOAD_VENV)/bin/locust $(BIN)/python -m loadtest $(args)
 
 test: $(STAMP)  ## the whole suite (also on PostgreSQL when TEST_DATABASE_URL is set)
 	$(BIN)/python -m pytest -q
