@@ -1,6 +1,5 @@
 """Customer portal: double opt-in campaigns: who gets one, the email, queueing, progress."""
 
-import sqlalchemy as sa
 from flask import (
     Flask,
     current_app,
@@ -38,7 +37,7 @@ from ..extensions import db
 from ..form_errors import attach_errors
 from ..ids import parse_number
 from .campaign_forms import CampaignFieldsForm, CampaignForm
-from .scoping import filter_args, filter_from_args, own
+from .scoping import filter_args, filter_from_args, own, own_latest
 from .views import bp
 
 
@@ -52,12 +51,7 @@ def _content(form: CampaignForm) -> CampaignContent:
 @bp.route("/campaigns")
 def campaigns():
     """The account's double opt-in campaigns, newest first, with their counts."""
-    rows = db.session.scalars(
-        sa.select(Campaign)
-        .where(Campaign.account_id == current_user.account_id)
-        .order_by(Campaign.id.desc())
-        .limit(100)
-    ).all()
+    rows = own_latest(Campaign, 100)
     progress = progress_of(db.session, [c.id for c in rows])
     return render_template("customer/campaigns.html", campaigns=rows, progress=progress)
 

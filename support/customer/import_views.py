@@ -42,7 +42,7 @@ from ..auth.session import current_actor
 from ..edge import operation
 from ..extensions import db
 from .import_forms import UploadForm, mapping_form
-from .scoping import own
+from .scoping import own, own_latest
 from .views import bp
 
 PENDING_HOURS = 24
@@ -81,13 +81,7 @@ def start_background(app: Flask, batch_id: int) -> None:
 @bp.route("/imports")
 def imports():
     """The account's imports, newest first."""
-    rows = db.session.scalars(
-        sa.select(ImportBatch)
-        .where(ImportBatch.account_id == current_user.account_id)
-        .order_by(ImportBatch.id.desc())
-        .limit(200)
-    ).all()
-    return render_template("customer/import_list.html", batches=rows)
+    return render_template("customer/import_list.html", batches=own_latest(ImportBatch, 200))
 
 
 @bp.route("/imports/new", methods=["GET", "POST"])

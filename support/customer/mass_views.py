@@ -2,7 +2,6 @@
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user
 
 from requests_queue.mass_actions import Direction, mass_opt_out, parse_fields, preview
 from requests_queue.models import EmailAddress, MassAction, MassActionItem
@@ -14,20 +13,14 @@ from ..edge import operation
 from ..extensions import db
 from ..form_errors import field_named
 from .forms import ConfirmOptOutForm, MassActionForm
-from .scoping import filter_args, filter_from_args, own_mass_action
+from .scoping import filter_args, filter_from_args, own_latest, own_mass_action
 from .views import bp
 
 
 @bp.route("/mass-actions")
 def mass_actions():
     """Past mass actions of the account with their counts."""
-    rows = db.session.scalars(
-        sa.select(MassAction)
-        .where(MassAction.account_id == current_user.account_id)
-        .order_by(MassAction.id.desc())
-        .limit(200)
-    ).all()
-    return render_template("customer/mass_actions.html", batches=rows)
+    return render_template("customer/mass_actions.html", batches=own_latest(MassAction, 200))
 
 
 def _on_confirm_form(form: ConfirmOptOutForm, name: str | None):

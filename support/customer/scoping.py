@@ -20,6 +20,18 @@ def own(model, object_id: int):
     return obj
 
 
+def own_latest(model, limit: int) -> list:
+    """The current account's newest `limit` rows of `model`, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(model)
+            .where(model.account_id == current_user.account_id)
+            .order_by(model.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def own_contact(contact_id: int) -> Contact:
     """The current account's contact, or 404."""
     return own(Contact, contact_id)
