@@ -1,7 +1,8 @@
 """The edge of every state-changing view: one domain operation, then one commit or a rollback.
 
-Operations flush and never commit (requests_queue/); the view hands its operation to `perform`,
-which commits when it returns and rolls back when the domain refuses it, turning the refusal
+Operations flush and never commit (requests_queue/); the view runs its operation inside
+`with operation(form) as op:` (or hands it to `perform`), which commits when the block ends
+and rolls back when the domain refuses it, turning the refusal
 into what the user sees: a form error next to the field (ValidationError, through
 form_errors.attach_errors), a flashed sentence (a move the state machine refuses, or somebody
 else acting first), a 403 (NotAllowed) or a 404 (NotFound). Anything else propagates; the

@@ -7,12 +7,11 @@ from wtforms import RadioField, SelectChoice, StringField, SubmitField
 from wtforms.validators import Length
 
 from requests_queue.api_tokens import create_token, revoke_token, user_tokens
-from requests_queue.errors import NotFound, ValidationError
 from requests_queue.models import TokenScope
 from requests_queue.now import now_utc
 
+from ..edge import operation
 from ..extensions import db
-from ..form_errors import attach_errors
 from .views import bp
 
 
@@ -58,7 +57,7 @@ def tokens():
     form = TokenForm()
     if not form.validate_on_submit():
         return _page(form, status=400 if form.is_submitted() else 200)
-    try:
+    with operation(form) as op:
         new = create_token(
             db.session,
             current_user._get_current_object(),
@@ -66,11 +65,8 @@ def tokens():
             form.scope.data,
             now_utc(),
         )
-    except ValidationError as exc:
-        db.session.rollback()
-        attach_errors(form, [exc])
+    if not op.done:
         return _page(form, status=400)
-    db.session.commit()
     # Rendered, not flashed: a flash would travel in the (signed, not encrypted) cookie.
     return _page(TokenForm(formdata=None), secret=new.secret)
 
@@ -81,10 +77,7 @@ def revoke(token_id: int):
     """Revoke one of the user's tokens: every call with it is refused from now on."""
     if not RevokeForm().validate_on_submit():
         abort(400)
-    try:
+    with operation():  # NotFound: a 404
         token = revoke_token(db.session, current_user.id, token_id, now_utc())
-    except NotFound:
-        abort(404)
-    db.session.commit()
     flash(f"Token “{token.name}” ({token.prefix}…) is revoked.", "success")
     return redirect(url_for("auth.tokens"))
