@@ -1,4 +1,4 @@
-"""The one parser of ids and page numbers that arrive in URLs: ASCII digits within range.
+"""The one parser of ids, page numbers and search text that arrive in URLs.
 
 `int()` and `str.isdigit()` accept more than an id: `int("٣")` is 3, `"²".isdigit()` is true but
 `int("²")` raises, and a 30-digit number parses but overflows the database driver. Every id in a
@@ -28,6 +28,15 @@ def parse_number(raw: str | None) -> int | None:
 def query_id(name: str) -> int | None:
     """The id in query argument `name`, or None when it is missing or cannot be an id."""
     return parse_number(request.args.get(name))
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def query_text(name: str, limit: int) -> str:
+    """Free text from the query string (a search), trimmed, at most `limit` characters, with
+    control characters removed: PostgreSQL refuses a NUL in any string, so one would be a 500."""
+    return _CONTROL.sub("", request.args.get(name, "")).strip()[:limit]
 
 
 def page_number(name: str = "page") -> int:

@@ -9,7 +9,7 @@ from requests_queue.selection import ContactFilter
 from requests_queue.statuses import EmailStatus
 
 from ..extensions import db
-from ..ids import query_id
+from ..ids import query_id, query_text
 
 
 def own(model, object_id: int):
@@ -61,7 +61,7 @@ def filter_from_args() -> ContactFilter:
         abort(404)
     return ContactFilter(
         account_id=current_user.account_id,
-        search=request.args.get("q", "")[:100],
+        search=query_text("q", 100),
         tag_id=_id_arg("tag", Tag),
         import_batch_id=_id_arg("batch", ImportBatch),
         status=status_value,

@@ -9,6 +9,7 @@ from requests_queue.models import Account, Role, User
 from ..auth.forms import SignOutEverywhereForm
 from ..auth.session import end_all_sessions
 from ..extensions import db
+from ..ids import query_text
 from .views import bp
 
 SHOWN = 100
@@ -17,7 +18,7 @@ SHOWN = 100
 @bp.route("/users")
 def users():
     """Support staff first, then customers; a search narrows by address or account name."""
-    search = request.args.get("q", "").strip()[:254]
+    search = query_text("q", 254)
     query = (
         sa.select(User)
         .outerjoin(Account, User.account_id == Account.id)
