@@ -87,8 +87,9 @@ def configure_logging(kind: str = "plain", level: str = "INFO") -> None:
         root.addHandler(handler)
     handler.setFormatter(_formatter(kind))
     root.setLevel(level.upper())
-    # The app logs each request itself (below); werkzeug's line would show query strings.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # In JSON the app's own request line (below) replaces werkzeug's, which shows query
+    # strings; plain keeps it, with the development server's "Running on …" banner.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING if kind == "json" else logging.NOTSET)
 
 
 def _remember_user(user) -> None:
