@@ -183,7 +183,6 @@ def _progress(batch: ImportBatch) -> dict:
     return {
         "state": batch.state.value,
         "state_title": "Stalled, resuming…" if stalled else batch.state.title,
-        "stalled": stalled,
         "done": batch.is_done,
         "percent": batch.percent,
         "rows_read": batch.rows_read,
