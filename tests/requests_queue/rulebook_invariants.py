@@ -121,28 +121,37 @@ def check_marketable_is_justified(permitted: dict[int, bool], history: dict[int,
 
 
 def check_opt_outs_and_final_statuses_hold(history: dict[int, list]) -> None:
-    """(c) Rule 2: nothing follows a final status; only the recipient reverses their opt-out."""
+    """(c) Rule 2 and the status table: nothing leaves a final status; only the recipient
+    brings back their own opt-out; a customer's opt-out is left only through support's
+    approved undo (judged with the request), the recipient's unsubscribe or a final fact."""
     for events in history.values():
-        final = recipient_out = None
         for event in events:
-            assert final is None, f"{_show(event)} after final {_show(final)}: {_story(events)}"
-            if recipient_out is not None and event.actor_kind is not ActorKind.recipient:
-                assert event.actor_kind is ActorKind.system and event.to_status in TERMINAL, (
-                    f"{_show(event)} overrode the recipient's {_show(recipient_out)}: "
-                    f"{_story(events)}"
-                )
-            if event.to_status in TERMINAL:
-                final = event
-            elif event.to_status is S.opted_out_by_recipient:
-                recipient_out = event
-            elif event.actor_kind is ActorKind.recipient:
-                recipient_out = None
+            problem = _leaving_problem(event)
+            assert problem is None, f"{_show(event)} {problem}: {_story(events)}"
+
+
+def _leaving_problem(event) -> str | None:
+    source, to, kind = event.from_status, event.to_status, event.actor_kind
+    if source in TERMINAL:
+        return f"came after final {source.value}"
+    if kind is ActorKind.system and to in TERMINAL:
+        return None
+    resubscribed = kind is ActorKind.recipient and to in MARKETABLE
+    if source is S.opted_out_by_recipient and not resubscribed:
+        return "overrode the recipient's opt-out"
+    if source is S.opted_out_by_user:
+        unsubscribed = kind is ActorKind.recipient and to is S.opted_out_by_recipient
+        undone = kind in SUPPORT and event.request_id is not None
+        if not (unsubscribed or undone):
+            return "reversed the customer's opt-out without support's approved undo"
+    return None
 
 
 def check_requests_apply_once(session: Session, history: dict[int, list]) -> None:
-    """(d) and rule 5: a request's events exist only once it is approved, by its approver, at
-    most one per address, only for addresses of its frozen selection marked changed, and an
-    undo restores exactly the prior status of an address still opted out by its batch."""
+    """(d) and rule 5: a mass opt-out records each address's prior status as its event says; a
+    request's events exist only once it is approved, by its approver, at most one per address,
+    only for addresses of its frozen selection marked changed, and an undo restores exactly the
+    prior status of an address still opted out by its batch."""
     r = ConsentRequest
     requests = {
         row.id: row
@@ -173,6 +182,15 @@ def check_requests_apply_once(session: Session, history: dict[int, list]) -> Non
         MassActionItem.mass_action_id, MassActionItem.address_id, MassActionItem.prior_status
     )
     prior = {(batch, address): status for batch, address, status in session.execute(items)}
+    opted_out = {
+        (e.mass_action_id, e.address_id): e.from_status
+        for events in history.values()
+        for e in events
+        if e.mass_action_id is not None
+    }
+    assert prior == opted_out, (
+        f"mass opt-outs' recorded prior statuses {prior} differ from their events {opted_out}"
+    )
     applied: dict[int, int] = defaultdict(int)
     for events in history.values():
         seen: set[int] = set()

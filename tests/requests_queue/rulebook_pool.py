@@ -57,8 +57,11 @@ KEEP = "keep"  # an edit leaves the field as it is
 edits = st.lists(st.just(KEEP) | st.just("") | spellings, min_size=3, max_size=3)
 accounts = st.integers(0, 1)
 picks = st.integers(0, 40)  # an existing row, modulo how many there are
+request_picks = st.integers(-10, 40)  # negative: any request, else an open one if there is
 supporters = st.sampled_from(("agent", "agent2", "manager"))
-selections = st.sampled_from(("all", "search", "tag", "batch"))
+# Who decides a request: mostly whoever holds it, sometimes someone who may not.
+deciders = st.sampled_from(("assignee", "assignee", "agent", "agent2", "manager"))
+selections = st.sampled_from(("all", "all", "search", "tag", "batch"))  # all: most often
 field_sets = st.sets(st.sampled_from(list(EmailField)), min_size=1).map(
     lambda chosen: tuple(f for f in EmailField if f in chosen)
 )

@@ -52,6 +52,11 @@ def _recipient_opt_out_reversed_by_the_customer(session, customer, ada):
     _append(session, ada, S.opted_out_by_user, K.customer, actor_user_id=customer.id)
 
 
+def _customer_opt_out_reversed_by_a_click(session, customer, ada):
+    _append(session, ada, S.opted_out_by_user, K.customer, actor_user_id=customer.id)
+    _append(session, ada, S.double_opt_in, K.recipient)
+
+
 def _change_after_a_hard_bounce(session, customer, ada):
     _append(session, ada, S.hard_bounce, K.system)
     _append(session, ada, S.opted_out_by_recipient, K.recipient)
@@ -85,6 +90,7 @@ BROKEN = [
     (_status_without_event, "history says"),
     (_marketable_by_the_system, "neither recipient nor approval"),
     (_recipient_opt_out_reversed_by_the_customer, "overrode the recipient's"),
+    (_customer_opt_out_reversed_by_a_click, "without support's approved undo"),
     (_change_after_a_hard_bounce, "after final"),
     (_import_without_permission_made_marketable, "answered 'no permission'"),
     (_one_mailbox_stored_twice, "one mailbox twice"),

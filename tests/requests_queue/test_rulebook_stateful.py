@@ -35,7 +35,7 @@ from requests_queue.campaigns import (
     unsubscribe_address,
 )
 from requests_queue.contacts import ContactData, create_contact, update_contact
-from requests_queue.errors import DomainError
+from requests_queue.errors import Conflict, DomainError
 from requests_queue.imports import Target, inspect_file, run_import, start_import
 from requests_queue.mass_actions import Direction, mass_opt_out, preview
 from requests_queue.models import (
@@ -49,9 +49,11 @@ from requests_queue.models import (
     ImportState,
     MassAction,
     RejectReason,
+    RequestState,
     StatusEvent,
     Tag,
 )
+from requests_queue.models.requests import OPEN_STATES
 from requests_queue.requests import lifecycle
 from requests_queue.requests.approval import approve_request
 from requests_queue.requests.evidence import CHECKLIST
@@ -69,11 +71,13 @@ from tests.requests_queue.rulebook_pool import (
     MAILBOXES,
     TAG,
     accounts,
+    deciders,
     edits,
     field_sets,
     import_rows,
     make_people,
     picks,
+    request_picks,
     selections,
     supporters,
     three_cells,
@@ -144,6 +148,14 @@ class RuleBookMachine(RuleBasedStateMachine):
         ids = self.session.scalars(sa.select(model.id).where(*where).order_by(model.id)).all()
         return self.session.get(model, ids[n % len(ids)]) if ids else None
 
+    def request(self, pick: int, states=OPEN_STATES) -> ConsentRequest:
+        """A request in one of `states` (what the actor would act on) if there is one; for a
+        negative pick, any request: acting on it is often refused, which is tried too."""
+        if pick >= 0:
+            wanted = ConsentRequest.state.in_(states)
+            return self.pick(ConsentRequest, pick, wanted) or self.pick(ConsentRequest, pick)
+        return self.pick(ConsentRequest, pick)
+
     def selection(self, n: int, how: str, pick: int) -> ContactFilter:
         account_id = self.account_id(n)
         if how == "search":
@@ -170,10 +182,13 @@ class RuleBookMachine(RuleBasedStateMachine):
 
     # --- customers ---
 
-    @initialize(rows=import_rows, permission=st.booleans())
-    def first_import(self, rows, permission):
-        """Every example starts from an import into the first account."""
-        self.import_contacts(0, rows, permission, tagged=True)
+    @initialize(
+        rows=st.tuples(import_rows, import_rows), permission=st.tuples(*[st.booleans()] * 2)
+    )
+    def first_imports(self, rows, permission):
+        """Every example starts from an import into each account."""
+        for n in (0, 1):
+            self.import_contacts(n, rows[n], permission[n], tagged=True)
 
     @rule(n=accounts, rows=import_rows, permission=st.booleans(), tagged=st.booleans())
     def import_contacts(self, n, rows, permission, tagged):
@@ -241,19 +256,19 @@ class RuleBookMachine(RuleBasedStateMachine):
             file_request(self.session, target, EVIDENCE, self.actor(n), self.now, **URL)
 
     @precondition(lambda self: self.has(ConsentRequest))
-    @rule(pick=picks, own=st.booleans())
+    @rule(pick=request_picks, own=st.booleans())
     def withdraw(self, pick, own):
         """The customer (or, refused, another account's customer) withdraws a request."""
-        req = self.pick(ConsentRequest, pick)
+        req = self.request(pick)
         who = self.owner(req) if own else 1 - self.owner(req)
         with self.step():
             lifecycle.withdraw_request(self.session, req, self.actor(who), self.now)
 
     @precondition(lambda self: self.has(ConsentRequest))
-    @rule(pick=picks)
+    @rule(pick=request_picks)
     def answer(self, pick):
         """The customer answers support's question."""
-        req = self.pick(ConsentRequest, pick)
+        req = self.request(pick, [RequestState.awaiting_customer])
         with self.step():
             who = self.actor(self.owner(req))
             lifecycle.answer_question(self.session, req, "The form.", who, self.now, **URL)
@@ -269,54 +284,72 @@ class RuleBookMachine(RuleBasedStateMachine):
     # --- support ---
 
     @precondition(lambda self: self.has(ConsentRequest))
-    @rule(pick=picks, who=supporters)
+    @rule(pick=request_picks, who=supporters)
     def claim(self, pick, who):
         """An agent or the manager takes a request."""
-        req = self.pick(ConsentRequest, pick)
+        req = self.request(pick)
         with self.step():
             lifecycle.claim_request(self.session, req, self.actor(who), self.now)
 
+    @contextmanager
+    def reviewing(self, pick: int, who: str):
+        """A support step on a request by `who` ("assignee": whoever holds it); one nobody
+        claimed yet is claimed first, as desks do. Yields the request and the actor."""
+        req = self.request(pick, [RequestState.submitted, RequestState.in_review])
+        if who == "assignee":
+            holders = {user_id: key for key, (user_id, _, _) in self.people.items()}
+            who = holders.get(req.assignee_id, "agent")
+        actor = self.actor(who)
+        with self.step():
+            if req.state is RequestState.submitted:
+                lifecycle.claim_request(self.session, req, actor, self.now)
+            yield req, actor
+
     @precondition(lambda self: self.has(ConsentRequest))
-    @rule(pick=picks, who=supporters)
+    @rule(pick=request_picks, who=deciders)
     def ask(self, pick, who):
         """Support asks the customer for more information."""
-        req = self.pick(ConsentRequest, pick)
-        with self.step():
-            lifecycle.ask_customer(self.session, req, "Which?", self.actor(who), self.now, **URL)
+        with self.reviewing(pick, who) as (req, actor):
+            lifecycle.ask_customer(self.session, req, "Which?", actor, self.now, **URL)
 
     @precondition(lambda self: self.has(ConsentRequest))
-    @rule(pick=picks, who=supporters)
+    @rule(pick=request_picks, who=deciders)
     def approve(self, pick, who):
         """Support approves (sometimes again, or not its own): changes apply at most once."""
-        req = self.pick(ConsentRequest, pick)
         checklist = [key for key, _ in CHECKLIST]
-        with self.step():
-            approve_request(
-                self.session, req, self.actor(who), self.now, checklist=checklist, **URL
-            )
+        with self.reviewing(pick, who) as (req, actor):
+            try:
+                approve_request(self.session, req, actor, self.now, checklist=checklist, **URL)
+            except Conflict as exc:  # nobody acts meanwhile here: the re-check and rules disagree
+                raise AssertionError(f"approval conflicted with nobody acting: {exc}") from exc
 
     @precondition(lambda self: self.has(ConsentRequest))
-    @rule(pick=picks, who=supporters)
+    @rule(pick=request_picks, who=deciders)
     def reject(self, pick, who):
         """Support rejects with a reason."""
-        req = self.pick(ConsentRequest, pick)
         reason = RejectReason.insufficient_evidence
-        with self.step():
+        with self.reviewing(pick, who) as (req, actor):
             lifecycle.reject_request(
-                self.session, req, reason, "Not enough.", self.actor(who), self.now, **URL
+                self.session, req, reason, "Not enough.", actor, self.now, **URL
             )
 
     # --- recipients and the system ---
 
     @precondition(lambda self: self.has(CampaignRecipient))
-    @rule(pick=picks, confirm=st.booleans())
-    def recipient_clicks(self, pick, confirm):
-        """A recipient clicks the confirmation or the unsubscribe link of a campaign email."""
+    @rule(pick=picks)
+    def recipient_confirms(self, pick):
+        """A recipient clicks the confirmation link of a campaign email (once, within 14 days)."""
         recipient = self.pick(CampaignRecipient, pick)
-        click = confirm_address if confirm else unsubscribe_address
-        token = recipient.confirm_token if confirm else recipient.unsubscribe_token
         with self.step():
-            click(self.session, SECRET, token, self.now, PROOF)
+            confirm_address(self.session, SECRET, recipient.confirm_token, self.now, PROOF)
+
+    @precondition(lambda self: self.has(CampaignRecipient))
+    @rule(pick=picks)
+    def recipient_unsubscribes(self, pick):
+        """A recipient clicks the unsubscribe link of a campaign email (any time, any status)."""
+        recipient = self.pick(CampaignRecipient, pick)
+        with self.step():
+            unsubscribe_address(self.session, SECRET, recipient.unsubscribe_token, self.now, PROOF)
 
     @precondition(lambda self: self.has(EmailAddress))
     @rule(pick=picks, to=st.sampled_from((S.hard_bounce, S.spam_complaint, S.invalid)))
@@ -326,7 +359,7 @@ class RuleBookMachine(RuleBasedStateMachine):
         with self.step():
             change_status(self.session, address, to, Actor(ActorKind.system), self.now)
 
-    @rule(days=st.integers(1, 20))
+    @rule(days=st.integers(1, 8))
     def time_passes(self, days):
         """Days go by: confirmation links expire, addresses may be sent a confirmation again."""
         self.now += timedelta(days=days)
