@@ -22,7 +22,9 @@ def answer(response, email: str) -> tuple:
     body = re.sub(
         r'(csrf-token" content|name="csrf_token" type="hidden" value)="[^"]*"', r"\1", body
     )
-    headers = sorted((k, v) for k, v in response.headers.items() if k != "Set-Cookie")
+    # A fresh cookie and request id on every response, whoever logs in: not an answer's content.
+    per_response = ("Set-Cookie", "X-Request-ID")
+    headers = sorted((k, v) for k, v in response.headers.items() if k not in per_response)
     return response.status_code, headers, body
 
 
