@@ -77,10 +77,17 @@ def queue_countdowns(
     """The countdown of each open request listed (one query for the paused ones' clocks)."""
     line = line_for(calendar)
     day = calendar.hours_per_day
-    waiting = [r.id for r in requests if r.state is RequestState.awaiting_customer]
+    # Rows: the paused clocks, and the running ones that waited (a deadline reached before
+    # the wait is earlier than their base says).
+    stored = [
+        r.id
+        for r in requests
+        if r.state is RequestState.awaiting_customer
+        or (r.state in RUNNING and r.clock_base_at is not None)
+    ]
     clocks = {
         clock.request_id: clock
-        for clock in session.scalars(sa.select(SlaClock).where(SlaClock.request_id.in_(waiting)))
+        for clock in session.scalars(sa.select(SlaClock).where(SlaClock.request_id.in_(stored)))
     }
     now_us = micros(now)
     at = line.position(now_us) if any(r.state in RUNNING for r in requests) else 0
@@ -91,7 +98,9 @@ def queue_countdowns(
     out: dict[int, Countdown] = {}
     for req in requests:
         if req.state in RUNNING:
-            clock = running_clock(line, base_of(req), day)
+            row = clocks.get(req.id)
+            reached = None if row is None else (row.due_at, row.breach_at)
+            clock = running_clock(line, base_of(req), day, reached)
             level = clock.level(now_us)
             if level == ON_TRACK:
                 text = f"due in {span(clock.left(at, DUE_DAYS), day)}"

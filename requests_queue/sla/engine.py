@@ -15,7 +15,7 @@ customer's "expected by" and the request's SLA (`clock.request_sla`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
@@ -141,10 +141,28 @@ def clock_of(
     )
 
 
-def running_clock(line: BusinessLine, base: datetime, day_hours: float) -> Clock:
+def running_clock(
+    line: BusinessLine,
+    base: datetime,
+    day_hours: float,
+    reached: tuple[datetime | None, datetime | None] | None = None,
+) -> Clock:
     """The clock of a running request read back from its stored base (`clock_base_at`, or
-    the filing time when it never waited): as if it had run since the base."""
-    return clock_of(line, [(RequestState.in_review, micros(base))], day_hours)
+    the filing time when it never waited): as if it had run since the base.
+
+    The base gives the time on the clock and the level exactly, and the due and breach
+    instants when the clock reaches them in its current run. A deadline reached before a
+    wait lies earlier than the base says (the wait's business hours did not count):
+    `reached`, the stored (due_at, breach_at) of its `sla_clocks` row, gives it."""
+    clock = clock_of(line, [(RequestState.in_review, micros(base))], day_hours)
+    if reached is None:
+        return clock
+    due, breach = (micros(when) if when is not None else None for when in reached)
+    return replace(
+        clock,
+        due=clock.due if due is None else min(due, clock.due),
+        breach=clock.breach if breach is None else min(breach, clock.breach),
+    )
 
 
 def stopped_clock(

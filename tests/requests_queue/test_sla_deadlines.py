@@ -290,3 +290,19 @@ def test_a_paused_request_says_so_and_what_it_has_left(session, customer, agent)
         "At risk",
         "2 d left when it resumes",  # asked just after the due time
     )
+
+
+def test_a_deadline_reached_before_a_wait_keeps_its_instant_when_the_clock_resumes(
+    session, customer, agent
+):
+    # Breached Friday 17:00; asked Monday 13:00 and answered Tuesday 13:00, a business day of
+    # waiting. Read back from the base alone, the breach would move to Monday's close.
+    steps = [
+        *opened(customer, agent),
+        (at(11, 9, 13), "ask", agent),
+        (at(11, 10, 13), "answer", customer),
+    ]
+    req = play_timeline(session, customer, steps)
+    countdown = queue_countdowns(session, CAL, [req], at(11, 10, 15))[req.id]
+    assert (countdown.level, countdown.text) == ("breached", "breached 6 h ago")
+    assert countdown.deadline_at == at(11, 6, 17)
