@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 from flask import g
+from sqlalchemy.engine import make_url
 
 from requests_queue.contacts import ContactData, create_contact
 from requests_queue.models import Account, Base, EmailField, Role, User
@@ -19,20 +20,47 @@ from support.auth.passwords import hash_password
 from support.extensions import db as _db
 from tests import hypothesis_profiles  # noqa: F401  (registers and loads the profile)
 
-PG_URL = os.environ.get("TEST_DATABASE_URL", "")
-BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PASSWORD = "correct-horse-1"
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
 _pg_ready = False
 
 
-def _pg_url() -> str:
-    url = PG_URL
+def _normalised(url: str) -> str:
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            url = "postgresql+psycopg://" + url[len(prefix) :]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist (`make test` runs a worker per core) each worker gets a database of its
+    own beside TEST_DATABASE_URL's, `<name>_gw0`, `<name>_gw1`…, created when missing: workers
+    truncate and rebuild their schema between tests and must not do it under each other."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base = make_url(_normalised(url))
+    name = f"{base.database}_{worker}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            )
+            if not exists:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+PG_URL = _worker_database(os.environ.get("TEST_DATABASE_URL", ""))
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def _pg_url() -> str:
+    return _normalised(PG_URL)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,5 +1,6 @@
 """Failed logins are limited per client address and per email, with one answer for everybody."""
 
+import os
 import re
 import time
 
@@ -13,7 +14,9 @@ from support.extensions import db as _db
 from ..conftest import PASSWORD, Client
 
 UNKNOWN = "other@acme.example"  # as long as the real one: same Content-Length
-REDIS_URL = "redis://127.0.0.1:6379/15"
+# Databases 15, 14, …: one per pytest-xdist worker, each flushed by its own tests only.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:])
+REDIS_URL = f"redis://127.0.0.1:6379/{15 - _WORKER % 8}"
 
 
 def answer(response, email: str) -> tuple:
@@ -111,7 +114,7 @@ def test_successful_logins_do_not_count(client, customer):
 
 @pytest.fixture
 def shared_redis():
-    """Redis database 15, empty before and after the test."""
+    """This worker's Redis database, empty before and after the test."""
     connection = redis.Redis.from_url(REDIS_URL)
     connection.flushdb()
     yield connection
