@@ -21,7 +21,7 @@ from .auth import STAFF, api_actor, protect
 from .problems import register_problem_handlers
 from .request_schemas import RequestDetailOut, RequestOut
 from .requests import detail, load_request
-from .schemas import PageArgs, Schema, Text, cursor_of, page_of, page_schema
+from .schemas import PageArgs, Schema, Text, keyset_page, page_schema
 
 bp = Blueprint("desk", __name__, description="The request queue and its decisions (support).")
 protect(bp, STAFF)
@@ -81,13 +81,7 @@ def queue(args: dict):
     )
     states = [RequestState(args["state"])] if args.get("state") else list(OPEN_STATES)
     query = sa.select(ConsentRequest).where(ConsentRequest.state.in_(states), *flt.conditions())
-    after = cursor_of(args)
-    if after is not None:
-        query = query.where(ConsentRequest.id > after)
-    limit = args["limit"]
-    rows = list(db.session.scalars(query.order_by(ConsentRequest.id).limit(limit + 1)))
-    items, next_url = page_of(rows, limit)
-    return {"items": items, "next": next_url}
+    return keyset_page(query, ConsentRequest.id, args)
 
 
 @bp.route("/requests/<id:request_id>/claim", methods=["POST"])

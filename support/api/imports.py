@@ -36,7 +36,7 @@ from ..customer.import_views import start_background
 from ..extensions import db
 from .auth import CUSTOMERS, account_id, api_actor, own, protect
 from .problems import register_problem_handlers
-from .schemas import UNSTORABLE, PageArgs, Schema, Text, cursor_of, page_of, page_schema
+from .schemas import UNSTORABLE, PageArgs, Schema, Text, keyset_page, page_schema
 
 
 class MultipartParser(FlaskParser):
@@ -199,13 +199,7 @@ def upload(form: dict):
 def list_imports(args: dict):
     """The account's imports, newest first."""
     query = sa.select(ImportBatch).where(ImportBatch.account_id == account_id())
-    before = cursor_of(args)
-    if before is not None:
-        query = query.where(ImportBatch.id < before)
-    limit = args["limit"]
-    rows = list(db.session.scalars(query.order_by(ImportBatch.id.desc()).limit(limit + 1)))
-    items, next_url = page_of(rows, limit)
-    return {"items": items, "next": next_url}
+    return keyset_page(query, ImportBatch.id, args, newest_first=True)
 
 
 @bp.route("/imports/<id:batch_id>")
@@ -222,10 +216,4 @@ def skipped_rows(args: dict, batch_id: int):
     """The rows that were not imported, in file order."""
     batch = own(ImportBatch, batch_id)
     query = sa.select(ImportRowError).where(ImportRowError.batch_id == batch.id)
-    after = cursor_of(args)
-    if after is not None:
-        query = query.where(ImportRowError.line > after)
-    limit = args["limit"]
-    rows = list(db.session.scalars(query.order_by(ImportRowError.line).limit(limit + 1)))
-    items, next_url = page_of(rows, limit, key=lambda row: row.line)
-    return {"items": items, "next": next_url}
+    return keyset_page(query, ImportRowError.line, args)

@@ -22,7 +22,7 @@ from requests_queue.statuses import EmailStatus
 from ..extensions import db
 from .auth import CUSTOMERS, account_id, api_actor, own, protect
 from .problems import register_problem_handlers
-from .schemas import PageArgs, Schema, cursor_of, page_of, page_schema
+from .schemas import PageArgs, Schema, keyset_page, page_schema
 from .selection import EmailFields, SelectionSchema, contact_filter, in_field_order
 
 bp = Blueprint("mass_actions", __name__, description="Mass opt-out (customers).")
@@ -123,13 +123,7 @@ def run(body: dict):
 def list_batches(args: dict):
     """The account's mass actions, newest first."""
     query = sa.select(MassAction).where(MassAction.account_id == account_id())
-    before = cursor_of(args)
-    if before is not None:
-        query = query.where(MassAction.id < before)
-    limit = args["limit"]
-    rows = list(db.session.scalars(query.order_by(MassAction.id.desc()).limit(limit + 1)))
-    items, next_url = page_of(rows, limit)
-    return {"items": items, "next": next_url}
+    return keyset_page(query, MassAction.id, args, newest_first=True)
 
 
 @bp.route("/mass-actions/<id:batch_id>")
@@ -155,10 +149,4 @@ def batch_addresses(args: dict, batch_id: int):
         .join(EmailAddress, EmailAddress.id == MassActionItem.address_id)
         .where(MassActionItem.mass_action_id == batch.id)
     )
-    after = cursor_of(args)
-    if after is not None:
-        query = query.where(MassActionItem.address_id > after)
-    limit = args["limit"]
-    rows = db.session.execute(query.order_by(MassActionItem.address_id).limit(limit + 1)).all()
-    items, next_url = page_of(list(rows), limit, key=lambda row: row.address_id)
-    return {"items": items, "next": next_url}
+    return keyset_page(query, MassActionItem.address_id, args)

@@ -32,7 +32,7 @@ from .request_schemas import (
     RequestListArgs,
     RequestOut,
 )
-from .schemas import PageArgs, cursor_of, page_of, page_schema
+from .schemas import PageArgs, keyset_page, page_schema
 from .selection import contact_filter, in_field_order
 
 bp = Blueprint("requests", __name__, description="Mass opt-in and undo requests.")
@@ -131,13 +131,7 @@ def list_requests(args: dict):
         query = query.where(ConsentRequest.state == args["state"])
     if args.get("kind") is not None:
         query = query.where(ConsentRequest.kind == args["kind"])
-    before = cursor_of(args)
-    if before is not None:
-        query = query.where(ConsentRequest.id < before)
-    limit = args["limit"]
-    rows = list(db.session.scalars(query.order_by(ConsentRequest.id.desc()).limit(limit + 1)))
-    items, next_url = page_of(rows, limit)
-    return {"items": items, "next": next_url}
+    return keyset_page(query, ConsentRequest.id, args, newest_first=True)
 
 
 @bp.route("/requests/<id:request_id>")

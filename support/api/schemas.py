@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 import marshmallow as ma
+import sqlalchemy as sa
 from flask import request, url_for
 from marshmallow import fields, validate
 
+from ..extensions import db
 from ..ids import parse_number
 
 PAGE_DEFAULT = 50
@@ -85,6 +87,24 @@ def page_of(rows: list, limit: int, key=lambda row: row.id) -> tuple[list, str |
     args = request.args.to_dict()
     args.update(cursor=str(key(rows[-1])), limit=str(limit))
     return rows, url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def keyset_page(query: sa.Select, column, args: dict, *, newest_first: bool = False) -> dict:
+    """One page of `query` in `column` order after the request's cursor: `{"items", "next"}`.
+
+    A query of one entity pages its objects, a query of several columns its rows; either way
+    the cursor is the last item's `column` value.
+    """
+    cursor = cursor_of(args)
+    if cursor is not None:
+        query = query.where(column < cursor if newest_first else column > cursor)
+    limit = args["limit"]
+    result = db.session.execute(
+        query.order_by(column.desc() if newest_first else column).limit(limit + 1)
+    )
+    rows = result.scalars().all() if len(query.column_descriptions) == 1 else result.all()
+    items, next_url = page_of(list(rows), limit, key=lambda row: getattr(row, column.key))
+    return {"items": items, "next": next_url}
 
 
 def page_schema(item: type[ma.Schema], name: str) -> type[ma.Schema]:
