@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from requests_queue.models import ConsentRequest, RejectReason, RequestKind, RequestState
 from requests_queue.models.requests import OPEN_STATES
-from requests_queue.now import now_utc
 from requests_queue.requests.agent_queue import QueueFilter
 from requests_queue.requests.approval import approve_request
 from requests_queue.requests.evidence import CHECKLIST
 from requests_queue.requests.lifecycle import ask_customer, claim_request, reject_request
 
-from ..extensions import db
 from ..ids import MAX_ID
-from .auth import STAFF, api_actor, protect
+from .auth import STAFF, protect
 from .problems import register_problem_handlers
 from .request_schemas import RequestDetailOut, RequestOut
-from .requests import detail, load_request
+from .requests import act_on, base_url
 from .schemas import PageArgs, Schema, Text, keyset_page, page_schema
 
 bp = Blueprint("desk", __name__, description="The request queue and its decisions (support).")
@@ -64,10 +61,6 @@ class RejectIn(Schema):
     message = Text(5100, required=True)
 
 
-def _base_url() -> str:
-    return current_app.config["PUBLIC_BASE_URL"]
-
-
 @bp.route("/queue")
 @bp.arguments(QueueArgs, location="query")
 @bp.response(200, page_schema(RequestOut, "QueuePage"))
@@ -88,10 +81,7 @@ def queue(args: dict):
 @bp.response(200, RequestDetailOut)
 def claim(request_id: int):
     """Claim the request for review (409 if someone else was first)."""
-    req = load_request(request_id)
-    claim_request(db.session, req, api_actor(), now_utc())
-    db.session.commit()
-    return detail(req)
+    return act_on(request_id, claim_request)
 
 
 @bp.route("/requests/<id:request_id>/ask", methods=["POST"])
@@ -99,10 +89,7 @@ def claim(request_id: int):
 @bp.response(200, RequestDetailOut)
 def ask(body: dict, request_id: int):
     """Ask the customer; the request waits for their answer and the clock pauses."""
-    req = load_request(request_id)
-    ask_customer(db.session, req, body["question"], api_actor(), now_utc(), base_url=_base_url())
-    db.session.commit()
-    return detail(req)
+    return act_on(request_id, ask_customer, body["question"], base_url=base_url())
 
 
 @bp.route("/requests/<id:request_id>/approve", methods=["POST"])
@@ -110,17 +97,7 @@ def ask(body: dict, request_id: int):
 @bp.response(200, RequestDetailOut)
 def approve(body: dict, request_id: int):
     """Approve and apply the changes (eligibility is checked again now)."""
-    req = load_request(request_id)
-    approve_request(
-        db.session,
-        req,
-        api_actor(),
-        now_utc(),
-        checklist=body["checklist"],
-        base_url=_base_url(),
-    )
-    db.session.commit()
-    return detail(req)
+    return act_on(request_id, approve_request, checklist=body["checklist"], base_url=base_url())
 
 
 @bp.route("/requests/<id:request_id>/reject", methods=["POST"])
@@ -128,15 +105,4 @@ def approve(body: dict, request_id: int):
 @bp.response(200, RequestDetailOut)
 def reject(body: dict, request_id: int):
     """Reject with a reason and a message for the customer."""
-    req = load_request(request_id)
-    reject_request(
-        db.session,
-        req,
-        body["reason"],
-        body["message"],
-        api_actor(),
-        now_utc(),
-        base_url=_base_url(),
-    )
-    db.session.commit()
-    return detail(req)
+    return act_on(request_id, reject_request, body["reason"], body["message"], base_url=base_url())

@@ -6,6 +6,8 @@ managers see every request, internal notes included, as on the desk.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from flask import abort, current_app, url_for
 from flask_smorest import Blueprint
@@ -44,7 +46,8 @@ class RequestListQuery(RequestListArgs, PageArgs):
     """Filters and page."""
 
 
-def _base_url() -> str:
+def base_url() -> str:
+    """Where the links in the emails a request sends point to."""
     return current_app.config["PUBLIC_BASE_URL"]
 
 
@@ -58,6 +61,18 @@ def load_request(request_id: int) -> ConsentRequest:
     if req is None or (_is_customer() and req.account_id != api_user().account_id):
         abort(404)
     return req
+
+
+def act_on(request_id: int, operation: Callable[..., object], *args, **kwargs) -> Detailed:
+    """Load the request, apply one lifecycle operation as the caller now, commit, show it.
+
+    `operation(session, req, *args, actor=…, now=…, **kwargs)`; its domain errors become
+    problems through the blueprint's handlers.
+    """
+    req = load_request(request_id)
+    operation(db.session, req, *args, actor=api_actor(), now=now_utc(), **kwargs)
+    db.session.commit()
+    return detail(req)
 
 
 def detail(req: ConsentRequest) -> Detailed:
@@ -113,7 +128,7 @@ def file(body: dict):
     problems = evidence_problems(evidence, now)
     if problems:  # every broken rule at once, as the form shows them
         return validation_problem(problems)
-    req = file_request(db.session, target, evidence, api_actor(), now, base_url=_base_url())
+    req = file_request(db.session, target, evidence, api_actor(), now, base_url=base_url())
     db.session.commit()
     location = url_for(".get_request", request_id=req.id)
     return detail(req), 201, {"Location": location}
@@ -146,17 +161,11 @@ def get_request(request_id: int):
 @bp.response(200, RequestDetailOut)
 def answer(body: dict, request_id: int):
     """Answer support's question; the request goes back in review."""
-    req = load_request(request_id)
-    answer_question(db.session, req, body["answer"], api_actor(), now_utc(), base_url=_base_url())
-    db.session.commit()
-    return detail(req)
+    return act_on(request_id, answer_question, body["answer"], base_url=base_url())
 
 
 @bp.route("/requests/<id:request_id>/withdraw", methods=["POST"])
 @bp.response(200, RequestDetailOut)
 def withdraw(request_id: int):
     """Withdraw the request before a decision; nothing is changed."""
-    req = load_request(request_id)
-    withdraw_request(db.session, req, api_actor(), now_utc())
-    db.session.commit()
-    return detail(req)
+    return act_on(request_id, withdraw_request)
