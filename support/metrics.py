@@ -38,10 +38,65 @@ REQUEST_SECONDS = Histogram(
 )
 
 
-def _gauge(name: str, doc: str, values: dict, label: str | None = None) -> GaugeMetricFamily:
-    family = GaugeMetricFamily(name, doc, labels=[label] if label else None)
-    for key, value in values.items():
-        family.add_metric([str(key)] if label else [], value)
+DATABASE_UP = "consent_desk_database_up"
+
+# The gauges after the job runs: name, help, the `Figures` field read, and the label its keys
+# go in (None: the field is one number).
+GAUGES = (
+    (
+        "consent_desk_job_last_success_timestamp_seconds",
+        "When each job last finished without error.",
+        "job_last_success",
+        "job",
+    ),
+    (
+        "consent_desk_outbox_messages",
+        "Outbox messages by state (pending is the backlog, failed the send failures).",
+        "outbox",
+        "state",
+    ),
+    (
+        "consent_desk_outbox_uncertain_messages",
+        "Failed messages that may have been delivered (a sender died).",
+        "outbox_uncertain",
+        None,
+    ),
+    (
+        "consent_desk_outbox_oldest_unsent_seconds",
+        "Age of the oldest message not sent yet.",
+        "outbox_oldest_unsent_seconds",
+        None,
+    ),
+    ("consent_desk_open_requests", "Open requests by state.", "open_requests", "state"),
+    (
+        "consent_desk_requests_at_risk",
+        "Open requests past their due time (as of the last SLA sweep).",
+        "at_risk",
+        None,
+    ),
+    (
+        "consent_desk_requests_breached_open",
+        "Open requests past the breach time.",
+        "breached_open",
+        None,
+    ),
+    ("consent_desk_sla_breaches_recorded", "Breaches ever recorded.", "breaches_recorded", None),
+    (
+        "consent_desk_background_runs_in_progress",
+        "Imports running and campaigns being queued.",
+        "background_runs",
+        "kind",
+    ),
+)
+
+
+def _gauge(name: str, doc: str, value, label: str | None = None) -> GaugeMetricFamily:
+    """A gauge of one number, or with `label` of a number per key of the dict `value`."""
+    if label is None:
+        return GaugeMetricFamily(name, doc, value=value)
+    family = GaugeMetricFamily(name, doc, labels=[label])
+    for key, n in value.items():
+        family.add_metric([str(key)], n)
     return family
 
 
@@ -55,61 +110,17 @@ class FiguresCollector:
             db.session.rollback()
         except sa.exc.DBAPIError:
             db.session.rollback()
-            yield _gauge("consent_desk_database_up", "1 when the database answered.", {"": 0})
+            yield _gauge(DATABASE_UP, "1 when the database answered.", 0)
             return
-        yield _gauge("consent_desk_database_up", "1 when the database answered.", {"": 1})
+        yield _gauge(DATABASE_UP, "1 when the database answered.", 1)
         runs = GaugeMetricFamily(
             "consent_desk_job_runs", "Job runs of the last 24 hours.", labels=["job", "outcome"]
         )
         for (job, outcome), n in sorted(f.job_runs.items()):
             runs.add_metric([job, outcome], n)
         yield runs
-        yield _gauge(
-            "consent_desk_job_last_success_timestamp_seconds",
-            "When each job last finished without error.",
-            f.job_last_success,
-            "job",
-        )
-        yield _gauge(
-            "consent_desk_outbox_messages",
-            "Outbox messages by state (pending is the backlog, failed the send failures).",
-            f.outbox,
-            "state",
-        )
-        yield _gauge(
-            "consent_desk_outbox_uncertain_messages",
-            "Failed messages that may have been delivered (a sender died).",
-            {"": f.outbox_uncertain},
-        )
-        yield _gauge(
-            "consent_desk_outbox_oldest_unsent_seconds",
-            "Age of the oldest message not sent yet.",
-            {"": f.outbox_oldest_unsent_seconds},
-        )
-        yield _gauge(
-            "consent_desk_open_requests", "Open requests by state.", f.open_requests, "state"
-        )
-        yield _gauge(
-            "consent_desk_requests_at_risk",
-            "Open requests past their due time (as of the last SLA sweep).",
-            {"": f.at_risk},
-        )
-        yield _gauge(
-            "consent_desk_requests_breached_open",
-            "Open requests past the breach time.",
-            {"": f.breached_open},
-        )
-        yield _gauge(
-            "consent_desk_sla_breaches_recorded",
-            "Breaches ever recorded.",
-            {"": f.breaches_recorded},
-        )
-        yield _gauge(
-            "consent_desk_background_runs_in_progress",
-            "Imports running and campaigns being queued.",
-            f.background_runs,
-            "kind",
-        )
+        for name, doc, field, label in GAUGES:
+            yield _gauge(name, doc, getattr(f, field), label)
 
 
 def exposition() -> bytes:
