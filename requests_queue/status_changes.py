@@ -132,12 +132,14 @@ def change_many(
     now: datetime,
     cause: Cause = Cause(),
     only_from: frozenset[EmailStatus] | None = None,
+    note: str | sa.ColumnElement[str] = "",
 ) -> int:
     """Move every candidate address the rules allow to `to`, set-based; return how many moved.
 
     `candidate_ids` selects address ids; those whose status the rule book does not allow
     (narrowed further by `only_from`) are left alone. Two statements, whatever the count:
-    one INSERT … SELECT of the events, one UPDATE.
+    one INSERT … SELECT of the events, one UPDATE. `note` is each event's note: a text, or an
+    expression over `EmailAddress` naming a per-address cause (a provider's event id).
     """
     sources = {s for s in allowed_sources(actor, to, cause) if s is not None}
     if only_from is not None:
@@ -151,11 +153,13 @@ def change_many(
         EmailAddress.status.in_(sorted(sources)),
     )
     values = _event_values(account_id, actor, now, cause)
-    columns = ["address_id", "from_status", "to_status", *values]
+    columns = ["address_id", "from_status", "to_status", "note", *values]
+    note_value = note if isinstance(note, sa.ColumnElement) else sa.literal(note[:500], sa.String)
     select = sa.select(
         EmailAddress.id,
         EmailAddress.status,
         sa.literal(to.value, sa.String),
+        note_value,
         *[_literal(k, v) for k, v in values.items()],
     ).where(eligible)
     session.execute(sa.insert(StatusEvent).from_select(columns, select))

@@ -73,9 +73,11 @@ def register_blueprints(app: Flask) -> None:
     from .agent.views import bp as agent_bp
     from .auth.views import bp as auth_bp
     from .customer.views import bp as customer_bp
+    from .feedback import register_feedback
     from .ids import register_id_converter
     from .manager.views import bp as manager_bp
     from .recipient.views import bp as recipient_bp
+    from .webhooks.views import bp as webhooks_bp
 
     register_id_converter(app)  # `<id:...>` in routes: needed before they are added
     app.register_blueprint(auth_bp)
@@ -83,6 +85,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(agent_bp, url_prefix="/desk")
     app.register_blueprint(manager_bp, url_prefix="/manager")
     app.register_blueprint(recipient_bp, url_prefix="/r")  # signed links, no login
+    app.register_blueprint(webhooks_bp)  # issue 13: webhook endpoints (/account/webhooks)
+    register_feedback(app)  # issue 13: feed settings (customers) and the providers' endpoints
 
 
 def register_api(app: Flask) -> None:

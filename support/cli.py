@@ -7,6 +7,7 @@ from flask import Flask
 from requests_queue.models import Account, Role, User
 
 from .auth.passwords import MIN_LENGTH, hash_password
+from .cli_feedback import ingest_feedback
 from .cli_imports import import_contacts
 from .cli_mail import send_outbox
 from .extensions import db
@@ -21,6 +22,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(scheduler_command)
     app.cli.add_command(send_outbox)
     app.cli.add_command(import_contacts)
+    app.cli.add_command(ingest_feedback)
 
 
 @click.command("seed-demo")

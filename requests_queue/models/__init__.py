@@ -14,6 +14,7 @@ from .contacts import (
     contact_tags,
 )
 from .events import AddressMerge, MassAction, MassActionItem, MassActionKind, StatusEvent
+from .feedback import FeedbackEvent, FeedbackFeed  # noqa: F401  (issue 13: provider feedback)
 from .imports import ImportMatch, ImportRowError, SkipReason
 from .jobs import JobOutcome, JobRun, SchedulerBeat, scheduler_jobs
 from .outbox import OutboxMessage, OutboxState

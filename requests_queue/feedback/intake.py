@@ -1,0 +1,106 @@
+"""Accept fast: a delivery's events go into `feedback_events` in one insert, duplicates skipped.
+
+The provider delivers at least once, so the provider's event id is unique per feed and a
+redelivered event is simply not inserted again. Each event is matched to the account's
+address (canonical form, DOMAIN.md rule 6) as it is stored; an unknown one keeps no address
+id and is reported, never dropped.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ..mailbox import canonical_address
+from ..models import EmailAddress
+from ..models.feedback import FeedbackEvent, FeedbackFeed, FeedbackNonce, FeedbackOutcome
+from .reported import Reported
+from .signatures import Refused
+
+CHUNK = 1000
+NONCE_KEPT = timedelta(minutes=10)  # longer than the 5 minutes a signature is accepted
+
+
+def _insert(session: Session, model):
+    dialect = session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
+
+
+def store_events(
+    session: Session, feed: FeedbackFeed, events: list[Reported], now: datetime
+) -> int:
+    """Store the events not stored before; return how many were new. Flushes, never commits."""
+    unique = list({e.event_id: e for e in events}.values())
+    new = 0
+    for start in range(0, len(unique), CHUNK):
+        new += _store_chunk(session, feed, unique[start : start + CHUNK], now)
+    session.execute(
+        sa.update(FeedbackFeed).where(FeedbackFeed.id == feed.id).values(last_received_at=now)
+    )
+    return new
+
+
+def _store_chunk(session: Session, feed: FeedbackFeed, events: list[Reported], now) -> int:
+    canonical = [canonical_address(e.address)[:320] for e in events]
+    known = dict(
+        session.execute(
+            sa.select(EmailAddress.address, EmailAddress.id).where(
+                EmailAddress.account_id == feed.account_id,
+                EmailAddress.address.in_(sorted(set(canonical))),
+            )
+        ).all()
+    )
+    rows = [
+        {
+            "feed_id": feed.id,
+            "account_id": feed.account_id,
+            "provider_event_id": e.event_id,
+            "kind": e.kind.value,
+            "raw_address": e.address,
+            "address": address,
+            "address_id": known.get(address),
+            "occurred_at": e.occurred_at,
+            "received_at": now,
+            "outcome": FeedbackOutcome.pending.value,
+            "detail": e.detail,
+        }
+        for e, address in zip(events, canonical, strict=True)
+    ]
+    statement = (
+        _insert(session, FeedbackEvent)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["feed_id", "provider_event_id"])
+    )
+    return session.execute(statement).rowcount
+
+
+def remember_nonce(session: Session, feed: FeedbackFeed, nonce: str, now: datetime) -> None:
+    """Refuse a delivery whose signed nonce this feed saw in the last few minutes (a replay)."""
+    session.execute(
+        sa.delete(FeedbackNonce).where(
+            FeedbackNonce.feed_id == feed.id, FeedbackNonce.seen_at < now - NONCE_KEPT
+        )
+    )
+    statement = (
+        _insert(session, FeedbackNonce)
+        .values(feed_id=feed.id, nonce=nonce[:128], seen_at=now)
+        .on_conflict_do_nothing(index_elements=["feed_id", "nonce"])
+    )
+    if session.execute(statement).rowcount != 1:
+        raise Refused("replayed", "this signed delivery was received before")
+
+
+def record_refusal(session: Session, feed_id: int, refused: Refused, now: datetime) -> None:
+    """Count a refused delivery on its feed (shown on the settings page); flushes."""
+    if refused.kind == "bad_signature":
+        values = {
+            "bad_signature_count": FeedbackFeed.bad_signature_count + 1,
+            "last_bad_signature_at": now,
+        }
+    else:
+        values = {"refused_count": FeedbackFeed.refused_count + 1, "last_refusal_at": now}
+    values["last_refusal"] = f"{refused.kind.replace('_', ' ')}: {refused.reason}"[:200]
+    session.execute(sa.update(FeedbackFeed).where(FeedbackFeed.id == feed_id).values(**values))
