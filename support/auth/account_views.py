@@ -1,12 +1,12 @@
 """The logged-in user's own account: change the password, sign out everywhere."""
 
-from flask import flash, redirect, render_template, session, url_for
-from flask_login import current_user, login_required, logout_user
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
 
 from ..extensions import db
 from .forms import PasswordChangeForm, SignOutEverywhereForm
 from .passwords import hash_password, verify_password
-from .session import VERSION_KEY, end_all_sessions, start_session
+from .session import end_all_sessions, log_out_everywhere, start_session
 from .throttle import begin_attempt
 from .views import bp
 
@@ -22,10 +22,7 @@ def account():
         # to guess the password faster than the login page allows.
         attempt = begin_attempt(user.email)
         if attempt.is_locked:
-            minutes = attempt.retry_after // 60
-            form.current_password.errors.append(
-                f"Too many failed attempts. Try again in {minutes} minute(s)."
-            )
+            form.current_password.errors.append(attempt.locked_message)
         elif not verify_password(user.password_hash, form.current_password.data):
             form.current_password.errors.append("That is not your current password.")
         else:
@@ -46,9 +43,6 @@ def sign_out_everywhere():
     form = SignOutEverywhereForm()
     if not form.validate_on_submit():
         return redirect(url_for("auth.account"))
-    end_all_sessions(current_user.id)
-    db.session.commit()
-    logout_user()
-    session.pop(VERSION_KEY, None)
+    log_out_everywhere()
     flash("You were signed out on every device, this one included.", "info")
     return redirect(url_for("auth.login"))

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, abort, session
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from requests_queue.models import Role, User
 from requests_queue.statuses import Actor, ActorKind
@@ -55,6 +55,14 @@ def end_all_sessions(user_id: int) -> None:
         .values(session_version=User.session_version + 1)
         .execution_options(synchronize_session=False)
     )
+
+
+def log_out_everywhere() -> None:
+    """End every session of the current user, this client's included, and commit."""
+    end_all_sessions(current_user.id)
+    db.session.commit()
+    logout_user()
+    session.pop(VERSION_KEY, None)
 
 
 def require_roles(bp: Blueprint, roles: Iterable[Role]) -> None:

@@ -49,6 +49,11 @@ class Attempt:
         """True when this client or this email has used up its failures."""
         return self.retry_after is not None
 
+    @property
+    def locked_message(self) -> str:
+        """What the password field says while it is locked."""
+        return f"Too many failed attempts. Try again in {self.retry_after // 60} minute(s)."
+
     def succeeded(self) -> None:
         """The password was right: give the reserved failures back."""
         for item, identity in self.reserved:

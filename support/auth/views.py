@@ -1,8 +1,8 @@
 """Log in, log out, and send each role to its home page."""
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, logout_user
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
 from requests_queue.models import Role, User
 
@@ -10,7 +10,7 @@ from ..extensions import db
 from .forms import LoginForm
 from .passwords import DUMMY_HASH, verify_password
 from .redirects import safe_next
-from .session import VERSION_KEY, end_all_sessions, start_session
+from .session import log_out_everywhere, start_session
 from .throttle import begin_attempt
 
 bp = Blueprint("auth", __name__)
@@ -37,8 +37,7 @@ def login():
     if attempt.is_locked:
         # The same page, status and hashing work whether or not the address has an account.
         verify_password(DUMMY_HASH, form.password.data)
-        minutes = attempt.retry_after // 60
-        form.password.errors.append(f"Too many failed attempts. Try again in {minutes} minute(s).")
+        form.password.errors.append(attempt.locked_message)
         page = render_template("auth/login.html", form=form)
         return page, 429, {"Retry-After": str(attempt.retry_after)}
     user = db.session.scalar(sa.select(User).where(User.email == email))
@@ -57,10 +56,7 @@ def login():
 def logout():
     """End the session, and every other session of this user (a POST, so no site can force it)."""
     # A cookie copied before logout (a shared computer, a stolen cookie) must not outlive it.
-    end_all_sessions(current_user.id)
-    db.session.commit()
-    logout_user()
-    session.pop(VERSION_KEY, None)
+    log_out_everywhere()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
 
