@@ -28,7 +28,6 @@ from requests_queue.errors import ValidationError
 from requests_queue.mass_actions import parse_fields
 from requests_queue.models import Account, Campaign, CampaignState, CampaignTemplate
 from requests_queue.now import now_utc
-from requests_queue.selection import describe
 
 from .. import background
 from ..auth.session import current_actor
@@ -37,7 +36,7 @@ from ..extensions import db
 from ..form_errors import attach_errors
 from ..ids import parse_number
 from .campaign_forms import CampaignFieldsForm, CampaignForm
-from .scoping import filter_args, filter_from_args, own, own_latest
+from .scoping import filter_from_args, own, own_latest, selection_shown
 from .views import bp
 
 
@@ -107,8 +106,7 @@ def new_campaign():
         form=form,
         preview=preview,
         rendered=rendered,
-        args=filter_args(flt),
-        selection=describe(db.session, flt),
+        **selection_shown(flt),
         account_name=account_name,
     )
 

@@ -6,14 +6,13 @@ from flask import flash, redirect, render_template, request, url_for
 from requests_queue.mass_actions import Direction, mass_opt_out, parse_fields, preview
 from requests_queue.models import EmailAddress, MassAction, MassActionItem
 from requests_queue.now import now_utc
-from requests_queue.selection import describe
 
 from ..auth.session import current_actor
 from ..edge import operation
 from ..extensions import db
 from ..form_errors import field_named
 from .forms import ConfirmOptOutForm, MassActionForm
-from .scoping import filter_args, filter_from_args, own_latest, own_mass_action
+from .scoping import filter_from_args, own_latest, own_mass_action, selection_shown
 from .views import bp
 
 
@@ -57,8 +56,7 @@ def new_mass_action():
         confirm=confirm,
         preview=result,
         flt=flt,
-        args=filter_args(flt),
-        selection=describe(db.session, flt),
+        **selection_shown(flt),
     )
 
 

@@ -5,7 +5,7 @@ from flask import abort, request
 from flask_login import current_user
 
 from requests_queue.models import Contact, ImportBatch, MassAction, Tag
-from requests_queue.selection import ContactFilter
+from requests_queue.selection import ContactFilter, describe
 from requests_queue.statuses import EmailStatus
 
 from ..extensions import db
@@ -77,6 +77,12 @@ def filter_args(flt: ContactFilter) -> dict:
         "status": flt.status.value if flt.status else None,
     }
     return {k: v for k, v in args.items() if v is not None}
+
+
+def selection_shown(flt: ContactFilter) -> dict:
+    """What a page that acts on a selection shows of it: `args`, the query string that keeps
+    it, and `selection`, the selection in words."""
+    return {"args": filter_args(flt), "selection": describe(db.session, flt)}
 
 
 def account_tags() -> list[Tag]:
