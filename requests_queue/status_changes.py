@@ -17,6 +17,7 @@ from .errors import InvalidTransition
 from .mailbox import canonical_address
 from .models import Account, Contact, EmailAddress, EmailField, StatusEvent
 from .statuses import Actor, Cause, EmailStatus, allowed_sources, check_transition
+from .webhooks import queueing as webhooks
 
 
 def lock_account(session: Session, account_id: int) -> None:
@@ -119,6 +120,7 @@ def change_status(
     )
     session.add(event)
     session.flush()
+    webhooks.address_changed(session, address, source, to, actor, cause, now)
     session.expire(address, ["status", "status_changed_at"])
     return event
 
@@ -162,6 +164,8 @@ def change_many(
         note_value,
         *[_literal(k, v) for k, v in values.items()],
     ).where(eligible)
+    # Before the events and the UPDATE, so it selects the very rows they do.
+    webhooks.addresses_changing(session, account_id, eligible, to, actor, cause, now)
     session.execute(sa.insert(StatusEvent).from_select(columns, select))
     moved = session.execute(
         sa.update(EmailAddress)

@@ -66,6 +66,11 @@ def from_environment(instance_path: str) -> dict:
         # SECRET_KEY_PREVIOUS: the key before a rotation, still accepted when verifying
         # sessions and recipient links (never for signing). See docs/operations.md.
         "SECRET_KEY_FALLBACKS": [k for k in [env("SECRET_KEY_PREVIOUS", "")] if k],
+        # Webhook endpoints: public https hosts only unless these allow loopback (tests, local
+        # development) or plain http; each try waits this long for an answer.
+        "WEBHOOKS_ALLOW_LOOPBACK": env("WEBHOOKS_ALLOW_LOOPBACK", "0") == "1",
+        "WEBHOOKS_ALLOW_HTTP": env("WEBHOOKS_ALLOW_HTTP", "0") == "1",
+        "WEBHOOKS_TIMEOUT_SECONDS": float(env("WEBHOOKS_TIMEOUT_SECONDS", "10")),
     }
 
 

@@ -56,6 +56,14 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
         timeout=timedelta(seconds=55),
     ),
     PeriodicJob(
+        name="deliver_webhooks",
+        title="Send webhooks",
+        func="requests_queue.jobs.webhooks:deliver_webhooks_job",
+        description="POST signed events to the platform's webhook endpoints",
+        every=timedelta(minutes=1),
+        timeout=timedelta(seconds=55),
+    ),
+    PeriodicJob(
         name="resume_stale_imports",
         title="Resume stopped imports",
         func="requests_queue.jobs.imports:resume_imports",

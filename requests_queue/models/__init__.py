@@ -32,6 +32,7 @@ from .requests import (
 )
 from .sla import SlaClock, SlaDigest, SlaEvent, SlaThreshold
 from .tokens import ApiToken, TokenScope
+from .webhooks import WebhookDelivery, WebhookEndpoint  # noqa: F401  (issue 13: webhooks out)
 
 __all__ = [
     "AddressMerge",

@@ -34,6 +34,7 @@ from ..statuses import (
     Cause,
     EmailStatus,
 )
+from ..webhooks import queueing as webhooks
 from . import notifications
 from .evidence import CHECKLIST
 from .lifecycle import Action, lock_as_handler, transition
@@ -101,6 +102,7 @@ def approve_request(
     req.skipped_by_reason = dict(sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0])))
     session.flush()
     notifications.notify_decision(session, req, now, base_url)
+    webhooks.request_decided(session, req, now)
     return req
 
 

@@ -10,6 +10,7 @@ from ..errors import NotFound, ValidationError
 from ..models import ConsentRequest, RequestEvent, RequestEventKind, RequestState, User
 from ..status_changes import lock_account
 from ..statuses import Actor
+from ..webhooks import queueing as webhooks
 from . import notifications
 from .evidence import EvidenceInput, check_evidence
 from .lifecycle import Action, check_action
@@ -73,4 +74,5 @@ def file_request(
     )
     session.flush()
     notifications.notify_filed(session, req, now, base_url)
+    webhooks.request_filed(session, req, now)
     return req

@@ -29,6 +29,7 @@ from ..models import (
 from ..models.requests import OPEN_STATES
 from ..sla.deadlines import moves_clock, refresh_clocks_of
 from ..statuses import Actor, ActorKind
+from ..webhooks import queueing as webhooks
 from . import notifications
 
 S = RequestState
@@ -236,6 +237,7 @@ def transition(
     if moves_clock(event):  # a question, an answer or an end: the stored clock follows
         refresh_clocks_of(session, [req.id])
     session.refresh(req)
+    webhooks.request_moved(session, req, event, now)
     return event
 
 
@@ -374,6 +376,7 @@ def reject_request(
     }
     transition(session, req, Action.reject, actor, now, body=body, values=values)
     notifications.notify_decision(session, req, now, base_url)
+    webhooks.request_decided(session, req, now)
 
 
 def withdraw_request(session: Session, req: ConsentRequest, actor: Actor, now: datetime) -> None:

@@ -28,6 +28,7 @@ from ..models.requests import OPEN_STATES
 from ..models.sla import SlaClock, SlaEvent, SlaThreshold
 from ..outbox import queue_email
 from ..requests.notifications import SIGNATURE, desk_link
+from ..webhooks import queueing as webhooks
 from .clock import calendar_key, instant_before, is_business_time
 from .deadlines import forget_closed_clocks, refresh_stale_clocks, running_past
 from .engine import BREACH_DAYS, DUE_DAYS
@@ -53,6 +54,7 @@ def sweep_sla(
     at_risk = _mark_at_risk(session, calendar, now, business)
     released = _release_pending(session, now) if business else []
     forget_closed_clocks(session)
+    webhooks.sla_marks(session, last, now)  # every mark of this run, whoever is told
     emails = _notify(session, _announced(session, last, released), now, base_url)
     session.flush()
     return {

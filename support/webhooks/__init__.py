@@ -1,0 +1,1 @@
+"""Webhook endpoints on the user's account: customers (their account's), managers (the desk's)."""
