@@ -11,6 +11,7 @@ import math
 import time
 from collections.abc import Iterable
 
+import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, request
 from limits import parse
 from limits.strategies import FixedWindowRateLimiter
@@ -114,3 +115,8 @@ def own(model, object_id: int):
     if obj is None or obj.account_id != account_id():
         abort(404)
     return obj
+
+
+def own_rows(model) -> sa.Select:
+    """SELECT of the caller's account's rows of `model` (a list never shows another's)."""
+    return sa.select(model).where(model.account_id == account_id())

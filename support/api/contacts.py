@@ -16,7 +16,7 @@ from requests_queue.selection import contact_ids
 from requests_queue.statuses import MARKETABLE, EmailStatus
 
 from ..extensions import db
-from .auth import CUSTOMERS, account_id, api_actor, own, protect
+from .auth import CUSTOMERS, account_id, api_actor, own, own_rows, protect
 from .problems import register_problem_handlers
 from .schemas import PageArgs, Schema, Text, cursor_of, page_of, page_schema
 from .selection import SelectionQuery, contact_filter
@@ -177,7 +177,4 @@ def edit_contact(body: dict, contact_id: int):
 @bp.response(200, TagList)
 def tags():
     """The account's tags by name (contacts get tags through create and update)."""
-    rows = db.session.scalars(
-        sa.select(Tag).where(Tag.account_id == account_id()).order_by(Tag.name)
-    )
-    return {"items": list(rows)}
+    return {"items": list(db.session.scalars(own_rows(Tag).order_by(Tag.name)))}

@@ -34,7 +34,7 @@ from requests_queue.now import now_utc
 
 from ..customer.import_views import start_background
 from ..extensions import db
-from .auth import CUSTOMERS, account_id, api_actor, own, protect
+from .auth import CUSTOMERS, account_id, api_actor, own, own_rows, protect
 from .problems import register_problem_handlers
 from .schemas import UNSTORABLE, PageArgs, Schema, Text, keyset_page, page_schema
 
@@ -198,8 +198,7 @@ def upload(form: dict):
 @bp.response(200, page_schema(ImportOut, "ImportPage"))
 def list_imports(args: dict):
     """The account's imports, newest first."""
-    query = sa.select(ImportBatch).where(ImportBatch.account_id == account_id())
-    return keyset_page(query, ImportBatch.id, args, newest_first=True)
+    return keyset_page(own_rows(ImportBatch), ImportBatch.id, args, newest_first=True)
 
 
 @bp.route("/imports/<id:batch_id>")

@@ -20,7 +20,7 @@ from requests_queue.selection import describe
 from requests_queue.statuses import EmailStatus
 
 from ..extensions import db
-from .auth import CUSTOMERS, account_id, api_actor, own, protect
+from .auth import CUSTOMERS, api_actor, own, own_rows, protect
 from .problems import register_problem_handlers
 from .schemas import PageArgs, Schema, keyset_page, page_schema
 from .selection import EmailFields, SelectionSchema, contact_filter, in_field_order
@@ -122,8 +122,7 @@ def run(body: dict):
 @bp.response(200, page_schema(MassActionOut, "BatchPage"))
 def list_batches(args: dict):
     """The account's mass actions, newest first."""
-    query = sa.select(MassAction).where(MassAction.account_id == account_id())
-    return keyset_page(query, MassAction.id, args, newest_first=True)
+    return keyset_page(own_rows(MassAction), MassAction.id, args, newest_first=True)
 
 
 @bp.route("/mass-actions/<id:batch_id>")
