@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from .mailbox import canonical_address
 from .models import Contact, EmailAddress, EmailField, ImportBatch, Tag, contact_tags
@@ -115,6 +115,17 @@ def contact_page_ids(flt: ContactFilter, limit: int, offset: int) -> sa.Select:
     query = contact_ids(flt)
     column = query.selected_columns[0]
     return query.order_by(column.desc()).limit(limit).offset(offset)
+
+
+def contacts_listed(ids: list[int]) -> sa.Select:
+    """SELECT of the contacts with these ids, newest first, their addresses and tags loaded
+    with them (a list shows both)."""
+    return (
+        sa.select(Contact)
+        .where(Contact.id.in_(ids))
+        .order_by(Contact.id.desc())
+        .options(selectinload(Contact.addresses), selectinload(Contact.tags))
+    )
 
 
 def count_contacts(flt: ContactFilter) -> sa.Select:

@@ -3,16 +3,14 @@ and the account's tags."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import url_for
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
-from sqlalchemy.orm import selectinload
 
 from requests_queue.contacts import ContactData, create_contact, update_contact
 from requests_queue.models import Contact, EmailField, Tag
 from requests_queue.now import now_utc
-from requests_queue.selection import contact_ids
+from requests_queue.selection import contact_ids, contacts_listed
 from requests_queue.statuses import MARKETABLE, EmailStatus
 
 from ..extensions import db
@@ -133,12 +131,7 @@ def list_contacts(args: dict):
         ids = ids.where(column < before)
     limit = args["limit"]
     page = list(db.session.scalars(ids.order_by(column.desc()).limit(limit + 1)))
-    rows = db.session.scalars(
-        sa.select(Contact)
-        .where(Contact.id.in_(page))
-        .order_by(Contact.id.desc())
-        .options(selectinload(Contact.addresses), selectinload(Contact.tags))
-    ).all()
+    rows = db.session.scalars(contacts_listed(page)).all()
     items, next_url = page_of(list(rows), limit)
     return {"items": items, "next": next_url}
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 from requests_queue.contacts import ContactData, create_contact, update_contact
 from requests_queue.models import AddressMerge, Contact, EmailAddress, EmailField, Role, StatusEvent
 from requests_queue.now import now_utc
-from requests_queue.selection import contact_page_ids, count_contacts
+from requests_queue.selection import contact_page_ids, contacts_listed, count_contacts
 
 from ..auth.session import current_actor, require_roles
 from ..edge import operation
@@ -27,12 +27,7 @@ def contacts():
     flt = filter_from_args()
     page = requested_page(db.session.scalar(count_contacts(flt)))
     ids = db.session.scalars(contact_page_ids(flt, page.size, page.offset)).all()
-    rows = db.session.scalars(
-        sa.select(Contact)
-        .where(Contact.id.in_(ids))
-        .order_by(Contact.id.desc())
-        .options(selectinload(Contact.addresses), selectinload(Contact.tags))
-    ).all()
+    rows = db.session.scalars(contacts_listed(ids)).all()
     return render_template(
         "customer/contacts.html",
         contacts=rows,
