@@ -23,7 +23,7 @@ from ..extensions import db
 from .auth import CUSTOMERS, api_actor, own, own_rows, protect
 from .problems import register_problem_handlers
 from .schemas import PageArgs, Schema, keyset_page, page_schema
-from .selection import EmailFields, SelectionSchema, contact_filter, in_field_order
+from .selection import EmailFields, SelectionSchema, chosen_addresses
 
 bp = Blueprint("mass_actions", __name__, description="Mass opt-out (customers).")
 protect(bp, CUSTOMERS)
@@ -93,8 +93,7 @@ class ItemOut(Schema):
 @bp.response(200, PreviewOut)
 def preview_action(body: dict):
     """Count the selection's addresses that would change (one grouped query)."""
-    flt = contact_filter(body["selection"])
-    fields_ = in_field_order(body["fields_"])
+    flt, fields_ = chosen_addresses(body)
     result = preview(db.session, flt, fields_, body["direction"])
     return {
         "selection": describe(db.session, flt),
@@ -110,8 +109,7 @@ def preview_action(body: dict):
 @bp.response(201, MassActionOut)
 def run(body: dict):
     """Opt out the selection now, as one batch the customer cannot undo themselves."""
-    flt = contact_filter(body["selection"])
-    fields_ = in_field_order(body["fields_"])
+    flt, fields_ = chosen_addresses(body)
     batch = mass_opt_out(db.session, flt, fields_, api_actor(), now_utc(), body["confirm_count"])
     db.session.commit()
     return batch, 201, {"Location": url_for(".get_batch", batch_id=batch.id)}

@@ -35,7 +35,7 @@ from .request_schemas import (
     RequestOut,
 )
 from .schemas import PageArgs, keyset_page, page_schema
-from .selection import contact_filter, in_field_order
+from .selection import chosen_addresses
 
 bp = Blueprint("requests", __name__, description="Mass opt-in and undo requests.")
 protect(bp, EVERYONE)
@@ -120,8 +120,7 @@ def file(body: dict):
             raise ValidationError("mass_action_id", "name the mass opt-out to undo")
         target = UndoTarget(account_id(), body["mass_action_id"])
     else:
-        fields = in_field_order(body["fields_"])
-        target = OptInTarget(contact_filter(body["selection"]), fields)
+        target = OptInTarget(*chosen_addresses(body))
     target.check(db.session)  # another account's batch is a 404 before any evidence is read
     evidence = _evidence(body)
     now = now_utc()

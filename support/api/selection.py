@@ -61,3 +61,8 @@ def contact_filter(selection: dict | None) -> ContactFilter:
         import_batch_id=batch_id,
         status=selection.get("status"),
     )
+
+
+def chosen_addresses(body: dict) -> tuple[ContactFilter, tuple[EmailField, ...]]:
+    """A body's `selection` as the caller's filter, and its `fields` in field order."""
+    return contact_filter(body["selection"]), in_field_order(body["fields_"])
