@@ -97,6 +97,36 @@ def _result(session: Session, recipient: CampaignRecipient, outcome: Outcome) ->
     return LinkResult(outcome, recipient.address, account.name)
 
 
+def _locked_address(session: Session, recipient: CampaignRecipient) -> EmailAddress:
+    """The recipient's address, its account locked and its status read again under the lock,
+    so what the click decides and what it writes see the same status."""
+    address = session.get(EmailAddress, recipient.address_id)
+    lock_account(session, address.account_id)
+    session.refresh(address, ["status"])
+    return address
+
+
+def _change_by_click(
+    session: Session,
+    recipient: CampaignRecipient,
+    address: EmailAddress,
+    to: EmailStatus,
+    action: str,
+    now: datetime,
+    proof: ConsentProof,
+) -> None:
+    """Move the address to `to` as the recipient, the campaign as cause, the click as proof."""
+    change_status(
+        session,
+        address,
+        to,
+        RECIPIENT,
+        now,
+        Cause(campaign_id=recipient.campaign_id),
+        note=proof.note(action, recipient.campaign_id, now),
+    )
+
+
 def _confirm_outcome(recipient: CampaignRecipient, status: EmailStatus) -> Outcome:
     if recipient.token_used_at is not None:
         return Outcome.used
@@ -140,23 +170,13 @@ def confirm_address(
         recipient = _load(session, secret, token, Purpose.confirm, now)
     except LinkError as exc:
         return LinkResult(Outcome(exc.reason))
-    address = session.get(EmailAddress, recipient.address_id)
-    lock_account(session, address.account_id)  # decide and write under the same lock
-    session.refresh(address, ["status"])
+    address = _locked_address(session, recipient)
     session.refresh(recipient, ["token_used_at"])
     outcome = _confirm_outcome(recipient, address.status)
     if outcome is not Outcome.can_confirm:
         return _result(session, recipient, outcome)
     try:
-        change_status(
-            session,
-            address,
-            S.double_opt_in,
-            RECIPIENT,
-            now,
-            Cause(campaign_id=recipient.campaign_id),
-            note=proof.note("Confirmed", recipient.campaign_id, now),
-        )
+        _change_by_click(session, recipient, address, S.double_opt_in, "Confirmed", now, proof)
     except InvalidTransition:  # raised before any write: nothing to undo
         return _result(session, recipient, Outcome.no_longer_subscribed)
     # Usable once: of two racing clicks only one UPDATE finds the link unused.
@@ -196,20 +216,12 @@ def unsubscribe_address(
         recipient = _load(session, secret, token, Purpose.unsubscribe, now)
     except LinkError as exc:
         return LinkResult(Outcome(exc.reason))
-    address = session.get(EmailAddress, recipient.address_id)
-    lock_account(session, address.account_id)
-    session.refresh(address, ["status"])
+    address = _locked_address(session, recipient)
     outcome = Outcome.already_unsubscribed
     if not _cannot_unsubscribe(address.status):
         try:
-            change_status(
-                session,
-                address,
-                S.opted_out_by_recipient,
-                RECIPIENT,
-                now,
-                Cause(campaign_id=recipient.campaign_id),
-                note=proof.note("Unsubscribed", recipient.campaign_id, now),
+            _change_by_click(
+                session, recipient, address, S.opted_out_by_recipient, "Unsubscribed", now, proof
             )
             outcome = Outcome.unsubscribed
         except InvalidTransition:
