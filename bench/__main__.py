@@ -21,6 +21,7 @@ CASES = {
     "campaigns": 100_000,
     "sla": 100_000,
     "lookup": 1_000_000,
+    "feedback": 100_000,
 }
 
 

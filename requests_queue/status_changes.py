@@ -33,7 +33,7 @@ def lock_account(session: Session, account_id: int) -> None:
         session.execute(
             sa.update(Account)
             .where(Account.id == account_id)
-            .values(id=Account.id)
+            .values(name=Account.name)  # not the key: SQLite would check every child table
             .execution_options(synchronize_session=False)
         )
 

@@ -70,11 +70,14 @@ def _store_chunk(session: Session, feed: FeedbackFeed, events: list[Reported], n
         for e, address in zip(events, canonical, strict=True)
     ]
     statement = (
-        _insert(session, FeedbackEvent)
-        .values(rows)
+        _insert(session, FeedbackEvent.__table__)
         .on_conflict_do_nothing(index_elements=["feed_id", "provider_event_id"])
+        .returning(FeedbackEvent.id)
     )
-    return session.execute(statement).rowcount
+    # Core executemany: SQLAlchemy batches the rows into multi-row INSERTs ("insertmanyvalues")
+    # without compiling a statement per size; RETURNING counts what was inserted on both
+    # databases (psycopg's rowcount is -1 here).
+    return len(session.connection().execute(statement, rows).all())
 
 
 def remember_nonce(session: Session, feed: FeedbackFeed, nonce: str, now: datetime) -> None:
@@ -88,8 +91,9 @@ def remember_nonce(session: Session, feed: FeedbackFeed, nonce: str, now: dateti
         _insert(session, FeedbackNonce)
         .values(feed_id=feed.id, nonce=nonce[:128], seen_at=now)
         .on_conflict_do_nothing(index_elements=["feed_id", "nonce"])
+        .returning(FeedbackNonce.nonce)
     )
-    if session.execute(statement).rowcount != 1:
+    if not session.execute(statement).all():
         raise Refused("replayed", "this signed delivery was received before")
 
 

@@ -57,11 +57,16 @@ def apply_pending(session: Session, feed: FeedbackFeed, now: datetime) -> dict[s
         candidates = sa.select(FeedbackEvent.address_id).where(
             _pending(feed, FeedbackEvent.kind == kind)
         )
+        # Each status event's note names the feed and the provider's event id. Written with
+        # `processed_at IS NULL` (pending, in other words) so the planner probes the
+        # (address, kind) index rather than walking every pending event of the feed per row.
         first = (
             sa.select(sa.literal(f"{feed.cause_label}: event ") + FeedbackEvent.provider_event_id)
             .where(
-                _pending(feed, FeedbackEvent.kind == kind),
                 FeedbackEvent.address_id == EmailAddress.id,
+                FeedbackEvent.kind == kind,
+                FeedbackEvent.feed_id == feed.id,
+                FeedbackEvent.processed_at.is_(None),
             )
             .order_by(FeedbackEvent.id)
             .limit(1)
@@ -69,14 +74,14 @@ def apply_pending(session: Session, feed: FeedbackFeed, now: datetime) -> dict[s
             .scalar_subquery()
         )
         if change_many(session, feed.account_id, candidates, status, actor, now, note=first):
-            moved = sa.select(EmailAddress.id).where(
-                EmailAddress.account_id == feed.account_id,
+            moved = sa.exists().where(  # a primary-key probe per pending event
+                EmailAddress.id == FeedbackEvent.address_id,
                 EmailAddress.status == status,
                 EmailAddress.status_changed_at == now,
             )
             applied += _mark(
                 session,
-                _pending(feed, FeedbackEvent.kind == kind, FeedbackEvent.address_id.in_(moved)),
+                _pending(feed, FeedbackEvent.kind == kind, moved),
                 Out.applied,
                 now,
             )
@@ -87,14 +92,11 @@ def apply_pending(session: Session, feed: FeedbackFeed, now: datetime) -> dict[s
 
 
 def _soft_bounces(session: Session, feed: FeedbackFeed, now: datetime) -> dict[str, int]:
-    """Count soft bounces; the newest one of an address that reaches the limit is recorded."""
-    counted = _mark(
-        session, _pending(feed, FeedbackEvent.kind == K.soft_bounce), Out.soft_counted, now
-    )
-    if not counted:
-        return {"soft_counted": 0, "soft_threshold": 0}
+    """Count soft bounces; the newest pending one of an address that reaches the limit within
+    the window (this batch's included) is recorded as reaching it, once per window."""
     since = now - timedelta(hours=feed.soft_bounce_window_hours)
     other = aliased(FeedbackEvent)
+    # Every subquery is keyed by the address (the address index), never by the feed's history.
     in_window = (
         sa.select(sa.func.count())
         .where(
@@ -105,13 +107,13 @@ def _soft_bounces(session: Session, feed: FeedbackFeed, now: datetime) -> dict[s
         .correlate(FeedbackEvent)
         .scalar_subquery()
     )
-    newest_of_batch = (
+    newest_pending = (
         sa.select(sa.func.max(other.id))
         .where(
             other.address_id == FeedbackEvent.address_id,
-            other.feed_id == feed.id,
             other.kind == K.soft_bounce,
-            other.processed_at == now,
+            other.feed_id == feed.id,
+            other.processed_at.is_(None),
         )
         .correlate(FeedbackEvent)
         .scalar_subquery()
@@ -120,6 +122,7 @@ def _soft_bounces(session: Session, feed: FeedbackFeed, now: datetime) -> dict[s
         sa.select(other.id)
         .where(
             other.address_id == FeedbackEvent.address_id,
+            other.kind == K.soft_bounce,
             other.outcome == Out.soft_threshold,
             other.processed_at >= since,
         )
@@ -129,11 +132,10 @@ def _soft_bounces(session: Session, feed: FeedbackFeed, now: datetime) -> dict[s
     limit, hours = feed.soft_bounce_limit, feed.soft_bounce_window_hours
     reached = _mark(
         session,
-        sa.and_(
-            FeedbackEvent.feed_id == feed.id,
-            FeedbackEvent.outcome == Out.soft_counted,
-            FeedbackEvent.processed_at == now,
-            FeedbackEvent.id == newest_of_batch,
+        _pending(
+            feed,
+            FeedbackEvent.kind == K.soft_bounce,
+            FeedbackEvent.id == newest_pending,
             in_window >= limit,
             ~already,
         ),
@@ -146,4 +148,7 @@ def _soft_bounces(session: Session, feed: FeedbackFeed, now: datetime) -> dict[s
             500,
         ),
     )
-    return {"soft_counted": counted - reached, "soft_threshold": reached}
+    counted = _mark(
+        session, _pending(feed, FeedbackEvent.kind == K.soft_bounce), Out.soft_counted, now
+    )
+    return {"soft_counted": counted, "soft_threshold": reached}
