@@ -209,13 +209,19 @@ def transition(
     values: dict | None = None,
     where: tuple = (),
 ) -> RequestEvent:
-    """Move `req` by `action` with a conditional UPDATE and append its timeline event."""
+    """Move `req` by `action` with a conditional UPDATE and append its timeline event.
+
+    `assignee_id`: the request's new handler, set on the row and named by the event alike.
+    """
     source = req.state
     target = check_action(source, action, actor.kind)
+    values = dict(values or {})
+    if assignee_id is not None:
+        values["assignee_id"] = assignee_id
     moved = session.execute(
         sa.update(ConsentRequest)
         .where(ConsentRequest.id == req.id, ConsentRequest.state == source, *where)
-        .values(state=target, updated_at=now, **(values or {}))
+        .values(state=target, updated_at=now, **values)
         .execution_options(synchronize_session=False)
     ).rowcount
     if moved != 1:
@@ -281,7 +287,6 @@ def claim_request(session: Session, req: ConsentRequest, actor: Actor, now: date
             actor,
             now,
             assignee_id=actor.user_id,
-            values={"assignee_id": actor.user_id},
             where=(ConsentRequest.assignee_id.is_(None),),
         )
     except Conflict:
@@ -300,15 +305,7 @@ def assign_request(
         raise ValidationError("assignee", "choose an active agent or manager")
     if assignee.id == req.assignee_id:
         raise ValidationError("assignee", f"{req.number} is already assigned to them")
-    transition(
-        session,
-        req,
-        Action.assign,
-        actor,
-        now,
-        assignee_id=assignee.id,
-        values={"assignee_id": assignee.id},
-    )
+    transition(session, req, Action.assign, actor, now, assignee_id=assignee.id)
 
 
 def ask_customer(
