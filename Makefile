@@ -41,7 +41,7 @@ loadtest: $(STAMP) $(LOAD_VENV)/.installed  ## locust, 60 s, against make serve 
 # A pytest-xdist worker per core (each with its own PostgreSQL database); TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= auto
 test: $(STAMP)  ## the whole suite (also on PostgreSQL when TEST_DATABASE_URL is set)
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 fuzz: $(STAMP)  ## the rule-book property test with the long Hypothesis profile (also PostgreSQL with TEST_DATABASE_URL)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q -s tests/requests_queue/test_rulebook_stateful.py

@@ -20,6 +20,9 @@ from tests.conftest import NOW
 from tests.smtp_sink import SinkHandler, SmtpSink
 
 ROOT = Path(__file__).resolve().parents[2]
+# Tests that start processes run on one pytest-xdist worker, one at a time (make test --dist
+# loadgroup): several at once on two cores would stretch their startups past the bounds below.
+pytestmark = pytest.mark.xdist_group("processes")
 # The child is a separate Python process: the kill is real, no state survives but the database.
 CHILD = """
 import sys

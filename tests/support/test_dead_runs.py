@@ -7,6 +7,7 @@ import subprocess
 import sys
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from requests_queue.campaigns import create_campaign, provided_content, run_campaign_queueing
@@ -20,6 +21,10 @@ from requests_queue.statuses import Actor, ActorKind
 from support import ROOT, background
 from support.cli_imports import import_contacts
 from tests.support.test_scheduler_processes import wait_until
+
+# Tests that start processes run on one pytest-xdist worker, one at a time (make test --dist
+# loadgroup): several at once on two cores would stretch their startups past the bounds below.
+pytestmark = pytest.mark.xdist_group("processes")
 
 # The import run in a process of its own, whose every chunk takes a minute after committing
 # (a slow database, say): only its heartbeat thread can show that it is alive.

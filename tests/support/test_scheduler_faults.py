@@ -20,6 +20,10 @@ from tests.requests_queue.test_mail_crash import HoldingHandler
 from tests.smtp_sink import SinkHandler, SmtpSink
 from tests.support.test_scheduler_processes import wait_until
 
+# Tests that start processes run on one pytest-xdist worker, one at a time (make test --dist
+# loadgroup): several at once on two cores would stretch their startups past the bounds below.
+pytestmark = pytest.mark.xdist_group("processes")
+
 
 def start_scheduler(app, sink, log) -> subprocess.Popen:
     """A real scheduler process on the test's database, mailing to `sink`."""
@@ -99,7 +103,7 @@ def test_a_killed_scheduler_s_claims_are_recovered_at_once_by_the_next_one(
 
     second = start_scheduler(app, holding_sink, tmp_path / "second.log")
     try:
-        wait_until(lambda: states(session).get(OutboxState.sent) == 5, 30, "the five resent")
+        wait_until(lambda: states(session).get(OutboxState.sent) == 5, 90, "the five resent")
     finally:
         second.send_signal(signal.SIGTERM)
         assert second.wait(30) == 0

@@ -15,8 +15,12 @@ import sqlalchemy as sa
 from requests_queue.models import Base, JobRun
 from support import ROOT
 
+# Tests that start processes run on one pytest-xdist worker, one at a time (make test --dist
+# loadgroup): several at once on two cores would stretch their startups past the bounds below.
+pytestmark = pytest.mark.xdist_group("processes")
 
-def wait_until(condition, seconds: float = 30.0, what: str = "condition"):
+
+def wait_until(condition, seconds: float = 90.0, what: str = "condition"):
     """Poll `condition` until true; fail after `seconds` (a bound, not a speed check)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

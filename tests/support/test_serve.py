@@ -20,6 +20,10 @@ from support import ROOT
 from tests.conftest import _pg_url
 from tests.support.test_scheduler_processes import wait_until
 
+# Tests that start processes run on one pytest-xdist worker, one at a time (make test --dist
+# loadgroup): several at once on two cores would stretch their startups past the bounds below.
+pytestmark = pytest.mark.xdist_group("processes")
+
 
 def free_port() -> int:
     with socket.socket() as s:
