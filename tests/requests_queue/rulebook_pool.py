@@ -10,7 +10,6 @@ from pathlib import Path
 from hypothesis import strategies as st
 
 from requests_queue.models import Account, EmailField, Role, User
-from requests_queue.requests.evidence import EvidenceInput
 
 # Eight mailboxes; the same ones exist in both accounts, which must stay apart.
 MAILBOXES = [
@@ -26,15 +25,6 @@ MAILBOXES = [
 VARIANTS = ("plain", "upper", "spaced", "punycode", "nfd", "all")
 TAG = "Newsletter"
 HEADER = ["First Name", "Email", "Email 2", "Email 3"]
-EVIDENCE = EvidenceInput(
-    reason="They signed up on our website but were imported without the flag.",
-    last_sent="never",
-    explicit_permission="yes",
-    permission_details="Each person ticked an unticked box on the newsletter form in 2025.",
-    form_links=("https://acme.example/newsletter",),
-    list_source="website_form",
-    attested=True,
-)
 
 
 def spell(mailbox: int, variant: str) -> str:

@@ -64,9 +64,9 @@ from requests_queue.status_changes import change_status
 from requests_queue.statuses import MARKETABLE, Actor, ActorKind, EmailStatus
 from tests.campaign_queue import queue_campaign
 from tests.conftest import NOW, REQUEST_BASE_URL
+from tests.evidence import GOOD_EVIDENCE as EVIDENCE
 from tests.requests_queue import rulebook_invariants as rules
 from tests.requests_queue.rulebook_pool import (
-    EVIDENCE,
     KEEP,
     MAILBOXES,
     TAG,
