@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,6 +25,7 @@ from requests_queue.jobs.scheduler import (
 from requests_queue.models import JobRun, scheduler_jobs
 from requests_queue.models.jobs import SCHEDULER_JOBS_TABLE
 from requests_queue.now import now_utc
+from tests.child_processes import wait_until
 
 PRUNE = "requests_queue.jobs.housekeeping:prune_job_runs"
 UTC_ZONE = ZoneInfo("UTC")
@@ -34,16 +34,6 @@ UTC_ZONE = ZoneInfo("UTC")
 def every(name: str, seconds: float) -> PeriodicJob:
     """A schedule row running the (idempotent) prune job every `seconds`."""
     return PeriodicJob(name, PRUNE, name, timedelta(seconds=30), every=timedelta(seconds=seconds))
-
-
-def wait_until(condition, seconds: float = 20.0, what: str = "condition"):
-    """Poll `condition` until true; fail after `seconds` (a bound, not a speed check)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def stored_next_run(engine, job_id: str) -> datetime | None:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
 import subprocess
 import sys
-import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,9 +12,8 @@ import sqlalchemy as sa
 
 from requests_queue.mail import DEFAULT_POLICY, deliver_outbox
 from requests_queue.models import OutboxMessage, OutboxState
-from requests_queue.outbox import queue_email
+from tests.child_processes import kill_when_held, queue_test_mail, stalling_sink
 from tests.conftest import NOW
-from tests.smtp_sink import SinkHandler, SmtpSink
 
 ROOT = Path(__file__).resolve().parents[2]
 # Tests that start processes run on one pytest-xdist worker, one at a time (make test --dist
@@ -36,31 +32,11 @@ deliver_outbox(Session(create_engine(url)), transport, now, batch_size=10, group
 """
 
 
-class HoldingHandler(SinkHandler):
-    """Keeps the `hold_at`-th message without answering until released, like a stalled server."""
-
-    def __init__(self, hold_at: int):
-        super().__init__()
-        self.hold_at = hold_at
-        self.holding = threading.Event()
-        self.released = threading.Event()
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        reply = await super().handle_DATA(server, session, envelope)
-        if len(self.received) == self.hold_at:
-            self.holding.set()
-            while not self.released.is_set():
-                await asyncio.sleep(0.05)
-        return reply
-
-
 @pytest.fixture
 def holding_sink():
     """A sink that stalls on the third message."""
-    handler = HoldingHandler(hold_at=3)
-    with SmtpSink(handler) as sink:
+    with stalling_sink(hold_at=3) as sink:
         yield sink
-        handler.released.set()
 
 
 SENT, RELEASED = (OutboxState.sent, False), (OutboxState.sending, False)
@@ -81,27 +57,13 @@ def test_a_killed_sender_leaves_no_message_to_be_sent_twice(
     db, holding_sink, group, after_kill, delivered_in_the_end
 ):
     session = db.session
-    for n in range(5):
-        queue_email(
-            session,
-            to=f"p{n}@example.test",
-            subject=f"Message {n}",
-            text="Hi.",
-            now=NOW,
-            kind="test",
-        )
-    session.commit()
+    queue_test_mail(session, 5)
     url = db.engine.url.render_as_string(hide_password=False)
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, url, str(holding_sink.port), NOW.isoformat(), str(group)],
         cwd=ROOT,
     )
-    try:
-        assert holding_sink.handler.holding.wait(60), "the sender never reached the 3rd message"
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait(30)
-    holding_sink.handler.released.set()
+    kill_when_held(child, holding_sink, "the sender")
 
     session.expire_all()
     rows = session.execute(

@@ -20,7 +20,7 @@ from requests_queue.selection import ContactFilter
 from requests_queue.statuses import Actor, ActorKind
 from support import ROOT, background
 from support.cli_imports import import_contacts
-from tests.support.test_scheduler_processes import wait_until
+from tests.child_processes import wait_until
 
 # Tests that start processes run on one pytest-xdist worker, one at a time (make test --dist
 # loadgroup): several at once on two cores would stretch their startups past the bounds below.

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 import sqlalchemy as sa
 
 from requests_queue.models import JobOutcome, JobRun, OutboxMessage, OutboxState
-from requests_queue.outbox import queue_email
-from support import ROOT
-from tests.conftest import NOW
-from tests.requests_queue.test_mail_crash import HoldingHandler
+from tests import child_processes
+from tests.child_processes import kill_when_held, queue_test_mail, stalling_sink, wait_until
 from tests.smtp_sink import SinkHandler, SmtpSink
-from tests.support.test_scheduler_processes import wait_until
 
 # Tests that start processes run on one pytest-xdist worker, one at a time (make test --dist
 # loadgroup): several at once on two cores would stretch their startups past the bounds below.
@@ -27,27 +22,10 @@ pytestmark = pytest.mark.xdist_group("processes")
 
 def start_scheduler(app, sink, log) -> subprocess.Popen:
     """A real scheduler process on the test's database, mailing to `sink`."""
-    env = dict(
-        os.environ,
-        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-        SECRET_KEY="scheduler-test",
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=str(sink.port),
-        SCHEDULER_TICK_SECONDS="0.5",
-        SCHEDULER_LOCK_POLL_SECONDS="0.3",
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    return child_processes.start_scheduler(
+        url, log, SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink.port)
     )
-    with log.open("wb") as stderr:
-        return subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "app", "scheduler"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr,
-        )  # fmt: skip
-
-
-def queue(session, count: int) -> None:
-    for n in range(count):
-        queue_email(session, to=f"p{n}@example.test", subject=f"Message {n}", text="Hi.",
-                    now=NOW, kind="test")  # fmt: skip
-    session.commit()
 
 
 def states(session) -> dict[OutboxState, int]:
@@ -80,23 +58,16 @@ def uncertain_ids(session) -> list[int]:
 @pytest.fixture
 def holding_sink():
     """A sink that stalls on the third message until released."""
-    handler = HoldingHandler(hold_at=3)
-    with SmtpSink(handler) as sink:
+    with stalling_sink(hold_at=3) as sink:
         yield sink
-        handler.released.set()
 
 
 def test_a_killed_scheduler_s_claims_are_recovered_at_once_by_the_next_one(
     app, session, client, manager, holding_sink, tmp_path
 ):
-    queue(session, 15)
+    queue_test_mail(session, 15)
     first = start_scheduler(app, holding_sink, tmp_path / "first.log")
-    try:
-        assert holding_sink.handler.holding.wait(60), "the scheduler never reached message 3"
-    finally:
-        first.send_signal(signal.SIGKILL)
-        first.wait(30)
-    holding_sink.handler.released.set()
+    kill_when_held(first, holding_sink, "the scheduler")
     # The first group of ten was handed over (two of them arrived, one was in flight); the
     # other five were claimed but never handed over. The claim timeout is 15 minutes.
     assert states(session) == {OutboxState.sending: 15}
@@ -156,7 +127,7 @@ class SlowHandler(SinkHandler):
 def test_sigterm_stops_the_scheduler_between_two_messages_within_ten_seconds(
     app, session, tmp_path
 ):
-    queue(session, 100)  # 50 s of sending at this server's pace
+    queue_test_mail(session, 100)  # 50 s of sending at this server's pace
     with SmtpSink(SlowHandler()) as sink:
         proc = start_scheduler(app, sink, tmp_path / "scheduler.log")
         try:

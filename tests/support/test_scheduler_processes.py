@@ -5,29 +5,17 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from requests_queue.models import Base, JobRun
-from support import ROOT
+from tests.child_processes import start_scheduler, wait_until
 
 # Tests that start processes run on one pytest-xdist worker, one at a time (make test --dist
 # loadgroup): several at once on two cores would stretch their startups past the bounds below.
 pytestmark = pytest.mark.xdist_group("processes")
-
-
-def wait_until(condition, seconds: float = 90.0, what: str = "condition"):
-    """Poll `condition` until true; fail after `seconds` (a bound, not a speed check)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Schedulers:
@@ -38,22 +26,8 @@ class Schedulers:
 
     def start(self) -> subprocess.Popen:
         """One more scheduler process, every job ticking twice a second (test-only setting)."""
-        env = dict(
-            os.environ,
-            DATABASE_URL=self.url,
-            SECRET_KEY="scheduler-test",
-            SCHEDULER_TICK_SECONDS="0.5",
-            SCHEDULER_LOCK_POLL_SECONDS="0.3",
-        )
         log = self.logs / f"scheduler{len(self.started)}.log"
-        with log.open("wb") as stderr:  # the child keeps its own copy of the descriptor
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", "app", "scheduler"],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-            )
+        proc = start_scheduler(self.url, log)
         proc.log = log
         self.started.append(proc)
         return proc

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from support import ROOT
+from tests.child_processes import wait_until
 from tests.conftest import _pg_url
-from tests.support.test_scheduler_processes import wait_until
 
 # Tests that start processes run on one pytest-xdist worker, one at a time (make test --dist
 # loadgroup): several at once on two cores would stretch their startups past the bounds below.
