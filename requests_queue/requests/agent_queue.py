@@ -250,16 +250,9 @@ def account_history(
     session: Session, account_id: int, limit: int = 20
 ) -> tuple[list[ConsentRequest], list[MassAction]]:
     """The account's latest requests and mass actions, newest first."""
-    requests = session.scalars(
-        sa.select(ConsentRequest)
-        .where(ConsentRequest.account_id == account_id)
-        .order_by(ConsentRequest.id.desc())
-        .limit(limit)
-    ).all()
-    batches = session.scalars(
-        sa.select(MassAction)
-        .where(MassAction.account_id == account_id)
-        .order_by(MassAction.id.desc())
-        .limit(limit)
-    ).all()
-    return list(requests), list(batches)
+
+    def newest(model) -> list:
+        query = sa.select(model).where(model.account_id == account_id)
+        return list(session.scalars(query.order_by(model.id.desc()).limit(limit)))
+
+    return newest(ConsentRequest), newest(MassAction)
