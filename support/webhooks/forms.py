@@ -1,15 +1,10 @@
 """Forms of the webhook settings pages."""
 
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, StringField, SubmitField, widgets
+from wtforms import StringField, SubmitField
 from wtforms.validators import Length
 
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several checkboxes, one per choice."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
+from ..customer.forms import MultiCheckboxField
 
 
 class EndpointForm(FlaskForm):

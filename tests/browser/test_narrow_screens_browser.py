@@ -1,0 +1,29 @@
+"""On a phone-sized screen (390 px) no page is wider than the screen: the menu wraps and wide
+tables scroll inside the page, so nobody has to pan the whole page sideways."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import log_in
+
+PAGES = {
+    "customer@demo.test": ["/contacts", "/requests", "/account", "/account/tokens",
+                           "/account/webhooks"],
+    "agent@demo.test": ["/desk/"],
+    "manager@demo.test": ["/manager/", "/manager/outbox", "/manager/users", "/manager/system"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("email", list(PAGES))
+def test_no_page_is_wider_than_a_phone(page, live_server, email):
+    page.set_viewport_size({"width": 390, "height": 800})
+    log_in(page, live_server, email)
+    wider = {}
+    for path in PAGES[email]:
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.status == 200, path
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 390:
+            wider[path] = width
+    assert wider == {}
