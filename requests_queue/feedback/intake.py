@@ -8,6 +8,7 @@ id and is reported, never dropped.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -16,7 +17,13 @@ from sqlalchemy.orm import Session
 
 from ..mailbox import canonical_address
 from ..models import EmailAddress
-from ..models.feedback import FeedbackEvent, FeedbackFeed, FeedbackNonce, FeedbackOutcome
+from ..models.feedback import (
+    FeedbackEvent,
+    FeedbackFeed,
+    FeedbackKind,
+    FeedbackNonce,
+    FeedbackOutcome,
+)
 from .reported import Reported
 from .signatures import Refused
 
@@ -31,10 +38,14 @@ def _insert(session: Session, model):
 
 def store_events(
     session: Session, feed: FeedbackFeed, events: list[Reported], now: datetime
-) -> int:
-    """Store the events not stored before; return how many were new. Flushes, never commits."""
+) -> Counter:
+    """Store the events not stored before; return the new ones' outcomes. Flushes only.
+
+    An event for an unknown address, or of a kind not acted on, is stored settled (its outcome
+    final at once): only what processing can change is left pending.
+    """
     unique = list({e.event_id: e for e in events}.values())
-    new = 0
+    new: Counter = Counter()
     for start in range(0, len(unique), CHUNK):
         new += _store_chunk(session, feed, unique[start : start + CHUNK], now)
     session.execute(
@@ -43,7 +54,15 @@ def store_events(
     return new
 
 
-def _store_chunk(session: Session, feed: FeedbackFeed, events: list[Reported], now) -> int:
+def _outcome(kind: FeedbackKind, address_id: int | None) -> str:
+    if address_id is None:
+        return FeedbackOutcome.unknown_address.value
+    if kind is FeedbackKind.other:
+        return FeedbackOutcome.ignored.value
+    return FeedbackOutcome.pending.value
+
+
+def _store_chunk(session: Session, feed: FeedbackFeed, events: list[Reported], now) -> Counter:
     canonical = [canonical_address(e.address)[:320] for e in events]
     known = dict(
         session.execute(
@@ -53,6 +72,7 @@ def _store_chunk(session: Session, feed: FeedbackFeed, events: list[Reported], n
             )
         ).all()
     )
+    pending = FeedbackOutcome.pending.value
     rows = [
         {
             "feed_id": feed.id,
@@ -64,7 +84,8 @@ def _store_chunk(session: Session, feed: FeedbackFeed, events: list[Reported], n
             "address_id": known.get(address),
             "occurred_at": e.occurred_at,
             "received_at": now,
-            "outcome": FeedbackOutcome.pending.value,
+            "outcome": (outcome := _outcome(e.kind, known.get(address))),
+            "processed_at": None if outcome == pending else now,
             "detail": e.detail,
         }
         for e, address in zip(events, canonical, strict=True)
@@ -72,12 +93,12 @@ def _store_chunk(session: Session, feed: FeedbackFeed, events: list[Reported], n
     statement = (
         _insert(session, FeedbackEvent.__table__)
         .on_conflict_do_nothing(index_elements=["feed_id", "provider_event_id"])
-        .returning(FeedbackEvent.id)
+        .returning(FeedbackEvent.outcome)
     )
     # Core executemany: SQLAlchemy batches the rows into multi-row INSERTs ("insertmanyvalues")
     # without compiling a statement per size; RETURNING counts what was inserted on both
     # databases (psycopg's rowcount is -1 here).
-    return len(session.connection().execute(statement, rows).all())
+    return Counter(o.value for o in session.connection().execute(statement, rows).scalars())
 
 
 def remember_nonce(session: Session, feed: FeedbackFeed, nonce: str, now: datetime) -> None:

@@ -46,12 +46,7 @@ def _mark(session: Session, where, outcome: FeedbackOutcome, now: datetime, **va
 def apply_pending(session: Session, feed: FeedbackFeed, now: datetime) -> dict[str, int]:
     """Apply the feed's pending events; return counts by outcome. Flushes, never commits."""
     lock_account(session, feed.account_id)
-    counts = {
-        "unknown_address": _mark(
-            session, _pending(feed, FeedbackEvent.address_id.is_(None)), Out.unknown_address, now
-        ),
-        "ignored": _mark(session, _pending(feed, FeedbackEvent.kind == K.other), Out.ignored, now),
-    }
+    counts: dict[str, int] = {}  # unknown addresses and other kinds were settled when stored
     applied = unchanged = 0
     for kind, status, actor in EFFECTS:
         candidates = sa.select(FeedbackEvent.address_id).where(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -76,9 +77,11 @@ def receive_delivery(
 
 def ingest(session: Session, feed: FeedbackFeed, events: list[Reported], now: datetime) -> Receipt:
     """Store `events` (one insert per thousand) and apply every pending event of the feed."""
-    new = store_events(session, feed, events, now) if events else 0
-    outcomes = apply_pending(session, feed, now) if new else {}
-    return Receipt(received=len(events), new=new, outcomes=outcomes)
+    stored = store_events(session, feed, events, now) if events else Counter()
+    outcomes = Counter({k: v for k, v in stored.items() if k != "pending"})
+    if stored["pending"]:
+        outcomes.update(apply_pending(session, feed, now))
+    return Receipt(received=len(events), new=sum(stored.values()), outcomes=dict(outcomes))
 
 
 def _receive_sns(session, feed, body: bytes, now, fetch_certificate) -> Receipt:
