@@ -56,6 +56,7 @@ def run(bench: Bench, backend: str, url: str, size: int) -> None:
                 "SQLALCHEMY_DATABASE_URI": engine.url.render_as_string(hide_password=False),
                 "SECRET_KEY": "bench",
                 "API_RATE_LIMIT": "1000000/minute",
+                "LOG_LEVEL": "WARNING",  # no line per call in the figures
             }
         )
         with session_for(engine) as s:

@@ -8,6 +8,7 @@ Addresses are matched in their canonical form (rule 6), whatever spelling arrive
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +25,7 @@ from .statuses import MARKETABLE, ActorKind, EmailStatus
 MAX_LOOKUP = 1000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cause:
     """Why an address has its status: its latest status event."""
 
@@ -35,7 +36,7 @@ class Cause:
     note: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AddressAnswer:
     """One address's answer; `status` is None when the account has no such address."""
 
@@ -62,19 +63,21 @@ STATUSES = {s.value: s for s in EmailStatus}
 ACTORS = {a.value: a for a in ActorKind}
 
 
-def _cause(row) -> Cause | None:
-    if row.actor_kind is None:
+def _cause(actor_kind, at, request_id, mass_action_id, import_batch_id, campaign_id, note):
+    """The cause named by a status event's columns (None: the address has no event)."""
+    if actor_kind is None:
         return None
-    actor = ACTORS[row.actor_kind]
-    for kind, value in (
-        ("request", row.request_id),
-        ("mass_action", row.mass_action_id),
-        ("import", row.import_batch_id),
-        ("campaign", row.campaign_id),
-    ):
-        if value is not None:
-            return Cause(actor, row.event_at, kind, value, row.note)
-    return Cause(actor, row.event_at, "manual", None, row.note)
+    if request_id is not None:
+        kind, ident = "request", request_id
+    elif mass_action_id is not None:
+        kind, ident = "mass_action", mass_action_id
+    elif import_batch_id is not None:
+        kind, ident = "import", import_batch_id
+    elif campaign_id is not None:
+        kind, ident = "campaign", campaign_id
+    else:
+        kind, ident = "manual", None
+    return Cause(ACTORS[actor_kind], at, kind, ident, note)
 
 
 def _as_text(column) -> sa.ColumnElement:
@@ -94,7 +97,7 @@ EVENT_COLUMNS = (
 )
 
 
-def _with_latest_event(session: Session) -> tuple[sa.FromClause, list]:
+def _with_latest_event(dialect: str) -> tuple[sa.FromClause, list]:
     """Addresses outer-joined to each one's latest status event, and that event's columns.
 
     Both ways read one backward probe of the (address, id) index per address, whatever the
@@ -102,7 +105,7 @@ def _with_latest_event(session: Session) -> tuple[sa.FromClause, list]:
     planner may hash every event of the table instead), SQLite, which has no LATERAL and always
     runs nested loops, through the event whose id is the address's greatest.
     """
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         latest = (
             sa.select(*(getattr(StatusEvent, c) for c in EVENT_COLUMNS))
             .where(StatusEvent.address_id == EmailAddress.id)
@@ -126,28 +129,24 @@ def _with_latest_event(session: Session) -> tuple[sa.FromClause, list]:
     return joined, columns
 
 
-def _one_of(session: Session, wanted: list[str]) -> sa.ColumnElement[bool]:
-    """`address IN wanted` with the list as one parameter (an array on PostgreSQL, a JSON
+def _one_of(dialect: str) -> sa.ColumnElement[bool]:
+    """`address IN :wanted` with the list as one parameter (an array on PostgreSQL, a JSON
     array on SQLite): a thousand bound values cost the driver and SQLAlchemy more than the
     thousand index probes cost the database."""
     column = EmailAddress.address
-    if session.get_bind().dialect.name == "postgresql":
-        return column == sa.any_(sa.bindparam("wanted", wanted, type_=ARRAY(sa.String)))
+    if dialect == "postgresql":
+        return column == sa.any_(sa.bindparam("wanted", type_=ARRAY(sa.String)))
     listed = sa.select(sa.column("value", sa.String)).select_from(
-        sa.func.json_each(sa.bindparam("wanted", json.dumps(wanted)))
+        sa.func.json_each(sa.bindparam("wanted", type_=sa.String))
     )
     return column.in_(listed.scalar_subquery())
 
 
-def lookup_addresses(session: Session, account_id: int, raw: list[str]) -> list[AddressAnswer]:
-    """The answer for each address, in the order given (one query whatever the count)."""
-    if len(raw) > MAX_LOOKUP:
-        raise ValidationError("addresses", f"ask about at most {MAX_LOOKUP} addresses at once")
-    # Longer than any stored address: cannot match, and would only bloat the query.
-    keys = [(text, canonical_address(text)[: MAX_ADDRESS + 1]) for text in raw]
-    wanted = sorted({key for _, key in keys})
-    joined, event_columns = _with_latest_event(session)
-    rows = session.execute(
+@functools.cache
+def _lookup_statement(dialect: str) -> sa.Select:
+    """The one query of a lookup, built once per database kind (:account, :wanted)."""
+    joined, event_columns = _with_latest_event(dialect)
+    return (
         sa.select(
             EmailAddress.id,
             EmailAddress.address,
@@ -157,24 +156,38 @@ def lookup_addresses(session: Session, account_id: int, raw: list[str]) -> list[
             *event_columns,
         )
         .select_from(joined)
-        .where(EmailAddress.account_id == account_id, _one_of(session, wanted))
-    ).all()
-    found = {row.address: row for row in rows}
+        .where(EmailAddress.account_id == sa.bindparam("account"), _one_of(dialect))
+    )
+
+
+def lookup_addresses(session: Session, account_id: int, raw: list[str]) -> list[AddressAnswer]:
+    """The answer for each address, in the order given (one query whatever the count)."""
+    if len(raw) > MAX_LOOKUP:
+        raise ValidationError("addresses", f"ask about at most {MAX_LOOKUP} addresses at once")
+    # Longer than any stored address: cannot match, and would only bloat the query.
+    keys = [(text, canonical_address(text)[: MAX_ADDRESS + 1]) for text in raw]
+    wanted = sorted({key for _, key in keys})
+    dialect = session.get_bind().dialect.name
+    # Core, not the ORM: plain rows, without the ORM's per-row loading layer.
+    rows = session.connection().execute(
+        _lookup_statement(dialect),
+        {
+            "account": account_id,
+            "wanted": wanted if dialect == "postgresql" else json.dumps(wanted),
+        },
+    )
+    # (id, address, status, since, contact id, the latest event's seven columns) per row.
+    found = {row[1]: row for row in rows}
     answers = []
     for text, key in keys:
         row = found.get(key)
         if row is None:
             answers.append(AddressAnswer(query=text, address=key))
             continue
+        address_id, _, status, since, contact_id, *event = row
         answers.append(
             AddressAnswer(
-                query=text,
-                address=key,
-                status=STATUSES[row.status],
-                since=row.status_changed_at,
-                why=_cause(row),
-                contact_id=row.contact_id,
-                address_id=row.id,
+                text, key, STATUSES[status], since, _cause(*event), contact_id, address_id
             )
         )
     return answers
