@@ -22,10 +22,13 @@ MAX_LINKS = 10
 MAX_LINK_LENGTH = 2000
 # The latest local date anywhere on Earth is UTC+14: a date is "in the future" only after that.
 EARLIEST_ZONE_AHEAD = timedelta(hours=14)
-DOUBLE_OPT_IN_HINT = (
+# DOMAIN.md: without permission the addresses stay non-marketable until each recipient signs
+# up again through the customer's own form; double opt-in is only for single opt-in addresses,
+# so it is never the advice here.
+NO_PERMISSION_HINT = (
     "Without explicit permission for every contact these addresses cannot be opted in, "
-    "and support cannot approve such a request. Send them a double opt-in confirmation "
-    "email instead: each recipient who clicks the link becomes opted in by their own action."
+    "and support cannot approve such a request. They stay non-marketable until each person "
+    "signs up again through your own sign-up form."
 )
 
 Never = Literal["never"]
@@ -104,12 +107,12 @@ def check_last_sent(value: date | Never | None, now: datetime) -> date | None:
 
 
 def check_permission(value: str) -> None:
-    """Explicit permission must be "yes"; "no" stops the filing and points to double opt-in."""
+    """Explicit permission must be "yes"; "no" stops the filing and says why."""
     answer = value.strip().lower()
     if answer == "yes":
         return
     if answer == "no":
-        raise ValidationError("explicit_permission", DOUBLE_OPT_IN_HINT)
+        raise ValidationError("explicit_permission", NO_PERMISSION_HINT)
     raise ValidationError(
         "explicit_permission", "answer whether explicit permission was obtained for each contact"
     )

@@ -39,8 +39,8 @@ class EvidenceForm(FlaskForm):
         "Was explicit permission obtained for each contact?",
         choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
         validators=[Optional()],
-        description="It must be yes. Without permission, support cannot opt addresses in; "
-        "send them a double opt-in confirmation email instead.",
+        description="It must be yes. Without permission, support cannot opt addresses in: "
+        "they stay non-marketable until each person signs up again through your own form.",
     )
     permission_details = TextAreaField(
         "How, when and where was permission obtained?",

@@ -107,7 +107,9 @@ def test_no_to_explicit_permission_files_nothing(session, customer, make_contact
     target = OptInTarget(ContactFilter(customer.account_id), EMAIL)
     with pytest.raises(ValidationError) as err:
         _file(session, target, replace(evidence, explicit_permission="no"), customer)
-    assert err.value.field == "explicit_permission" and "double opt-in" in err.value.reason
+    assert err.value.field == "explicit_permission"
+    # They stay non-marketable until each signs up again (DOMAIN.md); never "double opt-in".
+    assert "signs up again" in err.value.reason and "double opt-in" not in err.value.reason
     session.rollback()
     assert session.scalar(sa.select(sa.func.count()).select_from(ConsentRequest)) == 0
     assert session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
