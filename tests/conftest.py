@@ -274,17 +274,9 @@ def actor_of(user: User) -> Actor:
 @pytest.fixture
 def evidence():
     """Evidence that passes every rule of DOMAIN.md."""
-    from requests_queue.requests.evidence import EvidenceInput
+    from tests.evidence import GOOD_EVIDENCE
 
-    return EvidenceInput(
-        reason="They signed up on our website but were imported without the flag.",
-        last_sent="never",
-        explicit_permission="yes",
-        permission_details="Each person ticked an unticked box on the newsletter form in 2025.",
-        form_links=("https://acme.example/newsletter",),
-        list_source="website_form",
-        attested=True,
-    )
+    return GOOD_EVIDENCE
 
 
 @pytest.fixture
@@ -345,7 +337,7 @@ def play_timeline(session, customer: User, steps, *, base_url: str = REQUEST_BAS
     from requests_queue.models import RejectReason
     from requests_queue.requests import lifecycle as ops
     from requests_queue.requests.approval import approve_request
-    from requests_queue.requests.evidence import CHECKLIST, EvidenceInput
+    from requests_queue.requests.evidence import CHECKLIST
     from requests_queue.requests.filing import file_request
     from requests_queue.requests.targets import OptInTarget
     from requests_queue.selection import ContactFilter
@@ -360,15 +352,7 @@ def play_timeline(session, customer: User, steps, *, base_url: str = REQUEST_BAS
         consent_recorded=False,
     )
     create_contact(session, customer.account_id, data, actor_of(customer), filed_at)
-    evidence = EvidenceInput(
-        reason="They signed up on our website but were imported without the flag.",
-        last_sent="never",
-        explicit_permission="yes",
-        permission_details="Each person ticked an unticked box on the newsletter form in 2025.",
-        form_links=("https://acme.example/newsletter",),
-        list_source="website_form",
-        attested=True,
-    )
+    from tests.evidence import GOOD_EVIDENCE as evidence
     target = OptInTarget(ContactFilter(customer.account_id, search=slug), (EmailField.email,))
     req = file_request(session, target, evidence, actor_of(customer), filed_at, base_url=base_url)
     for when, action, user, *assignee in steps[1:]:
