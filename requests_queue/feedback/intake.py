@@ -9,7 +9,7 @@ id and is reported, never dropped.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -90,15 +90,40 @@ def _store_chunk(session: Session, feed: FeedbackFeed, events: list[Reported], n
         }
         for e, address in zip(events, canonical, strict=True)
     ]
+    if session.get_bind().dialect.name == "postgresql":
+        return _insert_unnest(session, rows)
     statement = (
         _insert(session, FeedbackEvent.__table__)
         .on_conflict_do_nothing(index_elements=["feed_id", "provider_event_id"])
         .returning(FeedbackEvent.outcome)
     )
-    # Core executemany: SQLAlchemy batches the rows into multi-row INSERTs ("insertmanyvalues")
-    # without compiling a statement per size; RETURNING counts what was inserted on both
-    # databases (psycopg's rowcount is -1 here).
+    # Core executemany: SQLAlchemy batches the rows into multi-row INSERTs ("insertmanyvalues");
+    # RETURNING yields only what was inserted.
     return Counter(o.value for o in session.connection().execute(statement, rows).scalars())
+
+
+_ARRAY_TYPES = {"feed_id": "int", "account_id": "int", "address_id": "int"}
+_ARRAY_TYPES |= {"occurred_at": "timestamp", "received_at": "timestamp"}
+_ARRAY_TYPES |= {"processed_at": "timestamp"}
+
+
+def _insert_unnest(session: Session, rows: list[dict]) -> Counter:
+    """PostgreSQL: one array per column and `INSERT … SELECT FROM unnest(…)`, a third of the time
+    a thousand-row VALUES list takes (fewer parameters to send and parse)."""
+    columns = list(rows[0])
+    arrays = ", ".join(f"CAST(:{c} AS {_ARRAY_TYPES.get(c, 'text')}[])" for c in columns)
+    names = ", ".join(columns)
+    statement = sa.text(
+        f"INSERT INTO feedback_events ({names}) SELECT * FROM unnest({arrays}) AS t({names}) "
+        "ON CONFLICT (feed_id, provider_event_id) DO NOTHING RETURNING outcome"
+    )
+    params = {c: [_naive(row[c]) for row in rows] for c in columns}
+    return Counter(session.execute(statement, params).scalars())
+
+
+def _naive(value):
+    """Timestamps are stored as naive UTC (models.base.UTCDateTime)."""
+    return value.astimezone(UTC).replace(tzinfo=None) if isinstance(value, datetime) else value
 
 
 def remember_nonce(session: Session, feed: FeedbackFeed, nonce: str, now: datetime) -> None:

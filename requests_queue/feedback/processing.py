@@ -47,8 +47,12 @@ def apply_pending(session: Session, feed: FeedbackFeed, now: datetime) -> dict[s
     """Apply the feed's pending events; return counts by outcome. Flushes, never commits."""
     lock_account(session, feed.account_id)
     counts: dict[str, int] = {}  # unknown addresses and other kinds were settled when stored
+    # Only the kinds present: a one-event delivery costs one status change, not four steps.
+    present = set(session.scalars(sa.select(FeedbackEvent.kind).where(_pending(feed)).distinct()))
     applied = unchanged = 0
     for kind, status, actor in EFFECTS:
+        if kind not in present:
+            continue
         candidates = sa.select(FeedbackEvent.address_id).where(
             _pending(feed, FeedbackEvent.kind == kind)
         )
@@ -82,7 +86,8 @@ def apply_pending(session: Session, feed: FeedbackFeed, now: datetime) -> dict[s
             )
         unchanged += _mark(session, _pending(feed, FeedbackEvent.kind == kind), Out.unchanged, now)
     counts["applied"], counts["unchanged"] = applied, unchanged
-    counts.update(_soft_bounces(session, feed, now))
+    if K.soft_bounce in present:
+        counts.update(_soft_bounces(session, feed, now))
     return counts
 
 
