@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,8 @@ from .signatures import load_sendgrid_key
 P = FeedProvider
 # Which credential each provider needs, and what the form calls it.
 SECRET_REQUIRED = {P.sendgrid, P.mailgun, P.standard}
+
+PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -119,8 +122,9 @@ def account_feeds(session: Session, account_id: int) -> list[FeedbackFeed]:
 
 
 def feed_by_public_id(session: Session, public_id: str) -> FeedbackFeed | None:
-    """The enabled feed whose URL carries `public_id`, if any."""
-    if not public_id or len(public_id) > 64:
+    """The enabled feed whose URL carries `public_id`, if any (ids are URL-safe base64: any
+    other character, a NUL say, cannot name a feed and never reaches the database)."""
+    if not PUBLIC_ID.fullmatch(public_id):
         return None
     return session.scalar(
         sa.select(FeedbackFeed).where(FeedbackFeed.public_id == public_id, FeedbackFeed.is_enabled)
