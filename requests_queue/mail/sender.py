@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, scoped_session
 
+from ..claiming import claim_due
 from ..models.outbox import OutboxMessage, OutboxState
 from ..now import now_utc
 from .batch import GROUP, Batch
@@ -160,27 +161,10 @@ def send_claimed(
 
 def claim_batch(session: Session, token: str, now: datetime, size: int) -> list[int]:
     """Mark up to `size` due pending messages as sending under `token`; return their ids."""
-    due = (
-        sa.select(M.id)
-        .where(M.state == OutboxState.pending, M.next_attempt_at <= now)
-        .order_by(M.next_attempt_at, M.id)
-        .limit(size)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        # Materialised once: inlined as `id IN (…)` PostgreSQL may rescan the locking
-        # subquery and claim more than `size` rows.
-        due = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
-        chosen = M.id.in_(sa.select(due.c.id))
-    else:
-        chosen = M.id.in_(due.scalar_subquery())
-    claimed = session.execute(
-        sa.update(M)
-        .where(chosen, M.state == OutboxState.pending)
-        .values(state=OutboxState.sending, claimed_by=token, claimed_at=now, handed_over_at=None)
-        .returning(M.id)
-        .execution_options(synchronize_session=False)
-    )
-    return sorted(claimed.scalars())
+    return claim_due(
+        session, M, OutboxState.pending, OutboxState.sending, token, now, size,
+        handed_over_at=None,
+    )  # fmt: skip
 
 
 def reclaim_stuck(

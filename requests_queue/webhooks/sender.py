@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..claiming import claim_due
 from ..models.webhooks import DeliveryState, WebhookDelivery, WebhookEndpoint
 from ..now import now_utc
 from . import http, signing
@@ -118,26 +119,7 @@ def deliver_webhooks(
 
 def claim_batch(session: Session, token: str, now: datetime, size: int) -> list[int]:
     """Mark up to `size` due pending deliveries as sending under `token`; return their ids."""
-    due = (
-        sa.select(D.id)
-        .where(D.state == DeliveryState.pending, D.next_attempt_at <= now)
-        .order_by(D.next_attempt_at, D.id)
-        .limit(size)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        # Materialised once, so the locking subquery is not rescanned (and over-claimed).
-        due = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
-        chosen = D.id.in_(sa.select(due.c.id))
-    else:
-        chosen = D.id.in_(due.scalar_subquery())
-    claimed = session.execute(
-        sa.update(D)
-        .where(chosen, D.state == DeliveryState.pending)
-        .values(state=DeliveryState.sending, claimed_by=token, claimed_at=now)
-        .returning(D.id)
-        .execution_options(synchronize_session=False)
-    )
-    return sorted(claimed.scalars())
+    return claim_due(session, D, DeliveryState.pending, DeliveryState.sending, token, now, size)
 
 
 def reclaim_stuck(session: Session, now: datetime, policy: RetryPolicy = DEFAULT_POLICY) -> int:
