@@ -255,3 +255,23 @@ def sns_subscription(at: datetime | None = None) -> dict:
         f"&TopicArn={TOPIC}&Token={token}",
         "Timestamp": iso(at or datetime.now(UTC)),
     }
+
+
+def add_feed(session, user, provider: str, when: datetime, **settings):
+    """A committed feed of `provider` on `user`'s account, keys sealed with the tests'
+    SECRET_KEY; `settings` are FeedSettings fields (name defaults to "<provider> feed")."""
+    from requests_queue.feedback.feeds import FeedSettings, create_feed
+    from requests_queue.feedback.sealing import Sealer
+    from requests_queue.models.feedback import FeedProvider
+
+    settings.setdefault("name", f"{provider} feed")
+    feed = create_feed(
+        session,
+        user.account_id,
+        FeedProvider(provider),
+        FeedSettings(**settings),
+        Sealer(["test-secret"]),
+        when,
+    )
+    session.commit()
+    return feed

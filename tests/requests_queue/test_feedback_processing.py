@@ -10,13 +10,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from requests_queue.feedback.feeds import FeedSettings, create_feed
 from requests_queue.feedback.processing import EFFECTS
 from requests_queue.feedback.receiving import ingest
 from requests_queue.feedback.reported import Reported
-from requests_queue.feedback.sealing import Sealer
 from requests_queue.models import EmailAddress, StatusEvent
-from requests_queue.models.feedback import FeedbackEvent, FeedbackKind, FeedProvider
+from requests_queue.models.feedback import FeedbackEvent, FeedbackKind
 from requests_queue.status_changes import change_status
 from requests_queue.statuses import Actor, ActorKind, EmailStatus, allowed_sources
 from tests import feedback_samples as samples
@@ -30,16 +28,7 @@ def _feed(session, user, provider="standard", **settings):
     settings.setdefault("name", "Feed")
     if provider in ("standard", "mailgun"):
         settings.setdefault("secret", samples.StandardSigner().secret)
-    feed = create_feed(
-        session,
-        user.account_id,
-        FeedProvider(provider),
-        FeedSettings(**settings),
-        Sealer(["test-secret"]),
-        NOW,
-    )
-    session.commit()
-    return feed
+    return samples.add_feed(session, user, provider, NOW, **settings)
 
 
 def _statuses(session, account_id) -> dict[str, EmailStatus]:

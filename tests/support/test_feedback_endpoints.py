@@ -11,10 +11,8 @@ import pytest
 import sqlalchemy as sa
 from flask import g
 
-from requests_queue.feedback.feeds import FeedSettings, create_feed
-from requests_queue.feedback.sealing import Sealer
 from requests_queue.models import EmailAddress, StatusEvent
-from requests_queue.models.feedback import FeedbackEvent, FeedbackFeed, FeedProvider
+from requests_queue.models.feedback import FeedbackEvent, FeedbackFeed
 from requests_queue.now import now_utc
 from requests_queue.statuses import EmailStatus
 from tests import feedback_samples as samples
@@ -36,17 +34,7 @@ def make_feed(session):
     """Add a feed to an account: make_feed(customer, "sendgrid", secret=…)."""
 
     def make(user, provider: str, **settings) -> FeedbackFeed:
-        settings.setdefault("name", f"{provider} feed")
-        feed = create_feed(
-            session,
-            user.account_id,
-            FeedProvider(provider),
-            FeedSettings(**settings),
-            Sealer(["test-secret"]),
-            now_utc(),
-        )
-        session.commit()
-        return feed
+        return samples.add_feed(session, user, provider, now_utc(), **settings)
 
     return make
 
