@@ -19,7 +19,15 @@ from requests_queue.statuses import ActorKind, EmailStatus
 from ..extensions import db
 from .auth import CUSTOMERS, account_id, protect
 from .problems import register_problem_handlers
-from .schemas import UNSTORABLE, PageArgs, Schema, Text, cursor_of, page_of, page_schema
+from .schemas import (
+    UNSTORABLE,
+    PageArgs,
+    Schema,
+    TextList,
+    cursor_of,
+    page_of,
+    page_schema,
+)
 
 bp = Blueprint("addresses", __name__, description="Send-time check and status history (customers).")
 protect(bp, CUSTOMERS)
@@ -54,9 +62,7 @@ class AnswerSchema(Schema):
 class LookupIn(Schema):
     """Up to 1,000 addresses, in any spelling."""
 
-    addresses = fields.List(
-        Text(320), required=True, validate=validate.Length(min=1, max=MAX_LOOKUP)
-    )
+    addresses = TextList(320, required=True, validate=validate.Length(min=1, max=MAX_LOOKUP))
 
 
 class LookupOut(Schema):

@@ -95,6 +95,27 @@ def test_lookup_takes_at_most_a_thousand_addresses(api, customer, make_token):
     assert too_many.json["errors"][0]["field"] == "addresses"
 
 
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [
+        ("nul\x00@acme.example", "cannot be stored"),
+        ("a" * 321 + "@acme.example", "Longer than maximum length 320"),
+        (42, "Not a valid string"),
+    ],
+)
+def test_one_bad_address_in_a_batch_is_named_and_nothing_is_answered(
+    api, customer, make_token, bad, says
+):
+    batch = ["ada@acme.example", bad, "bob@acme.example"]
+    response = api.post("/api/v1/addresses/lookup", make_token(customer), json={"addresses": batch})
+    assert response.status_code == 422
+    assert "results" not in response.json
+    assert any(
+        e["field"].startswith("addresses") and "1" in e["field"] and says in e["message"]
+        for e in response.json["errors"]
+    ), response.json["errors"]
+
+
 def test_history_lists_events_newest_first_a_page_at_a_time(api, customer, make_token, opted_out):
     token = make_token(customer)
     first = api.get("/api/v1/addresses/ada@bücher.example/history?limit=1", token)
