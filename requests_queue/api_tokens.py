@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from .errors import NotFound, ValidationError
 from .models import ApiToken, TokenScope, User
@@ -102,13 +102,16 @@ def authenticate_token(
     """The live token `secret` names (its user active), or None; records its use."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > MAX_TOKEN:
         return None
-    token = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == token_hash(secret)))
+    token = session.scalar(
+        sa.select(ApiToken)
+        .where(ApiToken.token_hash == token_hash(secret))
+        .options(joinedload(ApiToken.user))  # one round trip: every call reads the user
+    )
     if token is None or token.revoked_at is not None or not token.user.is_active:
         return None
     ip = (ip or "")[:45] or None
     stale = token.last_used_at is None or now - token.last_used_at >= USE_RECORDED_EVERY
-    if stale or token.last_used_ip != ip:
+    if stale or token.last_used_ip != ip:  # left for the caller's commit (`session.dirty`)
         token.last_used_at = now
         token.last_used_ip = ip
-        session.flush()
     return token

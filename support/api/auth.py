@@ -72,7 +72,8 @@ def protect(bp: Blueprint, roles: Iterable[Role]) -> None:
         if token is None:
             db.session.rollback()
             return _unauthorized("This token is unknown or was revoked.")
-        db.session.commit()  # its "last used" (written at most once a minute)
+        if db.session.dirty:  # its "last used", written at most once a minute
+            db.session.commit()
         limited = _over_limit(token)
         if limited is not None:
             return limited
