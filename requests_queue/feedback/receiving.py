@@ -57,6 +57,11 @@ def receive_delivery(
     `headers` is case-insensitive (werkzeug's Headers); `secret` is the feed's opened
     credential. Flushes, never commits: a refusal is rolled back by the caller.
     """
+    if feed.secret_sealed and not secret:
+        # Sealed with a SECRET_KEY the server no longer has: refuse rather than check nothing
+        # (a Postmark feed would otherwise fall back to its URL alone).
+        raise bad("this feed's key cannot be opened since the server's SECRET_KEY changed; "
+                  "set it again on the feed's page")  # fmt: skip
     if feed.provider is P.ses:
         return _receive_sns(session, feed, body, now, fetch_certificate)
     message_id = ""

@@ -218,6 +218,19 @@ def test_postmark_with_basic_auth(session, acme, make_feed, post):
     assert again.status_code == 200 and again.json["duplicates"] == 1
 
 
+def test_a_key_sealed_with_a_secret_key_since_dropped_refuses_rather_than_checks_nothing(
+    app, session, acme, make_feed, post
+):
+    feed = make_feed(acme, "postmark", username="postmark", secret="a-long-password-1")
+    good = "Basic " + base64.b64encode(b"postmark:a-long-password-1").decode()
+    body = samples.postmark_bounce("ada@acme.example")
+    app.config["SECRET_KEY"] = "rotated-without-keeping-the-old-one"
+    for headers in ({}, {"Authorization": good}):
+        refused = post(feed, body, headers)
+        assert refused.status_code == 401 and "SECRET_KEY changed" in refused.json["detail"]
+    assert status_of(session, acme.account_id, "ada@acme.example") is not S.hard_bounce
+
+
 def test_postmark_secret_url_alone_and_unknown_url(acme, make_feed, post):
     feed = make_feed(acme, "postmark")
     assert post(feed, samples.postmark_bounce("ada@acme.example")).status_code == 200
