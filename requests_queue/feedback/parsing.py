@@ -102,6 +102,14 @@ _POSTMARK_KINDS = {
 }
 
 
+# Why Postmark stopped sending to an address (a SubscriptionChange that suppresses it).
+_POSTMARK_SUPPRESSIONS = {
+    "ManualSuppression": K.unsubscribe,
+    "HardBounce": K.hard_bounce,
+    "SpamComplaint": K.complaint,
+}
+
+
 def parse_postmark(body: bytes, now: datetime) -> list[Reported]:
     """One Postmark webhook: Bounce, SpamComplaint or SubscriptionChange."""
     data = _json(body)
@@ -124,15 +132,7 @@ def parse_postmark(body: bytes, now: datetime) -> list[Reported]:
     if record == "SubscriptionChange":
         suppressed = data.get("SuppressSending") is True
         reason = _text(data.get("SuppressionReason"))
-        kind = (
-            K.unsubscribe
-            if suppressed and reason == "ManualSuppression"
-            else K.hard_bounce
-            if suppressed and reason == "HardBounce"
-            else K.complaint
-            if suppressed and reason == "SpamComplaint"
-            else K.other
-        )
+        kind = _POSTMARK_SUPPRESSIONS.get(reason, K.other) if suppressed else K.other
         changed = data.get("ChangedAt")
         return [
             _event(
