@@ -9,7 +9,7 @@ from .conftest import log_in
 
 PAGES = {
     "customer@demo.test": ["/contacts", "/requests", "/account", "/account/tokens",
-                           "/account/webhooks"],
+                           "/account/webhooks", "/settings/feedback/"],
     "agent@demo.test": ["/desk/"],
     "manager@demo.test": ["/manager/", "/manager/outbox", "/manager/users", "/manager/system"],
 }  # fmt: skip
