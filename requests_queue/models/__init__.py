@@ -18,6 +18,7 @@ from .feedback import FeedbackEvent, FeedbackFeed  # noqa: F401  (issue 13: prov
 from .imports import ImportMatch, ImportRowError, SkipReason
 from .jobs import JobOutcome, JobRun, SchedulerBeat, scheduler_jobs
 from .outbox import OutboxMessage, OutboxState
+from .replies import ReplyPurpose, SavedReply
 from .reports import ReportFact, ReportFactsState
 from .requests import (
     AddressOutcome,
@@ -47,6 +48,8 @@ __all__ = [
     "ConsentRequest",
     "ListSource",
     "RejectReason",
+    "ReplyPurpose",
+    "SavedReply",
     "ReportFact",
     "ReportFactsState",
     "RequestAddress",
