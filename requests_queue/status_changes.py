@@ -48,6 +48,7 @@ def _event_values(account_id: int, actor: Actor, now: datetime, cause: Cause) ->
         "import_batch_id": cause.import_batch_id,
         "request_id": cause.request_id,
         "campaign_id": cause.campaign_id,
+        "channel": actor.channel,
     }
 
 
@@ -97,8 +98,13 @@ def change_status(
     now: datetime,
     cause: Cause = Cause(),
     note: str = "",
+    client_ip: str | None = None,
+    user_agent: str | None = None,
 ) -> StatusEvent:
-    """Move one address to `to` if the rules allow it; raise InvalidTransition otherwise."""
+    """Move one address to `to` if the rules allow it; raise InvalidTransition otherwise.
+
+    `client_ip` and `user_agent` are the recipient's browser's, kept on the event as proof.
+    """
     lock_account(session, address.account_id)
     session.refresh(address, ["status"])  # decide on the committed status, not a stale one
     source = address.status
@@ -116,6 +122,8 @@ def change_status(
         from_status=source,
         to_status=to,
         note=note[:500],
+        client_ip=client_ip[:45] if client_ip else None,
+        user_agent=user_agent[:300] if user_agent else None,
         **_event_values(address.account_id, actor, now, cause),
     )
     session.add(event)

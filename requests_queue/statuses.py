@@ -57,12 +57,27 @@ class ActorKind(TitledEnum):
     system = ("system", "System")
 
 
+class EventChannel(TitledEnum):
+    """How a change reached Consent Desk, kept on its status event as proof of consent."""
+
+    web = ("web", "Consent Desk web page")
+    api = ("api", "API")
+    recipient_link = ("recipient_link", "The recipient's link in the email")
+    one_click = ("one_click", "One-click unsubscribe from the mail program (RFC 8058)")
+    provider_feed = ("provider_feed", "The email provider's feedback feed")
+
+
 @dataclass(frozen=True)
 class Actor:
-    """The person or process behind a change; `user_id` is None for recipients and the system."""
+    """The person or process behind a change; `user_id` is None for recipients and the system.
+
+    `channel` is how the change arrived (the web pages, the API, a recipient's link…), written
+    on each status event it causes; None where nothing but the cause says it (an import run).
+    """
 
     kind: ActorKind
     user_id: int | None = None
+    channel: EventChannel | None = None
 
     @property
     def is_support(self) -> bool:

@@ -26,6 +26,7 @@ from ..statuses import (
     ActorKind,
     Cause,
     EmailStatus,
+    EventChannel,
     Offer,
     allowed_sources,
     is_eligible,
@@ -53,10 +54,12 @@ class Outcome(enum.Enum):
 
 @dataclass(frozen=True)
 class ConsentProof:
-    """Where a click came from, kept in the status event's note."""
+    """Where a click came from, kept on the status event (its columns and its note)."""
 
     ip: str
     user_agent: str
+    # The unsubscribe page's button, or the mail program's RFC 8058 one-click POST.
+    channel: EventChannel = EventChannel.recipient_link
 
     def note(self, action: str, campaign_id: int, now: datetime) -> str:
         """One line for the event; the user agent last, so a long one is what gets cut."""
@@ -120,10 +123,12 @@ def _change_by_click(
         session,
         address,
         to,
-        RECIPIENT,
+        Actor(ActorKind.recipient, channel=proof.channel),
         now,
         Cause(campaign_id=recipient.campaign_id),
         note=proof.note(action, recipient.campaign_id, now),
+        client_ip=proof.ip or None,
+        user_agent=proof.user_agent or None,
     )
 
 

@@ -19,14 +19,15 @@ from sqlalchemy.orm import Session, aliased
 from ..models import EmailAddress
 from ..models.feedback import FeedbackEvent, FeedbackFeed, FeedbackKind, FeedbackOutcome
 from ..status_changes import change_many, lock_account
-from ..statuses import Actor, ActorKind, EmailStatus
+from ..statuses import Actor, ActorKind, EmailStatus, EventChannel
 
 K, Out = FeedbackKind, FeedbackOutcome
 # A provider's unsubscribe is the recipient's own act, relayed; bounces and complaints are facts.
+FEED = EventChannel.provider_feed
 EFFECTS = (
-    (K.hard_bounce, EmailStatus.hard_bounce, Actor(ActorKind.system)),
-    (K.complaint, EmailStatus.spam_complaint, Actor(ActorKind.system)),
-    (K.unsubscribe, EmailStatus.opted_out_by_recipient, Actor(ActorKind.recipient)),
+    (K.hard_bounce, EmailStatus.hard_bounce, Actor(ActorKind.system, channel=FEED)),
+    (K.complaint, EmailStatus.spam_complaint, Actor(ActorKind.system, channel=FEED)),
+    (K.unsubscribe, EmailStatus.opted_out_by_recipient, Actor(ActorKind.recipient, channel=FEED)),
 )
 
 

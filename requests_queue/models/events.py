@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..now import now_utc
-from ..statuses import ActorKind, EmailStatus
+from ..statuses import ActorKind, EmailStatus, EventChannel
 from .base import Base, TitledEnum, UTCDateTime, enum_column
 
 
@@ -35,6 +35,11 @@ class StatusEvent(Base):
     request_id: Mapped[int | None] = mapped_column(sa.ForeignKey("consent_requests.id"))
     campaign_id: Mapped[int | None] = mapped_column()
     note: Mapped[str] = mapped_column(sa.String(500), default="")
+    # Proof of consent (GDPR Art. 7(1)): how the change arrived and, for a recipient's click,
+    # from which IP address and browser. NULL on events recorded before these were kept.
+    channel: Mapped[EventChannel | None] = mapped_column(enum_column(EventChannel, "event_channel"))
+    client_ip: Mapped[str | None] = mapped_column(sa.String(45))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(300))
 
     actor_user = relationship("User")
 

@@ -36,6 +36,8 @@ class OutboxMessage(Base):
         sa.Index("ix_outbox_messages_account", "account_id", "id"),
         # A campaign's progress: its messages counted by state.
         sa.Index("ix_outbox_messages_campaign", "campaign_id", "state"),
+        # The confirmation one recipient was sent, for the proof-of-consent export.
+        sa.Index("ix_outbox_messages_campaign_to", "campaign_id", "to_address"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

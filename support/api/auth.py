@@ -19,7 +19,7 @@ from limits.strategies import FixedWindowRateLimiter
 from requests_queue.api_tokens import authenticate_token
 from requests_queue.models import ApiToken, Role, User
 from requests_queue.now import now_utc
-from requests_queue.statuses import Actor, ActorKind
+from requests_queue.statuses import Actor, ActorKind, EventChannel
 
 from ..auth.throttle import EXTENSION
 from ..extensions import db
@@ -99,7 +99,7 @@ def api_user() -> User:
 def api_actor() -> Actor:
     """The caller as the domain's actor."""
     user = api_user()
-    return Actor(ActorKind(user.role.value), user.id)
+    return Actor(ActorKind(user.role.value), user.id, EventChannel.api)
 
 
 def account_id() -> int:

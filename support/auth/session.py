@@ -7,7 +7,7 @@ from flask import Blueprint, Flask, abort, session
 from flask_login import current_user, login_required, login_user, logout_user
 
 from requests_queue.models import Role, User
-from requests_queue.statuses import Actor, ActorKind
+from requests_queue.statuses import Actor, ActorKind, EventChannel
 
 from ..extensions import db, login_manager
 from ..ids import parse_number
@@ -78,4 +78,4 @@ def require_roles(bp: Blueprint, roles: Iterable[Role]) -> None:
 
 def current_actor() -> Actor:
     """The logged-in user as the domain's actor."""
-    return Actor(ActorKind(current_user.role.value), current_user.id)
+    return Actor(ActorKind(current_user.role.value), current_user.id, EventChannel.web)

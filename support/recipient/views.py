@@ -23,6 +23,7 @@ from requests_queue.campaigns import (
 from requests_queue.campaigns.links import LOG_FILTER, ONE_CLICK_POST
 from requests_queue.errors import Conflict
 from requests_queue.now import now_utc
+from requests_queue.statuses import EventChannel
 
 from ..extensions import csrf, db
 from .forms import ConfirmForm, UnsubscribeForm
@@ -57,9 +58,11 @@ def _secret() -> tuple[str, ...]:
     return (config["SECRET_KEY"], *config.get("SECRET_KEY_FALLBACKS", ()))
 
 
-def _proof() -> ConsentProof:
+def _proof(channel: EventChannel = EventChannel.recipient_link) -> ConsentProof:
     # Behind a reverse proxy, deploy with ProxyFix so remote_addr is the visitor's address.
-    return ConsentProof(ip=request.remote_addr or "", user_agent=request.user_agent.string[:300])
+    return ConsentProof(
+        ip=request.remote_addr or "", user_agent=request.user_agent.string[:300], channel=channel
+    )
 
 
 def _page(result, form=None):
@@ -111,7 +114,9 @@ def one_click(token: str):
         return redirect(url_for(".unsubscribe", token=token))
     if request.form.get("List-Unsubscribe") != ONE_CLICK_POST.partition("=")[2]:
         abort(400, "expected List-Unsubscribe=One-Click (RFC 8058)")
-    result = unsubscribe_address(db.session, _secret(), token, now_utc(), _proof())
+    result = unsubscribe_address(
+        db.session, _secret(), token, now_utc(), _proof(EventChannel.one_click)
+    )
     db.session.commit()
     if result.outcome in (Outcome.invalid, Outcome.expired):
         return "This unsubscribe link is not valid.\n", STATUS[result.outcome], _TEXT

@@ -18,7 +18,7 @@ from requests_queue.campaigns import (
 from requests_queue.campaigns.tokens import Purpose, TokenClaims, make_token
 from requests_queue.models import CampaignRecipient, EmailAddress, StatusEvent
 from requests_queue.status_changes import change_status
-from requests_queue.statuses import Actor, ActorKind, EmailStatus
+from requests_queue.statuses import Actor, ActorKind, EmailStatus, EventChannel
 from tests.conftest import NOW
 
 S = EmailStatus
@@ -68,6 +68,8 @@ def test_a_valid_click_confirms_with_proof_of_consent(session, recipient):
     assert event.campaign_id == recipient.campaign_id and event.created_at == LATER
     assert "203.0.113.9" in event.note and "Firefox/140.0" in event.note
     assert "2026-11-20 17:00:00 UTC" in event.note
+    assert (event.client_ip, event.user_agent) == (PROOF.ip, PROOF.user_agent)
+    assert event.channel is EventChannel.recipient_link
     session.refresh(recipient)
     assert recipient.confirmed_at == LATER and recipient.token_used_at == LATER
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from requests_queue.models import CampaignRecipient, EmailAddress, OutboxMessage, StatusEvent
 from requests_queue.now import now_utc
 from requests_queue.status_changes import change_status
-from requests_queue.statuses import Actor, ActorKind, EmailStatus
+from requests_queue.statuses import Actor, ActorKind, EmailStatus, EventChannel
 from tests.conftest import NOW
 
 S = EmailStatus
@@ -58,6 +58,9 @@ def test_pressing_the_button_confirms_and_records_the_proof(client, session, ada
     assert response.status_code == 200
     assert "You're confirmed" in response.get_data(as_text=True)
     assert _status(session, ada) is S.double_opt_in
+    event = _events(session, ada)[-1]
+    assert (event.client_ip, event.user_agent) == ("127.0.0.1", BROWSER)
+    assert event.channel is EventChannel.recipient_link
     event = _events(session, ada)[-1]
     assert event.actor_kind is ActorKind.recipient and event.campaign_id == ada.campaign_id
     assert "IP 127.0.0.1" in event.note and BROWSER in event.note
@@ -118,9 +121,16 @@ def test_the_unsubscribe_page_asks_then_unsubscribes(client, session, ada):
     page = client.get(f"/r/unsubscribe/{ada.unsubscribe_token}").get_data(as_text=True)
     assert "Unsubscribe from Acme?" in page
     assert _status(session, ada) is S.single_opt_in
-    response = client.post(f"/r/unsubscribe/{ada.unsubscribe_token}")
+    response = client.post(
+        f"/r/unsubscribe/{ada.unsubscribe_token}",
+        headers={"User-Agent": BROWSER},
+        environ_base={"REMOTE_ADDR": "198.51.100.7"},
+    )
     assert "You're unsubscribed" in response.get_data(as_text=True)
     assert _status(session, ada) is S.opted_out_by_recipient
+    event = _events(session, ada)[-1]
+    assert (event.client_ip, event.user_agent) == ("198.51.100.7", BROWSER)
+    assert event.channel is EventChannel.recipient_link
 
 
 def test_one_click_unsubscribe_works_without_a_session_or_csrf_token(app, session, ada):
@@ -135,6 +145,7 @@ def test_one_click_unsubscribe_works_without_a_session_or_csrf_token(app, sessio
     assert response.get_data(as_text=True) == "You are unsubscribed.\n"
     assert _status(session, ada) is S.opted_out_by_recipient
     assert _events(session, ada)[-1].actor_kind is ActorKind.recipient
+    assert _events(session, ada)[-1].channel is EventChannel.one_click
     again = provider.post(
         f"/r/unsubscribe/{ada.unsubscribe_token}/one-click",
         data={"List-Unsubscribe": "One-Click"},
