@@ -32,7 +32,7 @@ from requests_queue.requests.filing import file_request
 from requests_queue.requests.targets import UndoTarget
 from requests_queue.selection import ContactFilter
 from requests_queue.statuses import Actor, ActorKind, EventChannel
-from tests.conftest import NOW, REQUEST_BASE_URL, actor_of
+from tests.conftest import NOW, REQUEST_BASE_URL
 from tests.evidence import GOOD_EVIDENCE
 
 SECRET = "test-secret"
