@@ -7,21 +7,18 @@ when a read-only token tries to change something.
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Iterable
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, request
 from limits import parse
-from limits.strategies import FixedWindowRateLimiter
 
 from requests_queue.api_tokens import authenticate_token
 from requests_queue.models import ApiToken, Role, User
 from requests_queue.now import now_utc
 from requests_queue.statuses import Actor, ActorKind, EventChannel
 
-from ..auth.throttle import EXTENSION
+from ..auth.throttle import UNAVAILABLE_WAIT, CountersUnavailable, hit_or_wait
 from ..extensions import db
 from .problems import problem
 
@@ -46,14 +43,15 @@ def _bearer() -> str | None:
 def _over_limit(token: ApiToken):
     """429 with Retry-After once the token used up API_RATE_LIMIT, else None."""
     item = parse(current_app.config["API_RATE_LIMIT"])
-    # The login limiter's storage (memory, or Redis when configured): every process counts
+    # The login counters' storage (memory, or Redis when configured): every process counts
     # each token's calls in one place.
-    strategy = FixedWindowRateLimiter(current_app.extensions[EXTENSION].storage)
-    identity = ("consent-desk", "api", str(token.id))
-    if strategy.hit(item, *identity):
+    try:
+        wait = hit_or_wait(item, "consent-desk", "api", str(token.id))
+    except CountersUnavailable:
+        detail = "Calls can't be counted for a moment; try again shortly."
+        return problem(503, detail, headers={"Retry-After": str(UNAVAILABLE_WAIT)})
+    if wait is None:
         return None
-    reset_at = strategy.get_window_stats(item, *identity).reset_time
-    wait = max(1, math.ceil(reset_at - time.time()))
     detail = f"This token made too many calls; try again in {wait} second(s)."
     return problem(429, detail, headers={"Retry-After": str(wait)})
 

@@ -39,7 +39,7 @@ def login():
         verify_password(DUMMY_HASH, form.password.data)
         form.password.errors.append(attempt.locked_message)
         page = render_template("auth/login.html", form=form)
-        return page, 429, {"Retry-After": str(attempt.retry_after)}
+        return page, attempt.status, {"Retry-After": str(attempt.retry_after)}
     user = db.session.scalar(sa.select(User).where(User.email == email))
     if user is None or not user.is_active:
         verify_password(DUMMY_HASH, form.password.data)

@@ -7,8 +7,10 @@ import hashlib
 import re
 
 import sqlalchemy as sa
+from limits.storage import storage_from_string
 
 from requests_queue.models import ApiToken
+from support.auth.throttle import EXTENSION
 from support.cli import create_token_command
 
 PROBLEM = "application/problem+json"
@@ -123,6 +125,19 @@ def test_each_token_has_its_own_rate_limit_with_retry_after(app, api, customer, 
     assert limited.mimetype == PROBLEM
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
     assert api.get("/api/v1/requests", second).status_code == 200  # another token's count
+
+
+def test_with_the_counters_unreachable_the_api_answers_503_not_uncounted_calls(
+    app, api, customer, make_token
+):
+    secret = make_token(customer)
+    # The real Redis storage, pointed at loopback port 1 where nothing listens.
+    app.extensions[EXTENSION] = storage_from_string("redis://127.0.0.1:1/0")
+    refused = api.get("/api/v1/requests", secret)
+    assert refused.status_code == 503
+    assert refused.mimetype == PROBLEM
+    assert refused.headers["Retry-After"] == "30"
+    assert "can't be counted" in refused.get_json()["detail"]
 
 
 def test_the_shell_mints_a_token_on_the_last_line(app, api, customer):

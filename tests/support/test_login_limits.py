@@ -139,3 +139,38 @@ def test_two_app_processes_share_one_count_in_redis(app, customer, shared_redis)
         for instance in (first, second):
             with instance.app_context():
                 _db.engine.dispose()
+
+
+def _app_with(app, **settings):
+    config = {
+        key: app.config[key]
+        for key in ("TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "SERVER_NAME")
+    }
+    return create_app({**config, **settings})
+
+
+def test_with_redis_unreachable_signing_in_is_refused_with_a_message_not_a_500(app, customer):
+    # Port 1 on loopback: nothing listens, the connection is refused at once.
+    down = _app_with(app, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+    try:
+        visitor = Client(down)
+        response = login(visitor, customer.email)  # the right password
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "30"
+        assert "Signing in is unavailable for a moment" in response.get_data(as_text=True)
+        # Nothing was let through uncounted: the right password did not start a session.
+        assert "/login" in visitor.get("/").headers["Location"]
+    finally:
+        with down.app_context():
+            _db.engine.dispose()
+
+
+def test_flask_limiters_switch_does_not_turn_the_login_lock_off(app, customer):
+    switched = _app_with(app, RATELIMIT_ENABLED=False)
+    try:
+        client = Client(switched)
+        assert [r.status_code for r in failures(client, customer.email, 6)] == [200] * 5 + [429]
+        assert login(client, customer.email).status_code == 429
+    finally:
+        with switched.app_context():
+            _db.engine.dispose()
