@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import available_timezones
 
 import holidays
 import sqlalchemy as sa
@@ -28,6 +27,7 @@ from .models.calendar_settings import (
     HolidayChange,
 )
 from .statuses import Actor
+from .time_zones import check_zone_name, timezone_names  # noqa: F401  (the calendar page's list)
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 PREVIEW_DAYS = 15
@@ -37,12 +37,6 @@ NOTE_MAX = 200
 def hours_field(weekday: int) -> str:
     """The field name errors about one weekday's hours carry ("hours-0" is Monday)."""
     return f"hours-{weekday}"
-
-
-@lru_cache(maxsize=1)
-def timezone_names() -> tuple[str, ...]:
-    """Every IANA zone name this machine knows, sorted."""
-    return tuple(sorted(available_timezones()))
 
 
 @lru_cache(maxsize=1)
@@ -73,13 +67,9 @@ class CalendarInput:
 
 def build_calendar(data: CalendarInput, base: BusinessCalendar | None = None) -> BusinessCalendar:
     """Check `data` and return the calendar it describes, keeping `base`'s holiday edits."""
-    zone = data.timezone.strip()
-    if not zone:
+    if not data.timezone.strip():
         raise ValidationError("timezone", "choose the team's time zone")
-    if zone not in timezone_names():
-        raise ValidationError(
-            "timezone", f"{zone} is not an IANA time zone name (for example America/Phoenix)"
-        )
+    zone = check_zone_name(data.timezone, "timezone", example="America/Phoenix")
     country = data.country.strip().upper()
     if country not in dict(supported_countries()):
         raise ValidationError("country", f"no public holidays are known for country {country!r}")

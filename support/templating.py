@@ -1,14 +1,10 @@
 """Jinja filters and globals shared by every page."""
 
-from datetime import datetime
-
 from flask import Flask, request, url_for
 
 from requests_queue.statuses import EmailStatus
 
-
-def _datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
-    return value.strftime(fmt) if value else "—"
+from .times import format_time, viewer_zone_name
 
 
 def _url_with(**changes) -> str:
@@ -24,7 +20,8 @@ def _url_with(**changes) -> str:
 
 def register_templating(app: Flask) -> None:
     """Install the filters and globals."""
-    app.jinja_env.filters["dt"] = _datetime
+    app.jinja_env.filters["dt"] = format_time  # the one way a page shows a time (support/times.py)
+    app.jinja_env.globals["viewer_zone_name"] = viewer_zone_name
     app.jinja_env.filters["number"] = lambda n: f"{n:,}"
     app.jinja_env.globals["url_with"] = _url_with
     app.jinja_env.globals["EmailStatus"] = EmailStatus

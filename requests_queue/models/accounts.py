@@ -54,6 +54,9 @@ class User(Base):
     # carries the value it was issued with, and one that differs no longer logs anyone in.
     session_version: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
     is_active: Mapped[bool] = mapped_column(default=True)
+    # The IANA zone every time is shown in for this person; NULL until the first login
+    # brings the browser's zone (or the person picks one), the team's zone until then.
+    time_zone: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     account: Mapped[Account | None] = relationship(back_populates="users")

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from ..enums import TitledEnum
-from ..models import Account, ConsentRequest, MassAction, RequestKind, RequestState
+from ..models import Account, ConsentRequest, MassAction, RequestKind, RequestState, User
 from ..models.requests import OPEN_STATES
 from ..sla.engine import RUNNING_STATES
 
@@ -52,11 +52,31 @@ class QueueFilter:
     assignee_id: int | None = None
     unassigned: bool = False
     order: QueueOrder = QueueOrder.deadline
+    search: str = ""  # a request number, or part of a customer's email or an account's name
+
+    def search_conditions(self) -> list[sa.ColumnElement[bool]]:
+        """WHERE clauses of the search: "R-000123" (or 123) is that request; anything else
+        finds the requests of every account whose name or a user's email contains it."""
+        text = self.search.strip()
+        if not text:
+            return []
+        digits = text.upper().removeprefix("R-").removeprefix("R")
+        if digits.isdigit() and len(digits.lstrip("0")) < 19:
+            return [ConsentRequest.id == int(digits)]
+        wanted = text.lower()
+        named = sa.select(Account.id).where(
+            sa.func.lower(Account.name).contains(wanted, autoescape=True)
+        )
+        emailed = sa.select(User.account_id).where(
+            User.account_id.is_not(None),
+            sa.func.lower(User.email).contains(wanted, autoescape=True),
+        )
+        return [ConsentRequest.account_id.in_(named.union(emailed))]
 
     def conditions(self, skip: str = "") -> list[sa.ColumnElement[bool]]:
         """WHERE clauses on ConsentRequest, leaving out the facet named `skip`."""
         c = ConsentRequest
-        conds = []
+        conds = self.search_conditions()
         if self.kind is not None and skip != "kind":
             conds.append(c.kind == self.kind)
         if self.account_id is not None and skip != "account":
@@ -119,7 +139,7 @@ def queue_counts(session: Session, flt: QueueFilter) -> QueueCounts:
     c = ConsentRequest
     groups = session.execute(
         sa.select(c.state, c.kind, c.account_id, c.assignee_id, sa.func.count())
-        .where(c.state.in_(OPEN_STATES))
+        .where(c.state.in_(OPEN_STATES), *flt.search_conditions())
         .group_by(c.state, c.kind, c.account_id, c.assignee_id)
     ).all()
     counts = QueueCounts()

@@ -1,10 +1,14 @@
-"""The logged-in user's own account: change the password, sign out everywhere."""
+"""The logged-in user's own account: change the password, the time zone, sign out everywhere."""
 
-from flask import flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask import flash, has_request_context, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, user_logged_in
 
+from requests_queue.time_zones import adopt_browser_zone, set_time_zone
+
+from ..edge import operation
 from ..extensions import db
-from .forms import PasswordChangeForm, SignOutEverywhereForm
+from ..times import viewer_zone_name
+from .forms import PasswordChangeForm, SignOutEverywhereForm, TimeZoneForm
 from .passwords import hash_password, verify_password
 from .session import end_all_sessions, log_out_everywhere, start_session
 from .throttle import begin_attempt
@@ -33,7 +37,37 @@ def account():
             start_session(user)  # this client carries the new version; the others are out
             flash("Password changed. You were signed out on every other device.", "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form, sign_out_form=SignOutEverywhereForm())
+    return _account_page(form=form)
+
+
+def _account_page(status: int = 200, **forms):
+    """The account page with its three forms; `forms` replaces the ones being answered."""
+    forms.setdefault("form", PasswordChangeForm(formdata=None))
+    forms.setdefault("zone_form", TimeZoneForm(formdata=None, time_zone=viewer_zone_name()))
+    page = render_template("auth/account.html", sign_out_form=SignOutEverywhereForm(), **forms)
+    return page, status
+
+
+@bp.route("/account/time-zone", methods=["POST"])
+@login_required
+def time_zone():
+    """Show every time in the zone the user picks; an unknown name is refused next to the field."""
+    form = TimeZoneForm()
+    if form.validate_on_submit():
+        with operation(form) as op:
+            set_time_zone(current_user._get_current_object(), form.time_zone.data or "")
+        if op.done:
+            flash(f"Times are now shown in {form.time_zone.data.strip()}.", "success")
+            return redirect(url_for("auth.account"))
+    return _account_page(400, zone_form=form)
+
+
+@user_logged_in.connect
+def _adopt_browser_zone(app, user) -> None:
+    # The first login brings the browser's zone (the login form's hidden field, filled by
+    # static/time-zone.js); later logins leave the person's choice alone.
+    if has_request_context() and adopt_browser_zone(user, request.form.get("browser_time_zone")):
+        db.session.commit()
 
 
 @bp.route("/account/sign-out-everywhere", methods=["POST"])

@@ -1,8 +1,10 @@
 """Login, password change and the sign-out buttons."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SubmitField
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
+
+from requests_queue.time_zones import timezone_names
 
 from .passwords import MIN_LENGTH
 
@@ -14,6 +16,8 @@ class LoginForm(FlaskForm):
         "Email", validators=[DataRequired(message="Enter your email address."), Length(max=254)]
     )
     password = PasswordField("Password", validators=[DataRequired(message="Enter your password.")])
+    # Filled by static/time-zone.js with the browser's zone; the first login keeps it.
+    browser_time_zone = HiddenField(render_kw={"data-browser-zone": ""})
     submit = SubmitField("Log in")
 
 
@@ -44,3 +48,18 @@ class SignOutEverywhereForm(FlaskForm):
     """A button (a POST with a CSRF token, so another site cannot press it)."""
 
     submit = SubmitField("Sign out everywhere")
+
+
+class TimeZoneForm(FlaskForm):
+    """The zone every time is shown in (checked by requests_queue.time_zones.set_time_zone)."""
+
+    time_zone = SelectField(
+        "Your time zone",
+        validate_choice=False,  # the domain refuses an unknown name, with its own words
+        description="Every date and time on these pages is shown in this zone, with its name.",
+    )
+    submit = SubmitField("Save time zone")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.time_zone.choices = list(timezone_names())

@@ -110,7 +110,6 @@ def _page(form, calendar, period, now, failed=None, status=200, lagging=0):
         board=board,
         form=form,
         calendar=calendar,
-        zone=calendar.zone,
         now=now,
         presets=PRESETS,
         args=period_args(),

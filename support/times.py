@@ -1,0 +1,110 @@
+"""How every page shows a time: in the viewer's zone, with the zone named (issue 14).
+
+`dt` is the one Jinja filter for instants and dates. A person's zone is `User.time_zone`
+(the browser's at the first login, or picked on the account page); before that, and for
+visitors without a login, the team's zone. Deadlines are business hours in the team's zone,
+so `dt(..., team=True)` adds the team's clock time when it reads differently.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, tzinfo
+from zoneinfo import ZoneInfo
+
+from flask import has_request_context, request
+from flask_login import current_user
+
+from requests_queue.time_zones import is_zone_name, team_zone
+
+from .extensions import db
+
+# strftime patterns; {day} is the day of the month without a leading zero.
+STYLES = {
+    "short": "{day} %b %Y, %H:%M",  # 3 Dec 2026, 14:05 CET
+    "long": "%A {day} %B %Y, %H:%M",  # Thursday 10 December 2026, 17:00 CET
+    "day": "%a {day} %b, %H:%M",  # Thu 10 Dec, 17:00 CET
+    "time": "%H:%M",  # 17:00 CET
+}
+# Styles that name no zone: the day alone (in the viewer's zone), or a bare clock time for a
+# table whose heading names the zone.
+BARE = {"date": "{day} %b %Y", "clock": "%H:%M"}
+DATE_STYLES = {
+    "short": "{day} %b %Y",
+    "date": "{day} %b %Y",
+    "long": "%A {day} %B %Y",
+    "day": "%a {day} %b %Y",
+}
+_VIEWER, _TEAM = "consent_desk.viewer_zone", "consent_desk.team_zone"
+
+
+def _cached(key: str, make) -> tzinfo:
+    # Kept in the request's environ, not `g`, which a test's app context keeps across requests.
+    if not has_request_context():
+        return make()
+    environ = request.environ
+    if key not in environ:
+        environ[key] = make()
+    return environ[key]
+
+
+def team_tz() -> tzinfo:
+    """The team's zone, read once per request."""
+    return _cached(_TEAM, lambda: team_zone(db.session))
+
+
+def viewer_tz() -> tzinfo:
+    """The zone this request's viewer sees times in: theirs, else the team's."""
+
+    def make() -> tzinfo:
+        name = getattr(current_user, "time_zone", None) if has_request_context() else None
+        return ZoneInfo(name) if name and is_zone_name(name) else team_tz()
+
+    return _cached(_VIEWER, make)
+
+
+def zone_label(local: datetime) -> str:
+    """The zone's abbreviation at that instant (CET, CEST, MST), or its UTC offset."""
+    abbr = local.strftime("%Z")
+    if abbr[:1] in "+-":  # zones without a letter abbreviation spell their offset
+        sign, digits = abbr[0], abbr[1:]
+        abbr = f"UTC{sign}{digits[:2]}" + (f":{digits[2:]}" if digits[2:] else "")
+    return abbr
+
+
+def _clock(local: datetime, pattern: str) -> str:
+    return local.strftime(pattern.format(day=local.day)) + " " + zone_label(local)
+
+
+def format_time(
+    value: datetime | date | None,
+    style: str = "short",
+    zone: str | tzinfo | None = None,
+    team: bool = False,
+) -> str:
+    """`value` in the viewer's zone (or `zone`: "team", "UTC" or a tzinfo), the zone named;
+    `team=True` adds the team's time when it reads differently ("… (09:00 MST team time)")."""
+    if value is None:
+        return "—"
+    if not isinstance(value, datetime):  # a calendar day: no clock, no zone
+        return value.strftime(DATE_STYLES[style].format(day=value.day))
+    if value.tzinfo is None:  # stored instants are UTC
+        value = value.replace(tzinfo=UTC)
+    if zone == "team":
+        zone = team_tz()
+    elif zone == "UTC":
+        zone = UTC
+    local = value.astimezone(zone or viewer_tz())
+    if style in BARE:
+        return local.strftime(BARE[style].format(day=local.day))
+    text = _clock(local, STYLES[style])
+    if team:
+        at_team = value.astimezone(team_tz())
+        if _clock(at_team, "%H:%M") != _clock(local, "%H:%M"):
+            pattern = "%H:%M" if at_team.date() == local.date() else "%a {day} %b, %H:%M"
+            text += f" ({_clock(at_team, pattern)} team time)"
+    return text
+
+
+def viewer_zone_name() -> str:
+    """The viewer's zone as its IANA name, for a page to say which zone its times are in."""
+    return str(viewer_tz())
