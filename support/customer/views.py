@@ -131,5 +131,6 @@ from . import (  # noqa: E402
     campaign_views,  # noqa: F401
     import_views,  # noqa: F401
     mass_views,  # noqa: F401
+    proof_views,  # noqa: F401
     request_views,  # noqa: F401
 )
