@@ -7,16 +7,12 @@ from the same event dictionaries (events.py), so they always say the same thing.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable, Iterator
 
+from ..reports.export import csv_lines, neutralise
 from .events import ProofAddress
 
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection): such a
-# cell is written with a leading apostrophe, which spreadsheets show as text.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PIECE_CHARS = 64 * 1024  # text gathered before a piece is handed to the response
 
 # (CSV column, where its value is in the address or the event dictionary).
@@ -81,15 +77,15 @@ HEADER = [name for name, _ in ADDRESS_COLUMNS] + [name for name, _ in EVENT_COLU
 
 
 def safe_cell(value) -> str:
-    """A value as a CSV cell: lists one per line, yes/no for answers, formulas defused."""
+    """A value as a CSV cell: lists one per line, yes/no for answers, and a cell a spreadsheet
+    would run as a formula (CSV injection) made inert with a leading apostrophe."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list):
         value = "\n".join(_list_item(item) for item in value)
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return neutralise(str(value))
 
 
 def _list_item(item) -> str:
@@ -116,16 +112,8 @@ def csv_row(address: ProofAddress, event: dict) -> list[str]:
 
 def as_csv(events: Iterable[tuple[ProofAddress, dict]]) -> Iterator[str]:
     """The export as CSV text in pieces: a header row, then one row per event."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(HEADER)
-    for address, event in events:
-        writer.writerow(csv_row(address, event))
-        if buffer.tell() >= PIECE_CHARS:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    yield "\ufeff"  # so spreadsheet programs read the file as UTF-8
+    yield from csv_lines(HEADER, (csv_row(address, event) for address, event in events))
 
 
 def as_json(events: Iterable[tuple[ProofAddress, dict]], about: dict) -> Iterator[str]:

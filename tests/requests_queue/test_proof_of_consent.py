@@ -132,7 +132,9 @@ def test_csv_has_one_row_per_event_and_defuses_formulas(session, customer, ada):
     session.get(User, customer.id).name = '=HYPERLINK("http://evil.example","Click")'
     session.commit()
     rows = _events(session, customer.account_id, address_selection(customer.account_id, ada.id))
-    table = list(csv.reader(io.StringIO("".join(as_csv(iter(rows))))))
+    text = "".join(as_csv(iter(rows)))
+    assert text.startswith("\ufeff"), "spreadsheets read it as UTF-8"
+    table = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     assert table[0] == HEADER and len(table) == 6
     record = dict(zip(HEADER, table[3], strict=True))
     assert record["address"] == "ada@acme.example" and record["actor"] == "agent"
@@ -185,7 +187,8 @@ def test_an_empty_selection_is_still_a_valid_document(session, customer):
         session, customer.account_id, filter_selection(ContactFilter(customer.account_id))
     )
     assert json.loads("".join(as_json(iter(rows), {}))) == {"addresses": []}
-    assert list(csv.reader(io.StringIO("".join(as_csv(iter(rows)))))) == [HEADER]
+    text = "".join(as_csv(iter(rows))).removeprefix("\ufeff")
+    assert list(csv.reader(io.StringIO(text))) == [HEADER]
 
 
 def test_a_mass_actions_selection_is_the_addresses_it_changed(session, customer, ada):
@@ -229,3 +232,68 @@ def test_a_user_named_in_the_export_is_shown_by_name_when_set(session, customer,
     session.commit()
     rows = _events(session, customer.account_id, address_selection(customer.account_id, ada.id))
     assert rows[1][1]["actor_name"] == "Olive Owner"
+
+
+def _many_addresses(session, account_id: int, n: int) -> None:
+    """`n` contacts with one address and one event each, inserted in three statements."""
+    from requests_queue.models import Contact, StatusEvent
+    from requests_queue.statuses import EmailStatus
+
+    first = 100_000
+    ids = range(first, first + n)
+    session.execute(
+        sa.insert(Contact),
+        [{"id": i, "account_id": account_id, "created_at": NOW} for i in ids],
+    )
+    session.execute(
+        sa.insert(EmailAddress),
+        [
+            {
+                "id": i,
+                "account_id": account_id,
+                "contact_id": i,
+                "field": EmailField.email,
+                "address": f"n{i}@bulk.example",
+                "status": EmailStatus.non_marketable,
+                "status_changed_at": NOW,
+            }
+            for i in ids
+        ],
+    )
+    session.execute(
+        sa.insert(StatusEvent),
+        [
+            {
+                "id": i,
+                "account_id": account_id,
+                "address_id": i,
+                "to_status": EmailStatus.non_marketable,
+                "actor_kind": ActorKind.customer,
+                "created_at": NOW,
+                "note": "x" * 300,
+            }
+            for i in ids
+        ],
+    )
+    session.commit()
+
+
+def test_a_large_selection_streams_without_holding_it_in_memory(session, customer):
+    import tracemalloc
+
+    n = 20_000
+    _many_addresses(session, customer.account_id, n)
+    selection = filter_selection(ContactFilter(customer.account_id))
+    tracemalloc.start()
+    try:
+        pieces = as_csv(proof_events(session, customer.account_id, selection, chunk=500))
+        size = rows = 0
+        for piece in pieces:
+            size += len(piece)
+            rows += piece.count("@bulk.example")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert rows == n
+    assert size > 6_000_000
+    assert peak < size / 4, f"peak {peak:,} bytes for {size:,} characters written"
