@@ -1,13 +1,10 @@
-"""Manager home: the way to the SLA dashboard, the calendar and the outbox; job health."""
+"""Manager home is the SLA dashboard; the background jobs are on the System page."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, url_for
 
-from requests_queue.jobs.health import job_statuses, recent_failures
 from requests_queue.models import Role
-from requests_queue.now import now_utc
 
 from ..auth.session import require_roles
-from ..extensions import db
 
 bp = Blueprint("manager", __name__)
 require_roles(bp, [Role.manager])
@@ -15,13 +12,8 @@ require_roles(bp, [Role.manager])
 
 @bp.route("/")
 def home():
-    """The manager's start page."""
-    now = now_utc()
-    return render_template(
-        "manager/home.html",
-        jobs=job_statuses(db.session, now),
-        job_failures=recent_failures(db.session, now),
-    )
+    """The manager's start page is the SLA dashboard (the jobs table lives under System)."""
+    return redirect(url_for(".dashboard"))
 
 
 from . import calendar_views  # noqa: E402, F401, I001  (registers /manager/calendar)

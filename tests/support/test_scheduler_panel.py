@@ -1,4 +1,4 @@
-"""Managers see on their home page how the background jobs are doing, failures first."""
+"""Managers see on the System page how the background jobs are doing, failures first."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def test_a_failed_job_is_shown_to_managers_with_its_error(client, session, manag
     )  # fmt: skip
     session.commit()
     client.login(manager.email)
-    page = client.get("/manager/").get_data(as_text=True)
+    page = client.get("/manager/system").get_data(as_text=True)
     assert "Background jobs" in page
     assert "need attention" in page and "Send the email waiting in the outbox" in page
     assert "SMTP server unreachable: &lt;refused&gt;" in page  # escaped, never raw
@@ -38,16 +38,16 @@ def test_all_clear_when_every_job_ran_as_planned(client, session, manager):
     )
     session.commit()
     client.login(manager.email)
-    page = client.get("/manager/").get_data(as_text=True)
+    page = client.get("/manager/system").get_data(as_text=True)
     assert f"All {len(SCHEDULE)} background jobs ran as planned." in page
 
 
 def test_agents_do_not_see_the_manager_page(client, agent):
     client.login(agent.email)
-    assert client.get("/manager/").status_code == 403
+    assert client.get("/manager/system").status_code == 403
 
 
 def test_the_page_title_stays_short(client, manager):
     client.login(manager.email)
-    page = client.get("/manager/").get_data(as_text=True)
-    assert "<title>Dashboard · Consent Desk</title>" in page
+    page = client.get("/manager/system").get_data(as_text=True)
+    assert "<title>System · Consent Desk</title>" in page
