@@ -61,7 +61,7 @@ class QueueFilter:
         if not text:
             return []
         digits = text.upper().removeprefix("R-").removeprefix("R")
-        if digits.isdigit() and len(digits.lstrip("0")) < 19:
+        if digits.isascii() and digits.isdigit() and len(digits.lstrip("0")) < 19:
             return [ConsentRequest.id == int(digits)]
         wanted = text.lower()
         named = sa.select(Account.id).where(

@@ -34,7 +34,7 @@ def selected_ids(raw: Sequence[str]) -> list[int]:
     ("selected") when it is empty, holds something that is not an id, or is too large."""
     ids: list[int] = []
     for value in raw:
-        if not value.isdigit() or not 0 < int(value) < 2**63:
+        if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 2**63:
             raise ValidationError("selected", "the selection holds something that is not a request")
         if int(value) not in ids:
             ids.append(int(value))

@@ -7,12 +7,12 @@ from wtforms import SelectChoice
 
 from requests_queue.models import ConsentRequest, Role, User
 from requests_queue.now import now_utc
-from requests_queue.requests.lifecycle import assign_request
+from requests_queue.requests.lifecycle import Action, assign_request, has_role_for
 
 from ..auth.session import current_actor
 from ..edge import Outcome, perform
 from ..extensions import db
-from .forms import AssignForm
+from .forms import AssignForm, BulkForm
 
 NOBODY = 0  # the placeholder choice, so nobody is assigned by accident
 
@@ -35,6 +35,15 @@ def assign_form(submitted: bool = True) -> AssignForm:
     form.assignee.choices = [SelectChoice(NOBODY, "Choose someone…")] + [
         SelectChoice(u.id, u.display_name) for u in support_users()
     ]
+    return form
+
+
+def bulk_form() -> BulkForm:
+    """The queue's bulk form, its assignee list the same as the assign form's."""
+    form = BulkForm()
+    form.bulk_assignee.choices = assign_form(submitted=False).assignee.choices
+    if not has_role_for(Action.assign, current_actor()):  # managers only (lifecycle.TABLE)
+        form.action.choices = [c for c in form.action.choices if c.value != "assign"]
     return form
 
 

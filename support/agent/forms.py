@@ -1,11 +1,20 @@
 """Forms of the agent desk; their field names differ so several share the review page."""
 
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField, SelectMultipleField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import Optional
 
-from requests_queue.models import RejectReason
+from requests_queue.models import RejectReason, ReplyPurpose
 from requests_queue.requests.evidence import CHECKLIST
+from requests_queue.requests.saved_replies import PLACEHOLDERS
 
 
 class ClaimForm(FlaskForm):
@@ -68,3 +77,49 @@ class RejectForm(FlaskForm):
         render_kw={"rows": 3},
     )
     submit = SubmitField("Reject")
+
+
+class ReplyForm(FlaskForm):
+    """A saved reply: its title, where it is offered, its text (and, for managers, shared)."""
+
+    title = StringField("Title", description="How you find it in the list.")
+    purpose = SelectField(
+        "Offered on",
+        choices=[SelectChoice("", "Choose a form…")]
+        + [SelectChoice(p.value, p.title) for p in ReplyPurpose],
+        validators=[Optional()],
+    )
+    body = TextAreaField(
+        "Text",
+        description="Placeholders filled from the request: "
+        + ", ".join(f"{{{n}}}" for n in PLACEHOLDERS)
+        + ". Write {{ or }} for a literal brace.",
+        render_kw={"rows": 6},
+    )
+    shared = BooleanField("Shared with every agent")
+    submit = SubmitField("Save the reply")
+
+
+class DeleteReplyForm(FlaskForm):
+    """Remove a saved reply."""
+
+    submit = SubmitField("Delete")
+
+
+class BulkForm(FlaskForm):
+    """One action on the requests ticked on the queue page (their boxes carry form=bulk-form)."""
+
+    selected = SelectMultipleField("Selected requests", validate_choice=False)
+    action = SelectField(
+        "With the selected requests",
+        choices=[
+            SelectChoice("claim", "Claim them"),
+            SelectChoice("assign", "Assign them to…"),
+            SelectChoice("note", "Add an internal note"),
+        ],
+    )
+    bulk_assignee = SelectField("Assign to", coerce=int, validators=[Optional()])
+    bulk_note = TextAreaField(
+        "Internal note", description="Only support sees it.", render_kw={"rows": 2}
+    )
+    submit = SubmitField("Apply to the selected")

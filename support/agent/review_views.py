@@ -3,9 +3,10 @@
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from requests_queue.calendar_store import load_calendar
+from requests_queue.errors import NotFound
 from requests_queue.models import ConsentRequest, EmailAddress, RejectReason, RequestAddress
 from requests_queue.now import now_utc
 from requests_queue.requests.agent_queue import account_history
@@ -19,6 +20,7 @@ from requests_queue.requests.lifecycle import (
     has_role_for,
     reject_request,
 )
+from requests_queue.requests.saved_replies import fill_in, get_reply, reply_values
 from requests_queue.requests.targets import eligibility_now
 from requests_queue.requests.timeline import request_timeline
 from requests_queue.requests.window import request_window
@@ -28,6 +30,7 @@ from ..edge import Outcome, perform
 from ..extensions import db
 from .assigning import assign_form, assign_from_form
 from .forms import ApproveForm, AskForm, ClaimForm, NoteForm, RejectForm
+from .reply_picking import TARGETS, pick_form
 from .views import bp
 
 SAMPLE = 50
@@ -41,6 +44,7 @@ def _forms(**given) -> dict:
         "note": NoteForm(),
         "approve": ApproveForm(),
         "reject": RejectForm(),
+        "pick": pick_form(),
     }
     forms.update(given)
     return forms
@@ -228,3 +232,40 @@ def reject(request_id: int):
     return _act(
         req, run, lambda: f"{req.number} rejected; the customer is told why.", "reject", form
     )
+
+
+@bp.route("/requests/<id:request_id>/use-reply", methods=["GET", "POST"])
+def use_reply(request_id: int):
+    """Put a saved reply, filled in from the request, in the ask or reject form; nothing is
+    sent: the agent edits it there and sends it with the form's own button."""
+    req = _load(request_id)
+    if request.method == "GET":  # the filled-in page reloaded: back to the review page
+        return redirect(url_for(".review", request_id=req.id))
+    target = request.form.get("use", "")
+    approve = ApproveForm()  # carries the CSRF token and the checklist's ticks
+    if target not in TARGETS or not approve.validate():
+        abort(400)
+    pick = pick_form(submitted=True)
+    picker = pick[f"{target}_reply"]
+    reply_id = picker.data if pick.validate() else None
+    if not reply_id:
+        picker.errors = picker.errors or ["Choose a saved reply."]
+        return _review_page(req, 400, approve=approve, pick=pick)
+    try:
+        reply = get_reply(db.session, reply_id, current_actor())
+    except NotFound:
+        abort(404)
+    if reply.purpose is not TARGETS[target]:
+        picker.errors = [f"Choose a saved reply made for this form ({TARGETS[target].title})."]
+        return _review_page(req, 400, approve=approve, pick=pick)
+    window = request_window(
+        load_calendar(db.session), request_timeline(db.session, req.id), now_utc()
+    )
+    values = reply_values(req, window and window.expected_by, approve.checklist.data or [])
+    text = fill_in(reply.body, values)
+    filled = (
+        AskForm(formdata=None, question=text)
+        if target == "ask"
+        else RejectForm(formdata=None, message=text)
+    )
+    return _review_page(req, approve=approve, pick=pick, **{target: filled})

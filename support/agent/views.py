@@ -8,12 +8,13 @@ from requests_queue.models import RequestKind, RequestState, Role
 from requests_queue.models.requests import OPEN_STATES
 from requests_queue.now import now_utc
 from requests_queue.requests.agent_queue import QueueFilter, QueueOrder, queue_page
+from requests_queue.requests.bulk import MAX_SELECTED
 from requests_queue.sla.countdown import queue_countdowns
 
 from ..auth.session import require_roles
 from ..extensions import db
 from ..ids import page_number, query_id
-from .assigning import support_users
+from .assigning import bulk_form, support_users
 
 bp = Blueprint("agent", __name__)
 require_roles(bp, [Role.agent, Role.manager])
@@ -40,12 +41,18 @@ def queue_filter_from_args() -> QueueFilter:
         assignee_id=assignee_id,
         unassigned=assignee == "none",
         order=_enum_arg("order", QueueOrder) or QueueOrder.deadline,
+        search=request.args.get("q", "")[:200],
     )
 
 
 @bp.route("/")
 def home():
     """The queue: open requests across accounts, next deadline first, with a count per filter."""
+    return queue_view(bulk_form())
+
+
+def queue_view(bulk, status: int = 200):
+    """The queue page as the query string filters it, with the bulk form `bulk`."""
     flt = queue_filter_from_args()
     result = queue_page(db.session, flt, page_number())
     calendar = load_calendar(db.session)
@@ -60,7 +67,14 @@ def home():
         staff=support_users(),
         open_states=OPEN_STATES,
         kinds=list(RequestKind),
-    )
+        bulk=bulk,
+        max_selected=MAX_SELECTED,
+    ), status
 
 
-from . import review_views  # noqa: E402,F401  (registers the review routes on bp)
+# The other modules of the desk register their routes on bp.
+from . import (  # noqa: E402
+    bulk_views,  # noqa: F401  (bulk claim, assign and note from the queue)
+    replies_views,  # noqa: F401  (saved replies: /desk/replies)
+    review_views,  # noqa: F401  (registers the review routes on bp)
+)

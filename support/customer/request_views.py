@@ -20,7 +20,7 @@ from requests_queue.requests.evidence import evidence_problems
 from requests_queue.requests.filing import file_request
 from requests_queue.requests.lifecycle import answer_question, withdraw_request
 from requests_queue.requests.targets import OptInTarget, UndoTarget
-from requests_queue.requests.timeline import customer_timeline
+from requests_queue.requests.timeline import customer_timeline, request_timelines
 from requests_queue.requests.window import request_window
 
 from ..auth.session import current_actor
@@ -52,7 +52,13 @@ def my_requests():
         .limit(page.size)
         .offset(page.offset)
     ).all()
-    return render_template("customer/requests.html", rows=rows, page=page.number, pages=page.pages)
+    # Open requests show when a decision is expected, from their timelines as on their page.
+    calendar, now = load_calendar(db.session), now_utc()
+    timelines = request_timelines(db.session, [r.id for r in rows if r.state.is_open])
+    windows = {i: request_window(calendar, events, now) for i, events in timelines.items()}
+    return render_template(
+        "customer/requests.html", rows=rows, windows=windows, page=page.number, pages=page.pages
+    )
 
 
 @bp.route("/requests/new/opt-in", methods=["GET", "POST"])

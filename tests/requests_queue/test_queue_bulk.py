@@ -71,6 +71,7 @@ def test_a_refusal_leaves_nothing_of_itself_behind(session, customer, agent, fil
         ([], "select at least one request"),
         (["1", "x"], "the selection holds something that is not a request"),
         (["0"], "the selection holds something that is not a request"),
+        (["²"], "the selection holds something that is not a request"),
         ([str(i) for i in range(1, MAX_SELECTED + 2)], "select at most 100 requests at a time"),
     ],
 )
@@ -106,5 +107,6 @@ def test_queue_search_by_number_email_and_account_name(
     assert _found(session, "example") == ([acme.id, globex.id], 2)
     assert _found(session, "%") == ([], 0)  # LIKE's wildcards are plain characters
     assert _found(session, "R-999999") == ([], 0)
+    assert _found(session, "R²") == ([], 0)
     page = queue_page(session, QueueFilter(search="acme"))
     assert page.counts.account == {customer.account_id: 1}  # the facets count the found only
