@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from .errors import ValidationError
 from .models import (
+    Contact,
     EmailAddress,
     EmailField,
     MassAction,
@@ -20,7 +21,16 @@ from .models import (
 )
 from .selection import ContactFilter, address_conditions, address_ids, describe
 from .status_changes import change_many, lock_account
-from .statuses import Actor, ActorKind, Cause, EmailStatus, Offer, is_eligible, skip_reasons
+from .statuses import (
+    ELIGIBLE_FOR,
+    Actor,
+    ActorKind,
+    Cause,
+    EmailStatus,
+    Offer,
+    is_eligible,
+    skip_reasons,
+)
 
 S = EmailStatus
 
@@ -93,6 +103,39 @@ def preview(
         .group_by(EmailAddress.status)
     ).all()
     return Preview(direction, fields, {status: n for status, n in rows})
+
+
+def skip_reason_sql(offer: Offer) -> sa.ColumnElement:
+    """SQL: the rule book's reason an address is left out of `offer`, by its status."""
+    return sa.case(
+        {s.value: r for s, r in skip_reasons(offer).items()},
+        value=EmailAddress.status,
+        else_="Status changed",  # unreachable: the caller tests eligibility first
+    )
+
+
+def preview_rows(flt: ContactFilter, fields: tuple[EmailField, ...], direction: Direction):
+    """SELECT of the addresses a preview counts, one row each in contact and field order:
+    address id, contact id, first and last name, field, the address as typed, status, and
+    why it would be skipped (NULL: it would change). The page shows a page of it, the CSV all."""
+    offer = direction.offer
+    return (
+        sa.select(
+            EmailAddress.id,
+            EmailAddress.contact_id,
+            Contact.first_name,
+            Contact.last_name,
+            EmailAddress.field,
+            sa.func.coalesce(EmailAddress.typed_address, EmailAddress.address).label("address"),
+            EmailAddress.status,
+            sa.case(
+                (EmailAddress.status.in_(ELIGIBLE_FOR[offer]), None), else_=skip_reason_sql(offer)
+            ).label("skip_reason"),
+        )
+        .join(Contact, Contact.id == EmailAddress.contact_id)
+        .where(*address_conditions(flt, fields))
+        .order_by(EmailAddress.contact_id.desc(), EmailAddress.field, EmailAddress.id)
+    )
 
 
 def mass_opt_out(

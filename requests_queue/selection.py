@@ -139,11 +139,30 @@ def address_ids(flt: ContactFilter, fields: tuple[EmailField, ...]) -> sa.Select
 
 
 def address_conditions(flt: ContactFilter, fields: tuple[EmailField, ...]) -> list:
-    """WHERE clauses on `EmailAddress` for the filter and fields."""
+    """WHERE clauses on `EmailAddress` for the filter and fields.
+
+    A status filter narrows the addresses too, not only the contacts: "Non-marketable" lists
+    contacts with a non-marketable address, and a mass action on that view acts on exactly
+    those addresses, never on the same contacts' addresses of other statuses.
+    """
     conds = [EmailAddress.account_id == flt.account_id, EmailAddress.field.in_(fields)]
+    if flt.status is not None:
+        conds.append(EmailAddress.status == flt.status)
     if not flt.is_empty:
         conds.append(EmailAddress.contact_id.in_(contact_ids(flt)))
     return conds
+
+
+def fields_in_use(session: Session, flt: ContactFilter) -> tuple[EmailField, ...]:
+    """The email fields holding at least one of the selection's addresses, in field order."""
+    used = set(
+        session.scalars(
+            sa.select(EmailAddress.field)
+            .where(*address_conditions(flt, tuple(EmailField)))
+            .distinct()
+        )
+    )
+    return tuple(f for f in EmailField if f in used)
 
 
 def describe(session: Session, flt: ContactFilter) -> str:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, ValidationError
-from ..mass_actions import Direction, preview
+from ..mass_actions import Direction, preview, skip_reason_sql
 from ..models import (
     ConsentRequest,
     EmailAddress,
@@ -84,15 +84,6 @@ def still_from_batch(mass_action_id: int) -> sa.ColumnElement:
     return sa.and_(
         EmailAddress.status.in_(UNDOABLE),
         latest_batch_of_address() == mass_action_id,
-    )
-
-
-def skip_reason_sql(offer: Offer) -> sa.ColumnElement:
-    """SQL: the rule book's reason an address is left out of `offer`, by its status."""
-    return sa.case(
-        {s.value: r for s, r in skip_reasons(offer).items()},
-        value=EmailAddress.status,
-        else_="Status changed",  # unreachable: the caller tests eligibility first
     )
 
 

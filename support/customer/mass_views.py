@@ -1,16 +1,34 @@
 """Customer portal: preview and run mass status changes; the list of past batches."""
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 
-from requests_queue.mass_actions import Direction, mass_opt_out, parse_fields, preview
+from requests_queue.mass_actions import (
+    Direction,
+    mass_opt_out,
+    parse_fields,
+    preview,
+    preview_rows,
+)
 from requests_queue.models import EmailAddress, MassAction, MassActionItem
 from requests_queue.now import now_utc
+from requests_queue.reports.export import csv_lines
+from requests_queue.selection import fields_in_use
 
 from ..auth.session import current_actor
 from ..edge import operation
 from ..extensions import db
 from ..form_errors import field_named
+from ..paging import requested_page
 from .forms import ConfirmOptOutForm, MassActionForm
 from .scoping import filter_from_args, own_latest, own_mass_action, selection_shown
 from .views import bp
@@ -33,12 +51,18 @@ def new_mass_action():
     flt = filter_from_args()
     # The choice travels in the query string, so the preview is a plain GET a person can share.
     form = MassActionForm(formdata=request.args if "direction" in request.args else None)
+    if "direction" not in request.args:
+        # Every field the selection has addresses in: the preview covers what the list showed.
+        form.fields.data = [f.value for f in fields_in_use(db.session, flt)] or ["email"]
     confirm = ConfirmOptOutForm()
-    result = None
+    result = rows = page = None
     if "direction" in request.args and form.validate():
         fields = parse_fields(form.fields.data)
         direction = Direction(form.direction.data)
         result = preview(db.session, flt, fields, direction)
+        page = requested_page(result.total)
+        listed = preview_rows(flt, fields, direction).limit(page.size).offset(page.offset)
+        rows = db.session.execute(listed).all()
         if request.method == "POST" and direction is Direction.opt_out and confirm.validate():
             with operation(confirm, locate=_on_confirm_form) as op:
                 batch = mass_opt_out(
@@ -55,8 +79,32 @@ def new_mass_action():
         form=form,
         confirm=confirm,
         preview=result,
+        rows=rows,
+        page=page,
         flt=flt,
         **selection_shown(flt),
+    )
+
+
+@bp.route("/mass-actions/preview.csv")
+def mass_action_preview_csv():
+    """Every address of a preview as CSV: who, which field, status now, and what would happen."""
+    flt = filter_from_args()
+    form = MassActionForm(formdata=request.args)
+    if not form.validate():
+        abort(404)
+    fields, direction = parse_fields(form.fields.data), Direction(form.direction.data)
+    verb = "Opt out" if direction is Direction.opt_out else "Eligible for opt-in"
+    rows = (
+        [r.first_name, r.last_name, r.field.title, r.address, r.status.title, r.skip_reason or verb]
+        for r in db.session.execute(preview_rows(flt, fields, direction)).yield_per(1000)
+    )
+    header = ["First name", "Last name", "Field", "Address", "Status now", "Outcome"]
+    lines = stream_with_context(csv_lines(header, rows))
+    return Response(
+        lines,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="preview-{direction.value}.csv"'},
     )
 
 
