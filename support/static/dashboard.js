@@ -29,7 +29,19 @@
       maintainAspectRatio: false,
       animation: false,
       interaction: { mode: "index", intersect: false },
-      plugins: { legend: { position: "bottom", labels: { boxWidth: 14 } } },
+      plugins: { legend: { position: "bottom", labels: {
+        // Lines are shown as a stroke of their own dash pattern, bars as a square: a plain
+        // legend box filled a dashed line's colour into a blot.
+        usePointStyle: true, pointStyleWidth: 30,
+        generateLabels: function (chart) {
+          var items = Chart.defaults.plugins.legend.labels.generateLabels(chart);
+          items.forEach(function (item) {
+            var isLine = chart.data.datasets[item.datasetIndex].type === "line";
+            item.pointStyle = isLine ? "line" : "rect";
+            if (isLine) { item.lineWidth = 3; }
+          });
+          return items;
+        } } } },
       scales: {
         count: { type: "linear", position: "left", beginAtZero: true, ticks: { precision: 0 },
                  title: { display: true, text: "Requests" } },
