@@ -62,7 +62,7 @@ def test_manager_sees_a_breached_request_reassigns_it_and_downloads_the_csv(page
         assert req.assignee.display_name == agent_name
 
     with page.expect_download() as info:
-        page.get_by_role("link", name="Download the breached requests as CSV").click()
+        page.get_by_role("link", name="Download CSV of the breached requests").click()
     download = info.value
     assert download.suggested_filename.startswith("sla-breached-")
     text = Path(download.path()).read_text(encoding="utf-8-sig")
