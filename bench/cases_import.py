@@ -177,6 +177,7 @@ def _child(db_url: str, account_id: int, user_id: int, path: Path, tmp: str) -> 
     """The import as the app does it: inspect the upload, record the batch, run it."""
     from sqlalchemy.orm import Session
 
+    from requests_queue.blobs import BlobStore, put_file
     from requests_queue.imports import inspect_file, run_import, start_import
     from requests_queue.statuses import Actor, ActorKind
     from support.database import _sqlite_pragmas
@@ -189,13 +190,14 @@ def _child(db_url: str, account_id: int, user_id: int, path: Path, tmp: str) -> 
     start = time.perf_counter()
     fmt = inspect_file(upload)
     with Session(engine) as s:
+        # Kept in the database, as the app does by default (UPLOAD_STORAGE=database).
+        blob = put_file(BlobStore(), s, upload, account_id=account_id, now=NOW)
         batch = start_import(
             s,
             account_id,
             Actor(ActorKind.customer, user_id),
             fmt,
-            upload,
-            Path(tmp) / "imports",
+            blob.id,
             "contacts.csv",
             fmt.mapping,
             True,

@@ -1,12 +1,11 @@
 """`flask import-contacts`: the same import as the portal's, from the shell."""
 
-import shutil
 from pathlib import Path
 
 import click
 import sqlalchemy as sa
-from flask import current_app
 
+from requests_queue.blobs import put_file
 from requests_queue.errors import ValidationError
 from requests_queue.imports import (
     STALE_AFTER,
@@ -22,6 +21,7 @@ from requests_queue.now import now_utc
 from requests_queue.statuses import Actor, ActorKind
 
 from .extensions import db
+from .uploads import upload_store
 
 
 def _importer(account: Account, email: str | None) -> User:
@@ -100,19 +100,16 @@ def import_contacts(file, account_name, permission, tag, user_email, resume) -> 
     if account is None:
         raise click.ClickException(f"no account named {account_name!r}")
     user = _importer(account, user_email)
-    imports_dir = Path(current_app.config["IMPORTS_DIR"])
-    (imports_dir / "pending").mkdir(parents=True, exist_ok=True)
-    upload = imports_dir / "pending" / f"cli-{now_utc():%Y%m%d%H%M%S%f}.csv"
-    shutil.copyfile(file, upload)  # the batch keeps its own copy until the run is over
     try:
-        fmt = inspect_file(upload)
+        fmt = inspect_file(Path(file))
+        now = now_utc()
+        blob = put_file(upload_store(), db.session, Path(file), account_id=account.id, now=now)
         batch = start_import(
-            db.session, account.id, Actor(ActorKind.customer, user.id), fmt, upload,
-            imports_dir, Path(file).name, fmt.mapping, permission == "yes", tag, now_utc(),
+            db.session, account.id, Actor(ActorKind.customer, user.id), fmt, blob.id,
+            Path(file).name, fmt.mapping, permission == "yes", tag, now_utc(),
         )  # fmt: skip
     except (FileRefused, ValidationError) as exc:
         db.session.rollback()
-        upload.unlink(missing_ok=True)
         raise click.ClickException(exc.reason) from None
     db.session.commit()
     click.echo(f"Permission answered {permission!r} by {user.email}; mapping: " + ", ".join(

@@ -31,8 +31,12 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "MAX_CONTENT_LENGTH": int(env("MAX_UPLOAD_MB", "200")) * 1024 * 1024,
-        # Uploaded import files wait here for their background run (removed when it ends).
-        "IMPORTS_DIR": env("IMPORTS_DIR", str(Path(instance_path) / "imports")),
+        # Where uploaded files go (import files until their run ends, evidence files for good):
+        # `database` (default) or `directory:/absolute/path` mounted at that path on every host.
+        "UPLOAD_STORAGE": env("UPLOAD_STORAGE", "database"),
+        # Evidence files: at most this many per filing or answer, each at most this size.
+        "EVIDENCE_MAX_FILES": int(env("EVIDENCE_MAX_FILES", "5")),
+        "EVIDENCE_MAX_MB": float(env("EVIDENCE_MAX_MB", "10")),
         # Failed logins: at most LOGIN_MAX_FAILURES per email and LOGIN_MAX_FAILURES_PER_CLIENT
         # per client address within LOGIN_LOCK_MINUTES (a fraction is allowed: tests use
         # seconds). The counters live in RATELIMIT_STORAGE_URI: `memory://` counts per process;

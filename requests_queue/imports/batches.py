@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -27,17 +26,18 @@ def start_import(
     account_id: int,
     actor: Actor,
     fmt: FileFormat,
-    upload: Path,
-    directory: Path,
+    file_blob_id: int,
     filename: str,
     mapping: dict[int, Target],
     permission: bool,
     tag_name: str,
     now: datetime,
 ) -> ImportBatch:
-    """Record the batch with the permission answer as evidence and move its file in place.
+    """Record the batch with the permission answer as evidence, naming its stored file.
 
-    The batch is queued: the caller commits, then starts `run_import` outside the request.
+    `file_blob_id`: the upload, put in the storage every host reaches (requests_queue/blobs)
+    by the caller. The batch is queued: the caller commits, then starts `run_import` outside
+    the request (on this host or, through `resume_stale_imports`, on the worker's).
     """
     if actor.kind is not ActorKind.customer or actor.user_id is None:
         raise ValidationError(None, "only a customer of the account imports contacts")
@@ -60,16 +60,12 @@ def start_import(
         encoding=fmt.encoding,
         delimiter=fmt.delimiter,
         file_bytes=fmt.size,
+        file_blob_id=file_blob_id,
     )
     session.add(batch)
     session.flush()
     # Asked before anything runs, so a refused answer never leaves a queued batch behind.
     check_transition(None, status, actor, Cause(import_batch_id=batch.id))
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / f"{batch.id}.csv"
-    shutil.move(str(upload), target)
-    batch.file_path = str(target)
-    session.flush()
     return batch
 
 

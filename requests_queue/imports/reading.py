@@ -14,6 +14,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from ..errors import ValidationError
 from .addresses import is_plain_valid
@@ -253,8 +254,10 @@ class RowReader:
     empty line (so line numbers stay true) and its number is added to `cut_lines`.
     """
 
-    def __init__(self, path: Path, encoding: str, delimiter: str):
-        self._raw = Path(path).open("rb")  # noqa: SIM115  (closed by close() / __exit__)
+    def __init__(self, source: Path | BinaryIO, encoding: str, delimiter: str):
+        # A path, or a binary file the reader takes over (a stored blob: requests_queue/blobs);
+        # closed by close() / __exit__.
+        self._raw = source if hasattr(source, "read") else Path(source).open("rb")  # noqa: SIM115
         self._text = io.TextIOWrapper(self._raw, encoding=encoding, newline="")
         self.cut_lines: list[int] = []  # lines too long to read, not yet reported
         self._reader = csv.reader(self._lines(), delimiter=delimiter)

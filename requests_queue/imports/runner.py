@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
 
+from ..blobs import BlobMissing, delete_blob, open_blob
 from ..errors import DomainError
 from ..heartbeat import Heartbeat
 from ..logcontext import running
@@ -133,10 +133,14 @@ def _fail(conn: sa.Connection, batch_id: int, now: datetime, message: str) -> No
     conn.commit()
 
 
-def _remove_file(path: str) -> None:
-    # The upload holds the customer's contacts; once the run is over it is not kept.
-    if path:
-        Path(path).unlink(missing_ok=True)
+def _remove_file(conn: sa.Connection, batch_id: int, blob_id: int | None) -> None:
+    # The upload holds the customer's contacts; once the run is over (finished, or failed for
+    # good) it is not kept. The skipped rows' download reads import_row_errors, not the file.
+    if blob_id is None:
+        return
+    conn.execute(sa.update(ImportBatch).where(ImportBatch.id == batch_id).values(file_blob_id=None))
+    delete_blob(conn, blob_id)
+    conn.commit()
 
 
 def run_import(
@@ -158,10 +162,13 @@ def run_import(
         b = batch._mapping
         if b["attempts"] > MAX_ATTEMPTS:
             _fail(conn, batch_id, clock(), f"The import stopped {MAX_ATTEMPTS} times; gave up.")
-            _remove_file(b["file_path"])
+            _remove_file(conn, batch_id, b["file_blob_id"])
             return ImportState.failed
-        path = Path(b["file_path"])
-        if not path.exists():
+        try:
+            file = open_blob(engine, b["file_blob_id"]) if b["file_blob_id"] else None
+        except BlobMissing:
+            file = None
+        if file is None:
             _fail(conn, batch_id, clock(), "The uploaded file is no longer there; upload it again.")
             return ImportState.failed
         beats = Heartbeat(
@@ -171,17 +178,19 @@ def run_import(
         )
         try:
             with running("import", batch_id), beats, _tuned(conn):
-                state = _run(conn, b, attempt, clock, chunk_rows, stop_after_chunks)
+                state = _run(conn, b, file, attempt, clock, chunk_rows, stop_after_chunks)
         except _Superseded:
             log.warning("import batch %s: another run took it over; this one stops", batch_id)
             return None
         except Exception as exc:  # the batch must not stay "running"; the log has the trace
             log.exception("import batch %s failed", batch_id)
             _fail(conn, batch_id, clock(), _message(exc))
-            _remove_file(b["file_path"])
+            _remove_file(conn, batch_id, b["file_blob_id"])
             return ImportState.failed
+        finally:
+            file.close()
         if state is ImportState.finished:
-            _remove_file(b["file_path"])
+            _remove_file(conn, batch_id, b["file_blob_id"])
         return state
 
 
@@ -267,7 +276,7 @@ class _ReadError(Exception):
     """The file could not be parsed past some line."""
 
 
-def _run(conn, b, attempt, clock, chunk_rows, stop_after_chunks) -> ImportState:
+def _run(conn, b, file, attempt, clock, chunk_rows, stop_after_chunks) -> ImportState:
     status = status_for_permission(b["permission_confirmed"])
     actor = Actor(ActorKind.customer, b["user_id"])
     cause = Cause(import_batch_id=b["id"])
@@ -281,13 +290,12 @@ def _run(conn, b, attempt, clock, chunk_rows, stop_after_chunks) -> ImportState:
     run = Run(b["account_id"], b["id"], status, actor, plan.fields, updates, tag_id)
     create_stage(conn)
     conn.commit()
-    path = Path(b["file_path"])
     # Two threads: this one reads and parses the next chunk (Python work) while the writer
     # runs the previous chunk's set-based statements, during which the database driver
     # lets go of the GIL. Only one of them uses the connection at a time: the writer takes
     # it once the chunk is staged and gives it back when it has committed.
     with (
-        RowReader(path, b["encoding"], b["delimiter"]) as reader,
+        RowReader(file, b["encoding"], b["delimiter"]) as reader,
         ThreadPoolExecutor(1, thread_name_prefix=f"import-{b['id']}") as writer,
     ):
         next(iter(reader), None)  # the header

@@ -15,6 +15,7 @@ from .contacts import (
 )
 from .events import AddressMerge, MassAction, MassActionItem, MassActionKind, StatusEvent
 from .feedback import FeedbackEvent, FeedbackFeed  # noqa: F401  (issue 13: provider feedback)
+from .files import Blob, BlobChunk, PendingUpload, RequestAttachment  # noqa: F401  (uploads)
 from .imports import ImportMatch, ImportRowError, SkipReason
 from .jobs import JobOutcome, JobRun, SchedulerBeat, scheduler_jobs
 from .outbox import OutboxMessage, OutboxState

@@ -8,7 +8,6 @@ request; the caller polls GET /imports/{id} until `done`.
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from marshmallow import fields, validate
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
 
+from requests_queue.blobs import put_file
 from requests_queue.errors import ValidationError
 from requests_queue.imports import (
     FileRefused,
@@ -34,6 +34,7 @@ from requests_queue.now import now_utc
 
 from ..customer.import_views import start_background
 from ..extensions import db
+from ..uploads import saved_for_checks, upload_store
 from .auth import CUSTOMERS, account_id, api_actor, own, own_rows, protect
 from .problems import register_problem_handlers
 from .schemas import UNSTORABLE, PageArgs, Schema, Text, keyset_page, page_schema
@@ -158,35 +159,28 @@ def _detail(batch: ImportBatch) -> ImportDetail:
 @bp.response(202, ImportDetailOut)
 def upload(form: dict):
     """Upload a CSV and start its import in the background; poll the batch until `done`."""
-    directory = Path(current_app.config["IMPORTS_DIR"])
-    pending = directory / "pending"
-    pending.mkdir(parents=True, exist_ok=True)
     upload_file = form["file"]
-    path = pending / f"{secrets.token_urlsafe(16)}.csv"
-    upload_file.save(path)
-    try:
-        fmt = inspect_file(path)
-        mapping = _mapping(form["mapping"], fmt.mapping, len(fmt.header))
-        batch = start_import(
-            db.session,
-            account_id(),
-            api_actor(),
-            fmt,
-            path,
-            directory,
-            # The client names the file: only what a database can store of it is kept.
-            UNSTORABLE.sub("", Path(upload_file.filename or "").name) or "upload.csv",
-            mapping,
-            form["permission"] == "yes",
-            form["tag"],
-            now_utc(),
-        )
-    except FileRefused as exc:
-        path.unlink(missing_ok=True)
-        raise ValidationError("file", exc.reason) from None
-    except ValidationError:
-        path.unlink(missing_ok=True)  # refused before the batch took it: nothing keeps it
-        raise
+    with saved_for_checks(upload_file) as path:
+        try:
+            fmt = inspect_file(path)
+            mapping = _mapping(form["mapping"], fmt.mapping, len(fmt.header))
+            store = upload_store()
+            blob = put_file(store, db.session, path, account_id=account_id(), now=now_utc())
+            batch = start_import(
+                db.session,
+                account_id(),
+                api_actor(),
+                fmt,
+                blob.id,
+                # The client names the file: only what a database can store of it is kept.
+                UNSTORABLE.sub("", Path(upload_file.filename or "").name) or "upload.csv",
+                mapping,
+                form["permission"] == "yes",
+                form["tag"],
+                now_utc(),
+            )
+        except FileRefused as exc:
+            raise ValidationError("file", exc.reason) from None
     db.session.commit()
     start_background(current_app._get_current_object(), batch.id)
     location = url_for(".get_import", batch_id=batch.id)

@@ -1,9 +1,6 @@
 """Customer portal: import contacts from a file (upload, map columns, answer, watch it run)."""
 
-import json
 import re
-import secrets
-import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -34,39 +31,27 @@ from requests_queue.imports import (
     start_import,
 )
 from requests_queue.imports.reading import MAX_COLUMNS, MAX_LINE_CHARS
-from requests_queue.models import ImportBatch, ImportRowError, ImportState, Tag
+from requests_queue.imports.uploads import (
+    forget_stale_uploads,
+    keep_upload,
+    pending_upload,
+    taken_by_batch,
+)
+from requests_queue.models import ImportBatch, ImportRowError, ImportState, PendingUpload, Tag
 from requests_queue.now import now_utc
 
 from .. import background
 from ..auth.session import current_actor
 from ..edge import operation
 from ..extensions import db
+from ..uploads import saved_for_checks, upload_store
 from .import_forms import UploadForm, mapping_form
 from .scoping import own, own_latest
 from .views import bp
 
-PENDING_HOURS = 24
 # What `secrets.token_urlsafe(16)` makes (22 characters), with room: anything else names no
-# upload, and is never turned into a path (a long one is an OSError, "é" is a file name).
+# upload and is refused before any query.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
-
-
-def _imports_dir() -> Path:
-    return Path(current_app.config["IMPORTS_DIR"])
-
-
-def _pending_dir() -> Path:
-    path = _imports_dir() / "pending"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _sweep_pending() -> None:
-    """Forget uploads nobody went on with (they hold contacts; they are not kept)."""
-    cutoff = time.time() - PENDING_HOURS * 3600
-    for path in _pending_dir().iterdir():
-        if path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
 
 
 def start_background(app: Flask, batch_id: int) -> None:
@@ -89,31 +74,37 @@ def new_import():
     """Step 1: upload the file; it is checked at once and refused with a reason if unusable."""
     form = UploadForm()
     if form.validate_on_submit():
-        _sweep_pending()
-        token = secrets.token_urlsafe(16)
-        path = _pending_dir() / f"{token}.csv"
-        form.file.data.save(path)
-        try:
-            fmt = inspect_file(path)
-        except FileRefused as exc:
-            path.unlink(missing_ok=True)
-            name = Path(form.file.data.filename or "the file").name
-            form.file.errors = [*form.file.errors, f"“{name}” cannot be imported. {exc.reason}"]
-        else:
-            meta = {
-                "account_id": current_user.account_id,
-                "user_id": current_user.id,
-                "filename": Path(form.file.data.filename or "upload.csv").name,
-                "tag": (form.tag.data or "").strip(),
-                "encoding": fmt.encoding,
-                "delimiter": fmt.delimiter,
-                "header": fmt.header,
-                "sample": fmt.sample,
-                "size": fmt.size,
-                "mapping": {str(i): t.value for i, t in fmt.mapping.items()},
-            }
-            (_pending_dir() / f"{token}.json").write_text(json.dumps(meta))
-            return redirect(url_for(".map_import", token=token))
+        now = now_utc()
+        forget_stale_uploads(db.session, now)
+        name = Path(form.file.data.filename or "upload.csv").name
+        with saved_for_checks(form.file.data) as path:
+            try:
+                fmt = inspect_file(path)
+            except FileRefused as exc:
+                form.file.errors = [*form.file.errors, f"“{name}” cannot be imported. {exc.reason}"]
+            else:
+                meta = {
+                    "filename": name,
+                    "tag": (form.tag.data or "").strip(),
+                    "encoding": fmt.encoding,
+                    "delimiter": fmt.delimiter,
+                    "header": fmt.header,
+                    "sample": fmt.sample,
+                    "size": fmt.size,
+                    "mapping": {str(i): t.value for i, t in fmt.mapping.items()},
+                }
+                token = keep_upload(
+                    db.session,
+                    upload_store(),
+                    path,
+                    account_id=current_user.account_id,
+                    user_id=current_user.id,
+                    meta=meta,
+                    now=now,
+                )
+                db.session.commit()
+                return redirect(url_for(".map_import", token=token))
+        db.session.commit()  # the sweep of forgotten uploads
     return render_template(
         "customer/import_new.html",
         form=form,
@@ -122,24 +113,21 @@ def new_import():
     )
 
 
-def _pending(token: str) -> tuple[dict, Path]:
+def _pending(token: str) -> PendingUpload:
     """The current user's pending upload, or 404 (another user's token is a 404 too)."""
     if _TOKEN.fullmatch(token) is None:
         abort(404)
-    meta_path = _pending_dir() / f"{token}.json"
-    data_path = _pending_dir() / f"{token}.csv"
-    if not meta_path.exists() or not data_path.exists():
+    upload = pending_upload(db.session, token, current_user.account_id, current_user.id, now_utc())
+    if upload is None:
         abort(404)
-    meta = json.loads(meta_path.read_text())
-    if meta["account_id"] != current_user.account_id or meta["user_id"] != current_user.id:
-        abort(404)
-    return meta, data_path
+    return upload
 
 
 @bp.route("/imports/new/<token>", methods=["GET", "POST"])
 def map_import(token: str):
     """Step 2: map the columns, answer the permission question, start the import."""
-    meta, path = _pending(token)
+    upload = _pending(token)
+    meta = upload.meta
     header = meta["header"]
     guessed = {int(i): Target(v) for i, v in meta["mapping"].items()}
     form = mapping_form(header, guessed, request.form if request.method == "POST" else None)
@@ -153,16 +141,15 @@ def map_import(token: str):
                 current_user.account_id,
                 current_actor(),
                 fmt,
-                path,
-                _imports_dir(),
+                upload.blob_id,
                 meta["filename"],
                 mapping,
                 form.permission.data == "yes",
                 meta["tag"],
                 now_utc(),
             )
+            taken_by_batch(db.session, upload)
         if op.done:
-            (_pending_dir() / f"{token}.json").unlink(missing_ok=True)
             start_background(current_app._get_current_object(), batch.id)
             flash(f"Import #{batch.id} started.", "success")
             return redirect(url_for(".import_batch", batch_id=batch.id))

@@ -23,7 +23,7 @@ def _export(path) -> None:
 
 
 def test_customer_imports_a_file_and_downloads_the_skipped_rows(page, make_live_server, tmp_path):
-    live_server = make_live_server(IMPORTS_DIR=str(tmp_path / "imports"), IMPORT_CHUNK_ROWS=1000)
+    live_server = make_live_server(IMPORT_CHUNK_ROWS=1000)
     export = tmp_path / "export.csv"
     _export(export)
     log_in(page, live_server, "customer@demo.test")

@@ -9,6 +9,7 @@ from requests_queue.imports import inspect_file, run_import, start_import
 from requests_queue.models import ImportBatch
 from requests_queue.statuses import Actor, ActorKind
 from tests.conftest import NOW
+from tests.stored_files import stored
 
 _names = itertools.count()
 
@@ -26,8 +27,9 @@ def do_import(db, session, customer, tmp_path):
         shutil.copyfile(source, upload)
         fmt = inspect_file(upload)
         batch = start_import(
-            session, user.account_id, Actor(ActorKind.customer, user.id), fmt, upload,
-            tmp_path / "imports", source.name, mapping or fmt.mapping, permission, tag, NOW,
+            session, user.account_id, Actor(ActorKind.customer, user.id), fmt,
+            stored(session, upload, user.account_id), source.name, mapping or fmt.mapping,
+            permission, tag, NOW,
         )  # fmt: skip
         session.commit()
         run_import(db.engine, batch.id, clock=lambda: NOW, **run_options)

@@ -22,6 +22,7 @@ from requests_queue.models import (
 )
 from requests_queue.statuses import Actor, ActorKind
 from tests.conftest import NOW
+from tests.stored_files import stored
 
 LONG = "x" * (MAX_LINE_CHARS + 10)
 
@@ -101,8 +102,8 @@ def run_file(db, session, customer, tmp_path):
         fmt = inspect_file(path)
         actor = Actor(ActorKind.customer, customer.id)
         batch = start_import(
-            session, customer.account_id, actor, fmt, path, tmp_path / "imports", "f.csv",
-            fmt.mapping, True, "", NOW,
+            session, customer.account_id, actor, fmt, stored(session, path, customer.account_id),
+            "f.csv", fmt.mapping, True, "", NOW,
         )  # fmt: skip
         session.commit()
         run_import(db.engine, batch.id, clock=lambda: NOW, **run_options)

@@ -13,6 +13,7 @@ from requests_queue.models import Contact, EmailAddress, EmailField, ImportBatch
 from requests_queue.models import SkipReason as R
 from requests_queue.statuses import Actor, ActorKind
 from tests.conftest import NOW
+from tests.stored_files import stored
 
 _names = itertools.count()
 
@@ -26,8 +27,9 @@ def do_import(db, session, customer, tmp_path):
         upload.write_text(text, encoding="utf-8")
         fmt = inspect_file(upload)
         batch = start_import(
-            session, customer.account_id, Actor(ActorKind.customer, customer.id), fmt, upload,
-            tmp_path / "imports", "contacts.csv", fmt.mapping, True, "", NOW,
+            session, customer.account_id, Actor(ActorKind.customer, customer.id), fmt,
+            stored(session, upload, customer.account_id), "contacts.csv", fmt.mapping, True, "",
+            NOW,
         )  # fmt: skip
         session.commit()
         run_import(db.engine, batch.id, clock=lambda: NOW, **run_options)

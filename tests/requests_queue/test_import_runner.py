@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from requests_queue.blobs import BlobStore, delete_blob
 from requests_queue.contacts import ContactData, update_contact
 from requests_queue.errors import ValidationError
 from requests_queue.imports import (
@@ -17,6 +18,8 @@ from requests_queue.imports import (
     start_import,
 )
 from requests_queue.models import (
+    Blob,
+    BlobChunk,
     Contact,
     EmailAddress,
     EmailField,
@@ -30,6 +33,7 @@ from requests_queue.models import (
 from requests_queue.status_changes import change_status
 from requests_queue.statuses import Actor, ActorKind, EmailStatus
 from tests.conftest import NOW
+from tests.stored_files import stored
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "imports"
 S = EmailStatus
@@ -254,12 +258,14 @@ def test_a_restart_halfway_resumes_after_the_last_committed_chunk(do_import, db,
         ImportState.finished, 7, 7, 2,
     )  # fmt: skip
     assert _count(session, Contact) == 7 and _count(session, StatusEvent) == 7
-    assert not Path(batch.file_path).exists()  # the upload is not kept after the run
+    # The upload is not kept after the run.
+    assert batch.file_blob_id is None and _count(session, Blob) == _count(session, BlobChunk) == 0
 
 
 def test_a_stale_batch_whose_file_is_gone_is_marked_failed_with_its_counts(do_import, session):
     batch = do_import("Email\na@example.com\nb@example.com\n", chunk_rows=1, stop_after_chunks=1)
-    Path(batch.file_path).unlink()
+    delete_blob(session, batch.file_blob_id)
+    session.commit()
     later = NOW + STALE_AFTER * 2
     assert resume_stale_imports(session, later) == [(batch.id, ImportState.failed)]
     session.expire_all()
@@ -303,7 +309,8 @@ def test_start_import_refuses_a_mapping_without_one_email_column(
     fmt = inspect_file(upload)
     with pytest.raises(ValidationError) as refused:
         start_import(session, customer.account_id, Actor(ActorKind.customer, customer.id), fmt,
-                     upload, tmp_path / "imports", "u.csv", mapping, True, "", NOW)  # fmt: skip
+                     stored(session, upload, customer.account_id), "u.csv", mapping, True, "",
+                     NOW)  # fmt: skip
     assert message in refused.value.reason
     session.rollback()
     assert _count(session, ImportBatch) == 0 and upload.exists()
@@ -315,4 +322,26 @@ def test_only_a_customer_starts_an_import(session, customer, agent, tmp_path):
     fmt = inspect_file(upload)
     with pytest.raises(ValidationError):
         start_import(session, customer.account_id, Actor(ActorKind.agent, agent.id), fmt,
-                     upload, tmp_path / "imports", "u.csv", fmt.mapping, True, "", NOW)  # fmt: skip
+                     stored(session, upload, customer.account_id), "u.csv", fmt.mapping, True, "",
+                     NOW)  # fmt: skip
+
+
+def test_an_import_reads_its_file_from_a_shared_directory_and_removes_it_after(
+    db, session, customer, tmp_path
+):
+    shared = BlobStore.from_setting(f"directory:{tmp_path / 'shared'}")
+    upload = tmp_path / "u.csv"
+    upload.write_text("Email\n" + "".join(f"p{i}@example.com\n" for i in range(5)))
+    fmt = inspect_file(upload)
+    blob_id = stored(session, upload, customer.account_id, shared)
+    assert _count(session, BlobChunk) == 0  # the bytes went to the directory, not the database
+    assert [p.name for p in (tmp_path / "shared").iterdir()] == [
+        Path(session.get(Blob, blob_id).path).name
+    ]
+    batch = start_import(session, customer.account_id, Actor(ActorKind.customer, customer.id),
+                         fmt, blob_id, "u.csv", fmt.mapping, True, "", NOW)  # fmt: skip
+    session.commit()
+    assert run_import(db.engine, batch.id, clock=lambda: NOW, chunk_rows=2) is ImportState.finished
+    session.expire_all()
+    assert session.get(ImportBatch, batch.id).created_count == 5
+    assert list((tmp_path / "shared").iterdir()) == [] and _count(session, Blob) == 0

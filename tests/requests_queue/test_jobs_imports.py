@@ -17,7 +17,6 @@ def test_a_stale_batch_is_resumed_once_and_the_run_counts_it(db, session, custom
         permission_confirmed=False,
         created_at=now_utc() - timedelta(minutes=30),  # queued, and its worker never came
         state=ImportState.queued,
-        file_path=str(tmp_path / "gone.csv"),
     )
     session.add(batch)
     session.commit()

@@ -83,6 +83,7 @@ from tests.requests_queue.rulebook_pool import (
     three_cells,
     write_csv,
 )
+from tests.stored_files import stored
 
 S = EmailStatus
 SECRET = "test-secret"
@@ -196,8 +197,8 @@ class RuleBookMachine(RuleBasedStateMachine):
         upload = write_csv(self.workdir / f"upload-{next(self.files)}.csv", rows)
         with self.step():
             batch = start_import(
-                self.session, self.account_id(n), self.actor(n), inspect_file(upload), upload,
-                self.workdir / "imports", upload.name, MAPPING, permission,
+                self.session, self.account_id(n), self.actor(n), inspect_file(upload),
+                stored(self.session, upload, self.account_id(n)), upload.name, MAPPING, permission,
                 TAG if tagged else "", self.now,
             )  # fmt: skip
             batch_id, now = batch.id, self.now

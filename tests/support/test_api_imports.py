@@ -19,8 +19,7 @@ CSV = (
 
 @pytest.fixture(autouse=True)
 def imports_dir(app, tmp_path):
-    """Uploads go to the test's own folder."""
-    app.config["IMPORTS_DIR"] = str(tmp_path / "imports")
+    """No test leaves an import running."""
     yield
     background.wait("import")
 

@@ -19,7 +19,6 @@ def test_the_queue_pages_oldest_first_with_a_next_link(
 
 
 def test_an_import_s_skipped_rows_page_in_file_order(app, api, customer, make_token, tmp_path):
-    app.config["IMPORTS_DIR"] = str(tmp_path / "imports")
     rows = "".join(f"bad-{n},Row{n}\n" for n in range(5))
     data = {"file": (io.BytesIO(f"Email,First Name\n{rows}".encode()), "c.csv"), "permission": "no"}
     token = make_token(customer)

@@ -49,7 +49,6 @@ def world(
 ):
     """Two accounts with contacts, tags, a mass opt-out and requests; a token per role."""
     app.config["API_RATE_LIMIT"] = "1000000/minute"
-    app.config["IMPORTS_DIR"] = str(tmp_path / "imports")
     for owner, slug in ((customer, "acme"), (other_customer, MARKER)):
         for i in range(3):
             make_contact(

@@ -21,6 +21,7 @@ from requests_queue.statuses import Actor, ActorKind
 from support import ROOT, background
 from support.cli_imports import import_contacts
 from tests.child_processes import wait_until
+from tests.stored_files import stored
 
 # Tests that start processes run on one pytest-xdist worker, one at a time (make test --dist
 # loadgroup): several at once on two cores would stretch their startups past the bounds below.
@@ -47,7 +48,8 @@ def queued_import(session, customer, tmp_path, rows: int) -> ImportBatch:
     upload.write_text("Email\n" + "".join(f"p{i}@example.com\n" for i in range(rows)))
     fmt = inspect_file(upload)
     batch = start_import(session, customer.account_id, Actor(ActorKind.customer, customer.id),
-                         fmt, upload, tmp_path / "imports", "upload.csv", fmt.mapping, True, "",
+                         fmt, stored(session, upload, customer.account_id), "upload.csv",
+                         fmt.mapping, True, "",
                          now_utc())  # fmt: skip
     session.commit()
     return batch
@@ -65,7 +67,6 @@ def beat_of(session, batch_id):
 def test_an_import_killed_mid_run_is_seen_stalled_and_resumed(
     app, db, session, client, customer, tmp_path
 ):
-    app.config["IMPORTS_DIR"] = str(tmp_path / "imports")
     batch = queued_import(session, customer, tmp_path, rows=7)
     url = db.engine.url.render_as_string(hide_password=False)
     child = subprocess.Popen([sys.executable, "-c", CHILD, url, str(batch.id)], cwd=ROOT,

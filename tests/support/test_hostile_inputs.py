@@ -89,7 +89,6 @@ def _send(client, method: str, url: str, value: str, token: str):
 def test_no_route_answers_5xx_to_hostile_values(
     app, client, request, role, make_contact, file_opt_in, make_campaign, tmp_path
 ):
-    app.config["IMPORTS_DIR"] = str(tmp_path / "imports")
     user = _world(request, role, make_contact, file_opt_in, make_campaign)
     if user is not None:
         assert client.login(user.email).status_code == 302

@@ -11,15 +11,15 @@ import sqlalchemy as sa
 from requests_queue.models import Contact, EmailAddress, ImportBatch, ImportState, Tag
 from requests_queue.statuses import EmailStatus
 from tests.background_runs import wait_for_imports
+from tests.stored_files import kept_files
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "imports"
 
 
 @pytest.fixture(autouse=True)
-def imports_dir(app, tmp_path):
-    """Uploads go to the test's own folder, not the instance folder."""
-    app.config["IMPORTS_DIR"] = str(tmp_path / "imports")
-    yield tmp_path / "imports"
+def imports_finish():
+    """No test leaves a background run behind."""
+    yield
     wait_for_imports()
 
 
@@ -146,7 +146,7 @@ def test_a_mapping_without_an_email_column_cannot_go_on(client, session, custome
     ],
 )
 def test_unusable_files_are_refused_with_the_reason_and_nothing_is_written(
-    client, session, customer, imports_dir, name, message
+    client, session, customer, name, message
 ):
     client.login(customer.email)
     response = _upload(client, name)
@@ -154,7 +154,7 @@ def test_unusable_files_are_refused_with_the_reason_and_nothing_is_written(
     page = response.get_data(as_text=True)
     assert message in page and 'class="field-error"' in page
     assert _batch(session) is None
-    assert list((imports_dir / "pending").iterdir()) == []
+    assert kept_files(session) == 0
 
 
 def test_an_upload_over_the_size_limit_gets_a_clear_refusal(client, app, customer):
