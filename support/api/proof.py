@@ -73,13 +73,17 @@ class MessageProof(Schema):
 
 
 class AttachmentProof(Schema):
-    """A file of evidence attached to the request."""
+    """A file of evidence attached to the request: what it is, who attached it and when."""
 
-    filename = fields.String(required=True)
+    name = fields.String(required=True)
     content_type = fields.String(required=True)
     size = fields.Integer(required=True)
-    sha256 = fields.String(required=True)
-    attached_at = fields.DateTime(required=True)
+    sha256 = fields.String(required=True, metadata={"description": "Of the bytes as stored."})
+    uploaded_by = fields.String(required=True)
+    uploaded_at = fields.DateTime(required=True)
+    came_with = fields.String(
+        required=True, metadata={"description": "`filed`, or `answer` to a question."}
+    )
 
 
 class RequestProof(Schema):
