@@ -15,7 +15,9 @@ from .throttle import begin_attempt
 
 bp = Blueprint("auth", __name__)
 
-HOME = {Role.customer: "customer.contacts", Role.agent: "agent.home", Role.manager: "manager.home"}
+# Each role's first page says what needs them: the customer's questions and requests, the
+# agent's own claimed requests by due time, the manager's SLA dashboard.
+HOME = {Role.customer: "customer.home", Role.agent: "agent.mine", Role.manager: "manager.dashboard"}
 
 
 @bp.route("/")
@@ -24,6 +26,12 @@ def index():
     if current_user.is_authenticated:
         return redirect(url_for(HOME[current_user.role]))
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers that ask for the old name get the site's icon."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -11,7 +11,8 @@ from ..conftest import PASSWORD
 
 
 def test_login_sends_each_role_to_its_home(client, customer, agent, manager):
-    for user, home in ((customer, "/contacts"), (agent, "/desk/"), (manager, "/manager/")):
+    homes = ((customer, "/home"), (agent, "/desk/mine"), (manager, "/manager/dashboard"))
+    for user, home in homes:
         response = client.login(user.email)
         assert response.status_code == 302 and response.headers["Location"] == home
         client.logout()
@@ -76,7 +77,7 @@ def test_next_parameter_never_leads_off_site_nor_fails(client, customer, query):
         "/login", {"email": customer.email, "password": PASSWORD}, query_string=query
     )
     assert response.status_code == 302
-    assert response.headers["Location"] == "/contacts"
+    assert response.headers["Location"] == "/home"
 
 
 def test_next_parameter_with_a_path_and_query_on_this_site_is_followed(client, customer):
