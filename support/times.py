@@ -8,7 +8,7 @@ so `dt(..., team=True)` adds the team's clock time when it reads differently.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from zoneinfo import ZoneInfo
 
 from flask import has_request_context, request
@@ -76,7 +76,7 @@ def _clock(local: datetime, pattern: str) -> str:
 
 
 def format_time(
-    value: datetime | date | None,
+    value: datetime | date | time | None,
     style: str = "short",
     zone: str | tzinfo | None = None,
     team: bool = False,
@@ -85,6 +85,8 @@ def format_time(
     `team=True` adds the team's time when it reads differently ("… (09:00 MST team time)")."""
     if value is None:
         return "—"
+    if isinstance(value, time):  # a time of day of weekly hours: the heading names the zone
+        return value.strftime("%H:%M")
     if not isinstance(value, datetime):  # a calendar day: no clock, no zone
         return value.strftime(DATE_STYLES[style].format(day=value.day))
     if value.tzinfo is None:  # stored instants are UTC

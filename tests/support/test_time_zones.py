@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,10 +12,13 @@ import pytest
 from requests_queue.calendar_store import load_calendar
 from requests_queue.models import RequestEvent, Role
 from requests_queue.requests.window import request_window
+from support.times import format_time
 from tests.conftest import PASSWORD, play_timeline
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TEAM = ZoneInfo("America/Phoenix")  # the calendar's default team zone (MST all year)
+TEMPLATES = Path(__file__).parents[2] / "templates"
+NOON = datetime(2026, 7, 1, 12, tzinfo=UTC)
 
 
 def _text(response) -> str:
@@ -184,3 +188,32 @@ def test_the_dashboard_names_the_zone_of_as_of(client, session, make_user):
     page = _text(client.get("/manager/dashboard"))
     assert re.search(r"as of \w{3} \d+ \w{3}, \d\d:\d\d CES?T", page)
     assert "times in your time zone (Europe/Berlin); team time is America/Phoenix" in page
+
+
+@pytest.mark.parametrize(
+    ("value", "style", "zone", "shown"),
+    [
+        (NOON, "short", "Europe/Berlin", "1 Jul 2026, 14:00 CEST"),
+        (NOON, "long", "Asia/Kolkata", "Wednesday 1 July 2026, 17:30 IST"),
+        (NOON, "day", "America/Sao_Paulo", "Wed 1 Jul, 09:00 UTC-03"),  # no letters: the offset
+        (NOON, "time", "Asia/Kathmandu", "17:45 UTC+05:45"),
+        (NOON, "date", "Pacific/Kiritimati", "2 Jul 2026"),  # already tomorrow there
+        (datetime(2026, 7, 1, 12), "short", "UTC", "1 Jul 2026, 12:00 UTC"),  # naive means UTC
+        (date(2026, 12, 3), "day", "Asia/Tokyo", "Thu 3 Dec 2026"),  # a day has no zone
+        (time(9, 30), "short", "Asia/Tokyo", "09:30"),  # weekly hours: the heading names the zone
+        (None, "short", "UTC", "—"),
+    ],
+)
+def test_one_filter_spells_every_time(value, style, zone, shown):
+    assert format_time(value, style, ZoneInfo(zone)) == shown
+
+
+def test_templates_show_times_only_through_the_dt_filter():
+    """One way to show a time: no template formats one itself (support/times.py does)."""
+    offenders = [
+        f"{path.relative_to(TEMPLATES)}:{number}"
+        for path in sorted(TEMPLATES.rglob("*.html"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if ".strftime(" in line
+    ]
+    assert offenders == []
