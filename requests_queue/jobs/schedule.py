@@ -80,6 +80,15 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
         timeout=timedelta(minutes=10),
     ),
     PeriodicJob(
+        name="balance_assignments",
+        title="Assign requests fairly",
+        func="requests_queue.jobs.assignment:balance_assignments",
+        description="Give back work of agents away or off shift before it is at risk; "
+        "assign the pool round robin (when turned on)",
+        every=timedelta(minutes=1),
+        timeout=timedelta(seconds=55),
+    ),
+    PeriodicJob(
         name="sla_sweep",
         title="Check SLA deadlines",
         func="requests_queue.jobs.sla:sla_sweep",

@@ -1,6 +1,7 @@
 """All models, importable from one place."""
 
 from .accounts import Account, Role, User
+from .assignment import AgentHours, AgentShift, AssignmentSettings  # noqa: F401  (issue 15)
 from .base import Base, UTCDateTime
 from .calendar_settings import CalendarHoliday, CalendarHours, CalendarSettings, HolidayChange
 from .campaigns import Campaign, CampaignRecipient, CampaignState, CampaignTemplate

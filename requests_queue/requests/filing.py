@@ -12,6 +12,7 @@ from ..status_changes import lock_account
 from ..statuses import Actor
 from ..webhooks import queueing as webhooks
 from . import notifications
+from .auto_assign import auto_assign
 from .evidence import EvidenceInput, check_evidence
 from .lifecycle import Action, check_action
 from .targets import OptInTarget, UndoTarget
@@ -75,4 +76,5 @@ def file_request(
     session.flush()
     notifications.notify_filed(session, req, now, base_url)
     webhooks.request_filed(session, req, now)
+    auto_assign(session, req, now)  # when the manager turned fair assignment on
     return req

@@ -46,6 +46,7 @@ class Action(TitledEnum):
     file = ("file", "file")
     claim = ("claim", "claim")
     assign = ("assign", "assign")
+    release = ("release", "return to the pool")
     ask = ("ask", "ask the customer about")
     answer = ("answer", "answer")
     note = ("note", "add a note to")
@@ -65,7 +66,10 @@ SYSTEM = frozenset({ActorKind.system})
 TABLE: dict[tuple[RequestState | None, Action], tuple[RequestState, frozenset[ActorKind]]] = {
     (None, Action.file): (S.submitted, CUSTOMER),
     (S.submitted, Action.claim): (S.in_review, SUPPORT),
-    (S.submitted, Action.assign): (S.in_review, MANAGER),
+    # The system assigns too: fair assignment's round robin (requests/auto_assign.py).
+    (S.submitted, Action.assign): (S.in_review, MANAGER | SYSTEM),
+    # Fair assignment gives back the work of an assignee who went away or off shift.
+    (S.in_review, Action.release): (S.submitted, SYSTEM),
     (S.in_review, Action.assign): (S.in_review, MANAGER),
     (S.awaiting_customer, Action.assign): (S.awaiting_customer, MANAGER),
     (S.in_review, Action.ask): (S.awaiting_customer, SUPPORT),
@@ -251,6 +255,7 @@ EVENT_OF = {
     Action.file: RequestEventKind.filed,
     Action.claim: RequestEventKind.claimed,
     Action.assign: RequestEventKind.assigned,
+    Action.release: RequestEventKind.assigned,  # to nobody: back in the pool
     Action.ask: RequestEventKind.question,
     Action.answer: RequestEventKind.answer,
     Action.note: RequestEventKind.note,
@@ -297,15 +302,22 @@ def claim_request(session: Session, req: ConsentRequest, actor: Actor, now: date
 
 
 def assign_request(
-    session: Session, req: ConsentRequest, assignee: User, actor: Actor, now: datetime
+    session: Session,
+    req: ConsentRequest,
+    assignee: User,
+    actor: Actor,
+    now: datetime,
+    *,
+    body: str = "",
 ) -> None:
-    """A manager gives the request to a support user (a submitted request goes in review)."""
+    """A manager (or round robin) gives the request to a support user (a submitted request
+    goes in review); `body` says why on the timeline."""
     req = lock_request(session, req.id)
     if assignee.role not in (Role.agent, Role.manager) or not assignee.is_active:
         raise ValidationError("assignee", "choose an active agent or manager")
     if assignee.id == req.assignee_id:
         raise ValidationError("assignee", f"{req.number} is already assigned to them")
-    transition(session, req, Action.assign, actor, now, assignee_id=assignee.id)
+    transition(session, req, Action.assign, actor, now, assignee_id=assignee.id, body=body)
 
 
 def ask_customer(

@@ -49,10 +49,17 @@ def request_timelines(
     return out
 
 
+STARTS_REVIEW = (RequestEventKind.claimed, RequestEventKind.assigned)
+
+
 def customer_timeline(session: Session, request_id: int) -> list[RequestEvent]:
-    """What the customer sees: no internal notes, no reassignments between agents."""
-    return [
-        e
-        for e in request_timeline(session, request_id, include_internal=False)
-        if not (e.kind is RequestEventKind.assigned and e.from_state == e.to_state)
-    ]
+    """What the customer sees: no internal notes, and support starting the review once; no
+    reassignments between agents, nor work returned to the pool and taken up again."""
+    shown, started = [], False
+    for e in request_timeline(session, request_id, include_internal=False):
+        if e.kind in STARTS_REVIEW:
+            if started or e.assignee_id is None and e.kind is RequestEventKind.assigned:
+                continue
+            started = True
+        shown.append(e)
+    return shown

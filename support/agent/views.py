@@ -78,4 +78,5 @@ from . import (  # noqa: E402
     mine_views,  # noqa: F401  (registers /desk/mine, the agent's home)
     replies_views,  # noqa: F401  (saved replies: /desk/replies)
     review_views,  # noqa: F401  (registers the review routes on bp)
+    shift_views,  # noqa: F401  (the availability toggle and /desk/shift)
 )

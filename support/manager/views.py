@@ -17,6 +17,7 @@ def home():
 
 
 from . import calendar_views  # noqa: E402, F401, I001  (registers /manager/calendar)
+from . import shift_views  # noqa: E402, F401  (registers /manager/calendar/agents)
 from . import outbox_views  # noqa: E402, F401  (registers /manager/outbox)
 from . import dashboard_views  # noqa: E402, F401  (registers /manager/dashboard)
 from . import users_views  # noqa: E402, F401  (registers /manager/users)
