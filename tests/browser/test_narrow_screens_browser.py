@@ -10,8 +10,9 @@ from .conftest import log_in
 PAGES = {
     "customer@demo.test": ["/contacts", "/requests", "/account", "/account/tokens",
                            "/account/webhooks", "/settings/feedback/"],
-    "agent@demo.test": ["/desk/"],
-    "manager@demo.test": ["/manager/", "/manager/outbox", "/manager/users", "/manager/system"],
+    "agent@demo.test": ["/desk/", "/desk/replies"],
+    "manager@demo.test": ["/manager/", "/manager/outbox", "/manager/users", "/manager/system",
+                          "/manager/calendar/agents", "/desk/shift"],
 }  # fmt: skip
 
 
