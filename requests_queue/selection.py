@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from .mailbox import canonical_address
 from .models import Contact, EmailAddress, EmailField, ImportBatch, Tag, contact_tags
@@ -38,8 +38,11 @@ def _prefix(column: sa.ColumnElement, term: str) -> sa.ColumnElement:
     return sa.and_(column >= term, column < term + "\U0010ffff")
 
 
-def search_condition(account_id: int, search: str) -> sa.ColumnElement[bool]:
-    """Contacts whose first name, last name or any address starts with the search words."""
+def search_condition(
+    account_id: int, search: str, contact_id: sa.ColumnElement[int] = Contact.id
+) -> sa.ColumnElement[bool]:
+    """Contacts (`contact_id` of the enclosing query) whose first name, last name or any
+    address starts with the search words."""
     words = search.strip().lower().split()
     if not words:
         return sa.true()
@@ -56,7 +59,7 @@ def search_condition(account_id: int, search: str) -> sa.ColumnElement[bool]:
         by_last = sa.select(Contact.id).where(
             Contact.account_id == account_id, _prefix(Contact.last_name_key, word)
         )
-        conditions.append(Contact.id.in_(sa.union(by_address, by_first, by_last)))
+        conditions.append(contact_id.in_(sa.union(by_address, by_first, by_last)))
     return sa.and_(*conditions)
 
 
@@ -144,12 +147,24 @@ def address_conditions(flt: ContactFilter, fields: tuple[EmailField, ...]) -> li
     A status filter narrows the addresses too, not only the contacts: "Non-marketable" lists
     contacts with a non-marketable address, and a mass action on that view acts on exactly
     those addresses, never on the same contacts' addresses of other statuses.
+
+    Each other part tests the address's own contact, side by side and never nested in another
+    (issue 11 §4): PostgreSQL guesses one row for a new account beside a large one, and nested
+    IN lists then ran as nested loops re-running each other, seconds to minutes for 200
+    addresses. Side by side, a wrong guess costs at most one pass over each part.
     """
+    cid = EmailAddress.contact_id
     conds = [EmailAddress.account_id == flt.account_id, EmailAddress.field.in_(fields)]
     if flt.status is not None:
         conds.append(EmailAddress.status == flt.status)
-    if not flt.is_empty:
-        conds.append(EmailAddress.contact_id.in_(contact_ids(flt)))
+    if flt.search.strip():
+        conds.append(search_condition(flt.account_id, flt.search, cid))
+    if flt.tag_id is not None:
+        tagged = contact_tags.c.contact_id == cid
+        conds.append(sa.exists().where(tagged, contact_tags.c.tag_id == flt.tag_id))
+    if flt.import_batch_id is not None:
+        own = aliased(Contact)  # not the Contact a caller may join (preview_rows does)
+        conds.append(sa.exists().where(own.id == cid, own.import_batch_id == flt.import_batch_id))
     return conds
 
 

@@ -159,7 +159,7 @@ def change_many(
     lock_account(session, account_id)
     eligible = sa.and_(
         EmailAddress.account_id == account_id,
-        EmailAddress.id.in_(candidate_ids.scalar_subquery()),
+        EmailAddress.id.in_(_computed_once(session, candidate_ids)),
         EmailAddress.status.in_(sorted(sources)),
     )
     values = _event_values(account_id, actor, now, cause)
@@ -182,6 +182,22 @@ def change_many(
         .execution_options(synchronize_session=False)
     ).rowcount
     return moved
+
+
+def _computed_once(session: Session, candidate_ids: sa.Select):
+    """The candidates, on PostgreSQL as a CTE computed once per statement.
+
+    Issue 11 §4: inlined, the candidates' own query became the inner side of a nested loop
+    over the account's addresses whenever the planner guessed one row for a new account
+    beside a large one, and ran again for every address (seconds for 200 addresses, growing
+    with the square). Materialised, a wrong guess costs one pass over the finished list.
+    SQLite plans without such statistics, and its driver reports no row count for a
+    statement that starts with WITH: there the subquery stays inline.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return candidate_ids.scalar_subquery()
+    candidates = candidate_ids.cte("candidates").prefix_with("MATERIALIZED")
+    return sa.select(*candidates.c)
 
 
 def _literal(key: str, value):
