@@ -129,7 +129,8 @@ def _events(engine: sa.Engine, steps: list[tuple[str, str, str, str, str, str]])
 def _open_requests(engine: sa.Engine, count: int) -> None:
     """Open requests filed over the last 3 weeks: 40 % unclaimed, 10 % waiting for the
     customer, 5 % answered after a wait (their clocks need the timeline), the rest in review."""
-    filed = _shift(engine, ":now", f"-(n * 30240 / {count}) - 1")
+    # CAST … AS BIGINT: n × 30,240 passes PostgreSQL's 32-bit integer at 71,000 requests.
+    filed = _shift(engine, ":now", f"-(CAST(n AS BIGINT) * 30240 / {count}) - 1")
     state = ("CASE WHEN n % 20 < 8 THEN 'submitted' WHEN n % 20 < 10 THEN 'awaiting_customer' "
              "ELSE 'in_review' END")  # fmt: skip
     _requests(engine, count, state, filed, None)
@@ -146,8 +147,8 @@ def _open_requests(engine: sa.Engine, count: int) -> None:
 def _decided_requests(engine: sa.Engine, count: int, first: int) -> None:
     """Decided requests (ids after `first`) filed 10 to 100 days ago, decided 1 h to 10 days
     later; one in ten waited for the customer on the way."""
-    gap = "(60 + n * 7919 % 14400)"
-    filed = _shift(engine, ":now", f"-(14400 + n * 129600 / {count})")
+    gap = "(60 + CAST(n AS BIGINT) * 7919 % 14400)"  # 64-bit: see _open_requests
+    filed = _shift(engine, ":now", f"-(14400 + CAST(n AS BIGINT) * 129600 / {count})")
     state = "CASE WHEN n % 4 = 0 THEN 'rejected' ELSE 'approved' END"
     _requests(engine, count, state, filed, _shift(engine, filed, gap), first)
     n = f"(r.id - {first})"
