@@ -27,6 +27,7 @@ from ..models import (
     RequestState,
     StatusEvent,
 )
+from ..models.requests import OPEN_STATES
 from ..selection import ContactFilter, address_conditions, describe
 from ..statuses import (
     ELIGIBLE_FOR_MASS_OPT_IN,
@@ -212,25 +213,25 @@ class UndoTarget:
         """The fields the batch covered."""
         return self.batch(session).fields
 
+    def covering_request(self, session: Session) -> ConsentRequest | None:
+        """The undo of this batch that is open or approved (at most one), if any."""
+        return session.scalar(
+            sa.select(ConsentRequest)
+            .where(
+                ConsentRequest.mass_action_id == self.mass_action_id,
+                ConsentRequest.state.in_([*OPEN_STATES, RequestState.approved]),
+            )
+            .order_by(ConsentRequest.id.desc())
+            .limit(1)
+        )
+
     def check(self, session: Session) -> None:
         """The batch is this account's, and no other undo of it is open or approved."""
         self.batch(session)
-        other = session.scalar(
-            sa.select(ConsentRequest.id).where(
-                ConsentRequest.mass_action_id == self.mass_action_id,
-                ConsentRequest.state.in_(
-                    [
-                        RequestState.submitted,
-                        RequestState.in_review,
-                        RequestState.awaiting_customer,
-                        RequestState.approved,
-                    ]
-                ),
-            )
-        )
+        other = self.covering_request(session)
         if other is not None:
             raise ValidationError(
-                None, f"request R-{other:06d} already covers mass opt-out #{self.mass_action_id}"
+                None, f"request {other.number} already covers mass opt-out #{self.mass_action_id}"
             )
 
     def freeze(self, session: Session, request_id: int) -> int:

@@ -22,6 +22,7 @@ from requests_queue.mass_actions import (
 from requests_queue.models import EmailAddress, MassAction, MassActionItem
 from requests_queue.now import now_utc
 from requests_queue.reports.export import csv_lines
+from requests_queue.requests.targets import UndoTarget
 from requests_queue.selection import fields_in_use
 
 from ..auth.session import current_actor
@@ -119,4 +120,5 @@ def mass_action(batch_id: int):
         .order_by(EmailAddress.id)
         .limit(100)
     ).all()
-    return render_template("customer/mass_action.html", batch=batch, items=items)
+    undo = UndoTarget(batch.account_id, batch.id).covering_request(db.session)
+    return render_template("customer/mass_action.html", batch=batch, items=items, undo=undo)

@@ -67,6 +67,18 @@ class EvidenceForm(FlaskForm):
     )
     submit = SubmitField("File the request")
 
+    def word_for_undo(self) -> None:
+        """An undo puts back what the customer's own opt-out took away: ask why in those words,
+        not in the opt-in's ("not opted in now")."""
+        self.reason.label.text = "Why should this mass opt-out be undone?"
+        self.reason.description = (
+            "At least 30 characters. For example: the opt-out ran on the wrong tag, or these "
+            "people asked to keep receiving your emails."
+        )
+        self.last_sent_on.label.text = "When did you last email these addresses?"
+        self.never_sent.label.text = "I have never emailed these addresses"
+        self.submit.label.text = "File the undo request"
+
     def validate_never_sent(self, field) -> None:
         """A date and "never" contradict each other: ask again rather than guess."""
         if field.data and self.last_sent_on.data:

@@ -90,12 +90,17 @@ def new_undo_request(batch_id: int):
 def _evidence_page(target, back_url: str):
     """Show the frozen-to-be selection and the evidence form; file it when it passes."""
     form = EvidenceForm()
+    undo = isinstance(target, UndoTarget)
+    if undo:
+        form.word_for_undo()
     now = now_utc()
     try:
         target.check(db.session)
         blocked = None
     except ValidationError as exc:
         blocked = sentence(exc.reason)
+    # The request already covering this opt-out, to link rather than only name it.
+    covering = target.covering_request(db.session) if undo and blocked else None
     if request.method == "POST" and blocked is None:
         valid = form.validate()
         problems = evidence_problems(form.evidence(), now)
@@ -115,6 +120,7 @@ def _evidence_page(target, back_url: str):
         selection=target.describe(db.session),
         fields=", ".join(EmailField(v).title for v in target.field_values(db.session).split(",")),
         blocked=blocked,
+        covering=covering,
         back_url=back_url,
         permission_refused=bool(form.explicit_permission.errors)
         and form.explicit_permission.data == "no",
