@@ -22,6 +22,7 @@ CASES = {
     "sla": 100_000,
     "lookup": 1_000_000,
     "feedback": 100_000,
+    "small_beside_large": 1_000_000,
 }
 
 
