@@ -9,7 +9,8 @@ from .conftest import log_in
 
 PAGES = {
     "customer@demo.test": ["/contacts", "/requests", "/account", "/account/tokens",
-                           "/account/webhooks", "/settings/feedback/"],
+                           "/account/webhooks", "/settings/feedback/", "/contacts/1",
+                           "/mass-actions/1"],
     "agent@demo.test": ["/desk/", "/desk/replies"],
     "manager@demo.test": ["/manager/", "/manager/outbox", "/manager/users", "/manager/system",
                           "/manager/calendar/agents", "/desk/shift"],
