@@ -1,0 +1,122 @@
+"""A new small account beside a large one (issue 11 §4): the statements reshaped so their plans
+do not depend on the planner's guess for the new account still select exactly its rows.
+
+The large account is filled and analysed first, so the statistics know only it, as on a real
+installation; then the small account runs `flask seed-demo`'s mass opt-out (tag + search), an
+undo request and a mass opt-in request with their approvals.
+"""
+
+import sqlalchemy as sa
+
+from bench.data import analyze, fill_account
+from requests_queue.mass_actions import Direction, mass_opt_out, preview
+from requests_queue.models import EmailAddress, EmailField, StatusEvent, Tag
+from requests_queue.requests.approval import approve_request
+from requests_queue.requests.evidence import CHECKLIST
+from requests_queue.requests.filing import file_request
+from requests_queue.requests.lifecycle import claim_request
+from requests_queue.requests.targets import OptInTarget, UndoTarget
+from requests_queue.selection import ContactFilter
+from requests_queue.statuses import Actor, ActorKind, EmailStatus
+
+from ..conftest import NOW
+
+S = EmailStatus
+BOTH = (EmailField.email, EmailField.email2)
+LAST = ["Hill", "Baker", "Hillary", "Chen", "Diaz"]  # "hill" finds Hill and Hillary
+
+
+def _statuses(session, account_id):
+    rows = session.execute(
+        sa.select(EmailAddress.address, EmailAddress.status).where(
+            EmailAddress.account_id == account_id
+        )
+    )
+    return dict(rows.all())
+
+
+def _small_account(session, db, customer, make_contact):
+    """A large account analysed, then 20 contacts of two addresses in the customer's."""
+    session.commit()
+    large = fill_account(db.engine, "Large Co", 1500, fields=2, mix=True)
+    analyze(db.engine)
+    for i in range(20):
+        make_contact(
+            customer,
+            first_name=f"Small{i}",
+            last_name=LAST[i % len(LAST)],
+            tags=("Newsletter",) if i % 2 == 0 else (),
+            email=f"s{i}@small.example",
+            email2=f"t{i}@small.example",
+        )
+    tag = session.scalar(
+        sa.select(Tag.id).where(Tag.account_id == customer.account_id, Tag.name == "Newsletter")
+    )
+    return large, tag
+
+
+def _approve(session, req, agent):
+    actor = Actor(ActorKind.agent, agent.id)
+    claim_request(session, req, actor, NOW)
+    done = approve_request(
+        session, req, actor, NOW, checklist=[k for k, _ in CHECKLIST], base_url="http://x"
+    )
+    session.commit()
+    return done
+
+
+def test_small_account_operations_select_exactly_its_rows_beside_a_large_one(
+    session, db, customer, agent, make_contact, evidence
+):
+    large, tag = _small_account(session, db, customer, make_contact)
+    large_before = _statuses(session, large)
+    acc, me = customer.account_id, Actor(ActorKind.customer, customer.id)
+    demo = ContactFilter(account_id=acc, tag_id=tag, search="hill")
+    # Tagged (even i) and named Hill or Hillary (i % 5 in 0, 2): i = 0, 2, 10, 12.
+    hills = {f"{p}{i}@small.example" for i in (0, 2, 10, 12) for p in "st"}
+
+    p = preview(session, demo, BOTH, Direction.opt_out)
+    assert (p.total, p.changing) == (8, 8)
+    batch = mass_opt_out(session, demo, BOTH, me, NOW, 8)
+    session.commit()
+    after = _statuses(session, acc)
+    assert {a for a, s in after.items() if s is S.opted_out_by_user} == hills
+    assert batch.changed_count == 8
+
+    everyone = OptInTarget(ContactFilter(acc), BOTH)
+    opt_in = file_request(session, everyone, evidence, me, NOW, base_url="http://x")
+    session.commit()
+    assert opt_in.address_count == 32  # the opted-out eight are not eligible
+    assert _approve(session, opt_in, agent).changed_count == 32
+
+    undo = file_request(session, UndoTarget(acc, batch.id), evidence, me, NOW, base_url="http://x")
+    session.commit()
+    assert undo.address_count == 8
+    assert _approve(session, undo, agent).changed_count == 8
+    after = _statuses(session, acc)
+    assert {a for a, s in after.items() if s is S.non_marketable} == hills  # restored
+    assert {s for a, s in after.items() if a not in hills} == {S.single_opt_in}
+
+    # The large account was never touched: same statuses, no event of ours.
+    assert _statuses(session, large) == large_before
+    ours = sa.select(sa.func.count()).where(
+        StatusEvent.account_id == large, StatusEvent.note != "bench fill"
+    )
+    assert session.scalar(ours) == 0
+
+
+def test_filters_side_by_side_match_the_contact_list_beside_a_large_one(
+    session, db, customer, make_contact
+):
+    _, tag = _small_account(session, db, customer, make_contact)
+    acc = customer.account_id
+    for flt, expected in (
+        (ContactFilter(acc, tag_id=tag), 20),
+        (ContactFilter(acc, search="hill"), 16),
+        (ContactFilter(acc, search="hillary"), 8),
+        (ContactFilter(acc, search="t3@small.example"), 2),
+        (ContactFilter(acc, tag_id=tag, search="hill"), 8),
+        (ContactFilter(acc, tag_id=tag, status=S.non_marketable), 20),
+        (ContactFilter(acc, status=S.single_opt_in), 0),
+    ):
+        assert preview(session, flt, BOTH, Direction.opt_in).total == expected, flt
