@@ -134,7 +134,7 @@ class AssignmentSettingsForm(FlaskForm):
 class AgentHoursForm(FlaskForm):
     """One agent's working hours: the team's, or their own weekly hours (team time)."""
 
-    own_hours = BooleanField("Own working hours (otherwise the team's hours above)")
+    own_hours = BooleanField("Own working hours (otherwise the team calendar's hours)")
     hours = FieldList(FormField(DayHoursForm), min_entries=7, max_entries=7)
     save_hours = SubmitField("Save working hours")
 
