@@ -37,6 +37,8 @@ def downgrade():
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_messages_campaign_to')
     with op.batch_alter_table('status_events', schema=None) as batch_op:
+        # SQLite rebuilds the table: the column's CHECK would outlive it and name a lost column.
+        batch_op.drop_constraint(op.f('ck_status_events_event_channel'), type_='check')
         batch_op.drop_column('user_agent')
         batch_op.drop_column('client_ip')
         batch_op.drop_column('channel')
