@@ -4,6 +4,7 @@ from flask import Flask, request, url_for
 
 from requests_queue.statuses import EmailStatus
 
+from .linkify import linkify
 from .times import format_time, viewer_zone_name
 
 
@@ -23,5 +24,6 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["dt"] = format_time  # the one way a page shows a time (support/times.py)
     app.jinja_env.globals["viewer_zone_name"] = viewer_zone_name
     app.jinja_env.filters["number"] = lambda n: f"{n:,}"
+    app.jinja_env.filters["linkify"] = linkify
     app.jinja_env.globals["url_with"] = _url_with
     app.jinja_env.globals["EmailStatus"] = EmailStatus

@@ -22,6 +22,8 @@ RULE_BOOK = (
     "one mailbox is one address",
     "request transitions",
     "claim, decide or reassign",
+    "pending second review",
+    "second reviewer",
 )
 
 

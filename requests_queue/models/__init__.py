@@ -1,6 +1,7 @@
 """All models, importable from one place."""
 
 from .accounts import Account, Role, User
+from .approval_settings import ApprovalSettings  # noqa: F401  (issue 15: four-eyes approval)
 from .assignment import AgentHours, AgentShift, AssignmentSettings  # noqa: F401  (issue 15)
 from .base import Base, UTCDateTime
 from .calendar_settings import CalendarHoliday, CalendarHours, CalendarSettings, HolidayChange

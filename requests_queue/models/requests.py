@@ -25,6 +25,8 @@ class RequestState(TitledEnum):
 
     submitted = ("submitted", "Submitted")
     in_review = ("in_review", "In review")
+    # Approved by one agent; a second (not the first approver) confirms it or returns it.
+    pending_second_review = ("pending_second_review", "Pending second review")
     awaiting_customer = ("awaiting_customer", "Awaiting customer")
     approved = ("approved", "Approved")
     rejected = ("rejected", "Rejected")
@@ -38,11 +40,18 @@ class RequestState(TitledEnum):
 
     @property
     def customer_title(self) -> str:
-        """The state as the customer reads it."""
+        """The state as the customer reads it (a second review is still support's review)."""
+        if self is RequestState.pending_second_review:
+            return RequestState.in_review.title
         return "Waiting for your answer" if self is RequestState.awaiting_customer else self.title
 
 
-OPEN_STATES = (RequestState.submitted, RequestState.in_review, RequestState.awaiting_customer)
+OPEN_STATES = (
+    RequestState.submitted,
+    RequestState.in_review,
+    RequestState.pending_second_review,
+    RequestState.awaiting_customer,
+)
 
 
 class ListSource(TitledEnum):
@@ -90,6 +99,8 @@ class RequestEventKind(TitledEnum):
     note = ("note", "Internal note")
     warned = ("warned", "Reminder sent")
     approved = ("approved", "Approved")
+    first_approval = ("first_approval", "Approved, waiting for a second review")
+    returned = ("returned", "Returned from second review")
     rejected = ("rejected", "Rejected")
     withdrawn = ("withdrawn", "Withdrawn")
     closed = ("closed", "Closed without an answer")
@@ -154,6 +165,9 @@ class ConsentRequest(Base):
     # Decision.
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # Four-eyes approval: who approved first while it waits for a second review (else NULL).
+    first_approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    first_approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reject_reason: Mapped[RejectReason | None] = mapped_column(
         enum_column(RejectReason, "reject_reason")
     )
@@ -167,6 +181,7 @@ class ConsentRequest(Base):
     filed_by = relationship("User", foreign_keys=[filed_by_id])
     assignee = relationship("User", foreign_keys=[assignee_id])
     decided_by = relationship("User", foreign_keys=[decided_by_id])
+    first_approved_by = relationship("User", foreign_keys=[first_approved_by_id])
     mass_action = relationship("MassAction")
 
     @property

@@ -7,6 +7,9 @@ One transaction, set-based whatever the size:
 3. apply the change through `change_many` (the status rules, one event per address naming
    the request and the agent) to the rest;
 4. mark the rest changed and store the counts.
+
+A request bigger than the second-review threshold is not applied by its first approval: it
+waits for another agent's confirmation (`second_review`), which runs the same steps then.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from ..webhooks import queueing as webhooks
 from . import notifications
 from .evidence import CHECKLIST
 from .lifecycle import Action, lock_as_handler, transition
+from .second_review import lock_for_second_review, needs_second_review, second_review_threshold
 from .targets import (
     is_eligible_for_opt_in,
     opt_in_skip_reason,
@@ -57,11 +61,56 @@ def approve_request(
     checklist: Iterable[str],
     base_url: str,
 ) -> ConsentRequest:
-    """Approve and apply; raise InvalidTransition if it is not in review (e.g. approved already)."""
+    """Approve and apply; raise InvalidTransition if it is not in review (e.g. approved already).
+
+    Above the second-review threshold nothing is applied yet: the request waits for another
+    agent's `confirm_approval`."""
     req = lock_as_handler(session, req, Action.approve, actor)
-    # Before anything is judged eligible: an unsubscribe committing between the check and
-    # the changes would otherwise fail the whole approval with a Conflict.
-    lock_account(session, req.account_id)
+    ticked = _checked(checklist)
+    if needs_second_review(session, req):
+        threshold = second_review_threshold(session)
+        values = {
+            "first_approved_by_id": actor.user_id,
+            "first_approved_at": now,
+            "checklist": ticked,
+        }
+        body = (
+            f"{req.address_count:,} addresses is more than {threshold:,}: "
+            "another agent confirms before anything changes."
+        )
+        transition(
+            session,
+            req,
+            Action.approve_first,
+            actor,
+            now,
+            body=body,
+            is_internal=True,
+            values=values,
+        )
+        return req
+    return _approve_and_apply(session, req, Action.approve, actor, now, ticked, base_url)
+
+
+def confirm_approval(
+    session: Session,
+    req: ConsentRequest,
+    actor: Actor,
+    now: datetime,
+    *,
+    checklist: Iterable[str],
+    base_url: str,
+) -> ConsentRequest:
+    """The second agent confirms a first approval: applied exactly as an approval is, with
+    eligibility checked again now. Never the first approver, never the customer's side."""
+    req = lock_for_second_review(session, req, Action.confirm, actor)
+    return _approve_and_apply(
+        session, req, Action.confirm, actor, now, _checked(checklist), base_url
+    )
+
+
+def _checked(checklist: Iterable[str]) -> list[str]:
+    """The ticked evidence items in checklist order; every one must be ticked."""
     ticked = [key for key, _ in CHECKLIST if key in set(checklist)]
     missing = [title for key, title in CHECKLIST if key not in ticked]
     if missing:
@@ -69,10 +118,26 @@ def approve_request(
             "checklist",
             "check every piece of evidence before approving; not checked: " + ", ".join(missing),
         )
+    return ticked
+
+
+def _approve_and_apply(
+    session: Session,
+    req: ConsentRequest,
+    action: Action,
+    actor: Actor,
+    now: datetime,
+    ticked: list[str],
+    base_url: str,
+) -> ConsentRequest:
+    """Move the locked request to approved by `action` and apply its changes (steps 1–4)."""
+    # Before anything is judged eligible: an unsubscribe committing between the check and
+    # the changes would otherwise fail the whole approval with a Conflict.
+    lock_account(session, req.account_id)
     transition(
         session,
         req,
-        Action.approve,
+        action,
         actor,
         now,
         values={"decided_at": now, "decided_by_id": actor.user_id, "checklist": ticked},

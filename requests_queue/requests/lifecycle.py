@@ -52,6 +52,9 @@ class Action(TitledEnum):
     note = ("note", "add a note to")
     warn = ("warn", "send a closing reminder for")
     approve = ("approve", "approve")
+    approve_first = ("approve_first", "approve (pending a second review)")
+    confirm = ("confirm", "confirm the approval of")
+    send_back = ("send_back", "return")
     reject = ("reject", "reject")
     withdraw = ("withdraw", "withdraw")
     close = ("close", "close")
@@ -77,6 +80,11 @@ TABLE: dict[tuple[RequestState | None, Action], tuple[RequestState, frozenset[Ac
     (S.awaiting_customer, Action.warn): (S.awaiting_customer, SYSTEM),
     (S.awaiting_customer, Action.close): (S.closed_no_response, SYSTEM),
     (S.in_review, Action.approve): (S.approved, SUPPORT),
+    # Four-eyes approval (second_review.py): above the threshold the first approval waits
+    # for a second support user, who confirms (applies) or returns it to review.
+    (S.in_review, Action.approve_first): (S.pending_second_review, SUPPORT),
+    (S.pending_second_review, Action.confirm): (S.approved, SUPPORT),
+    (S.pending_second_review, Action.send_back): (S.in_review, SUPPORT),
     (S.in_review, Action.reject): (S.rejected, SUPPORT),
     **{(s, Action.withdraw): (S.withdrawn, CUSTOMER) for s in OPEN_STATES},
     # Notes never change the state and stay possible after the decision (e.g. a phone call).
@@ -109,6 +117,7 @@ def _said(state: RequestState) -> str:
     return {
         S.submitted: "not claimed yet",
         S.in_review: "in review",
+        S.pending_second_review: "waiting for a second review",
         S.awaiting_customer: "waiting for the customer's answer",
         S.approved: "already approved",
         S.rejected: "already rejected",
@@ -154,7 +163,14 @@ def require_handler(session: Session, req: ConsentRequest, actor: Actor) -> None
 
 
 # Actions on a claimed request that only its handler takes (require_handler).
-HANDLER_ACTIONS = frozenset({Action.ask, Action.approve, Action.reject})
+HANDLER_ACTIONS = frozenset({Action.ask, Action.approve, Action.approve_first, Action.reject})
+# Actions of the second review, never taken by the first approver (is_second_reviewer).
+SECOND_REVIEW_ACTIONS = frozenset({Action.confirm, Action.send_back})
+
+
+def is_second_reviewer(req: ConsentRequest, actor: Actor) -> bool:
+    """The actor may be the second pair of eyes: support, and not the first approver."""
+    return actor.kind in SUPPORT and actor.user_id != req.first_approved_by_id
 
 
 def has_role_for(action: Action, actor: Actor) -> bool:
@@ -167,6 +183,8 @@ def can(req: ConsentRequest, action: Action, actor: Actor) -> bool:
     entry = TABLE.get((req.state, action))
     if entry is None or actor.kind not in entry[1]:
         return False
+    if action in SECOND_REVIEW_ACTIONS:
+        return is_second_reviewer(req, actor)
     return action not in HANDLER_ACTIONS or is_handler(req, actor)
 
 
@@ -261,13 +279,16 @@ EVENT_OF = {
     Action.note: RequestEventKind.note,
     Action.warn: RequestEventKind.warned,
     Action.approve: RequestEventKind.approved,
+    Action.approve_first: RequestEventKind.first_approval,
+    Action.confirm: RequestEventKind.approved,
+    Action.send_back: RequestEventKind.returned,
     Action.reject: RequestEventKind.rejected,
     Action.withdraw: RequestEventKind.withdrawn,
     Action.close: RequestEventKind.closed,
 }
 
 
-def _message(text: str, field: str, what: str) -> str:
+def message_text(text: str, field: str, what: str) -> str:
     body = (text or "").strip()
     if not body:
         raise ValidationError(field, f"write {what}")
@@ -331,7 +352,7 @@ def ask_customer(
 ) -> None:
     """Ask the customer for more information; the clock pauses until they answer."""
     req = lock_as_handler(session, req, Action.ask, actor)
-    body = _message(question, "question", "the question for the customer")
+    body = message_text(question, "question", "the question for the customer")
     transition(session, req, Action.ask, actor, now, body=body)
     notifications.notify_question(session, req, body, now, base_url)
 
@@ -348,7 +369,7 @@ def answer_question(
     """The customer answers support's question; the request goes back in review."""
     req = lock_request(session, req.id)
     require_owner(session, req, actor)
-    body = _message(answer, "answer", "your answer")
+    body = message_text(answer, "answer", "your answer")
     transition(session, req, Action.answer, actor, now, body=body)
     notifications.notify_answer(session, req, body, now, base_url)
 
@@ -358,7 +379,7 @@ def add_internal_note(
 ) -> None:
     """A note for support only; the customer never sees it."""
     req = lock_request(session, req.id)
-    body = _message(note, "note", "the note")
+    body = message_text(note, "note", "the note")
     transition(session, req, Action.note, actor, now, body=body, is_internal=True)
 
 
@@ -376,7 +397,7 @@ def reject_request(
     req = lock_as_handler(session, req, Action.reject, actor)
     if not isinstance(reason, RejectReason):
         raise ValidationError("reason", "choose a reason from the list")
-    body = _message(message, "message", "a message that explains the decision to the customer")
+    body = message_text(message, "message", "a message that explains the decision to the customer")
     values = {
         "decided_at": now,
         "decided_by_id": actor.user_id,

@@ -181,7 +181,7 @@ def refresh_stale_clocks(session: Session, calendar: BusinessCalendar, key: str)
         sa.select(C.request_id).join(R, R.id == C.request_id).where(is_open, C.calendar_key != key),
         sa.select(R.id).where(R.state == RequestState.awaiting_customer, ~has_row),
         sa.select(R.id).where(
-            R.state == RequestState.in_review, R.clock_base_at.is_(None), ~has_row, paused_once
+            R.state.in_(RUNNING_STATES), R.clock_base_at.is_(None), ~has_row, paused_once
         ),
     )
     ids = sorted(session.scalars(sa.select(stale.subquery().c[0])))

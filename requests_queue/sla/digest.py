@@ -1,4 +1,5 @@
-"""The managers' morning digest: breached, at risk, unassigned and the oldest open requests.
+"""The managers' morning digest: breached, at risk, unassigned, the oldest open requests, and
+the agents holding the most at-risk work, each request offered to an available agent.
 
 Sent once per team-local business day (the `sla_digests` row is the proof), so a scheduler
 that runs the job twice, or catches up after a restart, sends it once.
@@ -17,6 +18,7 @@ from ..models.requests import OPEN_STATES
 from ..models.sla import SlaDigest, SlaEvent, SlaThreshold
 from ..outbox import queue_email
 from ..requests.notifications import SIGNATURE, desk_link
+from .escalation import agents_with_most_at_risk, offer_line, suggest_assignees
 
 R, M = ConsentRequest, SlaEvent
 OLDEST = 10
@@ -76,6 +78,7 @@ def send_daily_digest(
             f"{desk_link(base_url, rid)}"
             for rid, filed, state, account in oldest
         ]
+    lines += _most_at_risk(session, calendar, now, base_url)
     # The row first: if another run got here at the same moment, its flush fails this one.
     session.add(SlaDigest(day=today, sent_at=now, recipients=len(managers)))
     session.flush()
@@ -93,3 +96,21 @@ def send_daily_digest(
             user_id=manager.id,
         )
     return {"sent": len(managers)}
+
+
+def _most_at_risk(
+    session: Session, calendar: BusinessCalendar, now: datetime, base_url: str
+) -> list[str]:
+    """The digest's lines on the agents with the most at-risk work, with one-click offers."""
+    agents = agents_with_most_at_risk(session)
+    if not agents:
+        return []
+    offers = suggest_assignees(session, calendar, now, [p for a in agents for p in a.oldest])
+    lines = ["", "Agents with the most at-risk work:"]
+    for agent in agents:
+        breached = f", {agent.breached:,} of them breached" if agent.breached else ""
+        lines.append(f"  {agent.user.display_name}: {agent.at_risk:,} at risk{breached}")
+        for request_id, _ in agent.oldest:
+            lines.append(f"    R-{request_id:06d}  {desk_link(base_url, request_id)}")
+            lines.append(offer_line(base_url, request_id, offers.get(request_id)))
+    return lines

@@ -1,11 +1,11 @@
 """The SLA engine: one function turns a request's timeline into its clock (DOMAIN.md: SLA).
 
-The clock runs while a request is submitted or in review, stands still while support waits for
-the customer, and ends with the decision, a withdrawal or a close. `clock_of` reads a timeline
-as (state entered, when) and returns its `Clock`: the time on the clock, the instants it
-reaches the due time (3 business days) and the breach (5), and from those whether it is at
-risk or breached. The arithmetic is the calendar's business line (`line.BusinessLine`); the
-calendar itself only provides working windows.
+The clock runs while a request is submitted or in review (a second review included), stands
+still while support waits for the customer, and ends with the decision, a withdrawal or a
+close. `clock_of` reads a timeline as (state entered, when) and returns its `Clock`: the time
+on the clock, the instants it reaches the due time (3 business days) and the breach (5), and
+from those whether it is at risk or breached. The arithmetic is the calendar's business line
+(`line.BusinessLine`); the calendar itself only provides working windows.
 
 Everything else reads this clock: the stored clocks (`deadlines.stored_clock`, which the queue
 and the sweep read back through `running_clock` and `stopped_clock`), the report facts, the
@@ -26,7 +26,12 @@ from .line import PER_HOUR, BusinessLine, instant_at, line_for, micros
 DUE_DAYS = 3  # "expected by": at risk once past it
 BREACH_DAYS = 5  # "at the latest": breached once past it
 FIRST_RESPONSE_DAYS = 1  # first claim, assignment or question
-RUNNING_STATES = (RequestState.submitted, RequestState.in_review)  # the clock runs in these
+# The clock runs in these; a first approval waiting for a second review is still support's time.
+RUNNING_STATES = (
+    RequestState.submitted,
+    RequestState.in_review,
+    RequestState.pending_second_review,
+)
 RUNNING = frozenset(RUNNING_STATES)
 # Where a clock stands, as the queue, the sweep and the reports name it.
 ON_TRACK, AT_RISK, BREACHED, PAUSED = "on_track", "at_risk", "breached", "paused"

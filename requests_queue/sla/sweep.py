@@ -9,7 +9,8 @@ INSERT … SELECT statements per threshold, whatever the backlog:
 
 A mark is inserted already notified when its notice goes out in this sweep, and the emails
 are built from the marks this sweep announced: one per person, to the assignee, or to every
-manager when nobody active holds the request. At-risk news waits for business hours;
+manager when nobody active holds the request. A manager's email offers each request to an
+available agent in one click (`escalation`). At-risk news waits for business hours;
 breaches go out at once, and a breach overtakes an at-risk notice.
 """
 
@@ -32,6 +33,7 @@ from ..webhooks import queueing as webhooks
 from .clock import calendar_key, instant_before, is_business_time
 from .deadlines import forget_closed_clocks, refresh_stale_clocks, running_past
 from .engine import BREACH_DAYS, DUE_DAYS
+from .escalation import Suggestion, offer_line, suggest_assignees
 
 R, M, C, T = ConsentRequest, SlaEvent, SlaClock, SlaThreshold
 MANAGERS = "managers"  # notified_to of requests nobody active holds
@@ -55,7 +57,7 @@ def sweep_sla(
     released = _release_pending(session, now) if business else []
     forget_closed_clocks(session)
     webhooks.sla_marks(session, last, now)  # every mark of this run, whoever is told
-    emails = _notify(session, _announced(session, last, released), now, base_url)
+    emails = _notify(session, calendar, _announced(session, last, released), now, base_url)
     session.flush()
     return {
         "at_risk": at_risk,
@@ -227,7 +229,11 @@ class _Section:
 
 
 def _notify(
-    session: Session, announced: dict[Group, tuple[int, list[int]]], now: datetime, base_url: str
+    session: Session,
+    calendar: BusinessCalendar,
+    announced: dict[Group, tuple[int, list[int]]],
+    now: datetime,
+    base_url: str,
 ) -> int:
     """Queue one email per person for what this sweep announced; returns how many."""
     if not announced:
@@ -236,7 +242,7 @@ def _notify(
     details = {
         row.id: row
         for row in session.execute(
-            sa.select(R.id, R.filed_at, Account.name)
+            sa.select(R.id, R.filed_at, Account.name, R.assignee_id)
             .join(Account, Account.id == R.account_id)
             .where(R.id.in_(ids))
         )
@@ -254,9 +260,20 @@ def _notify(
         for user in managers if to == MANAGERS else [people[to]]:
             users[user.id] = user
             inbox[user.id].append(section)
+    # Managers can reassign: their alert offers each request to an available agent.
+    offered = {row.id: row.assignee_id for s in inbox_of_managers(inbox, users) for row in s.listed}
+    offers = suggest_assignees(session, calendar, now, offered.items()) if offered else {}
     for user_id, sections in inbox.items():
-        _send(session, users[user_id], sections, now, base_url)
+        user = users[user_id]
+        _send(session, user, sections, now, base_url, offers if user.role is Role.manager else None)
     return len(inbox)
+
+
+def inbox_of_managers(inbox: dict[int, list[_Section]], users: dict[int, User]):
+    """The sections going to managers (one per manager and threshold)."""
+    return [
+        s for uid, sections in inbox.items() if users[uid].role is Role.manager for s in sections
+    ]
 
 
 HEADINGS = {
@@ -265,7 +282,14 @@ HEADINGS = {
 }
 
 
-def _send(session, user: User, sections: list[_Section], now: datetime, base_url: str) -> None:
+def _send(
+    session,
+    user: User,
+    sections: list[_Section],
+    now: datetime,
+    base_url: str,
+    offers: dict[int, Suggestion] | None = None,
+) -> None:
     sections.sort(key=lambda s: (s.threshold is not T.breached, s.unassigned))
     totals = defaultdict(int)
     lines: list[str] = []
@@ -273,11 +297,13 @@ def _send(session, user: User, sections: list[_Section], now: datetime, base_url
         totals[section.threshold] += section.total
         whose = "unassigned" if section.unassigned else "assigned to you"
         lines += ["", f"{HEADINGS[section.threshold]} ({whose}): {section.total:,}"]
-        for request_id, filed_at, account in section.listed:
+        for request_id, filed_at, account, _assignee in section.listed:
             lines.append(
                 f"  R-{request_id:06d}  {account}  filed {filed_at:%Y-%m-%d %H:%M} UTC  "
                 f"{desk_link(base_url, request_id)}"
             )
+            if offers is not None:
+                lines.append(offer_line(base_url, request_id, offers.get(request_id)))
         if section.total > len(section.listed):
             lines.append(f"  … and {section.total - len(section.listed):,} more in the queue.")
     summary = ", ".join(f"{totals[t]:,} {t.title.lower()}" for t in HEADINGS if totals[t])

@@ -123,3 +123,20 @@ class BulkForm(FlaskForm):
         "Internal note", description="Only support sees it.", render_kw={"rows": 2}
     )
     submit = SubmitField("Apply to the selected")
+
+
+class ConfirmForm(ApproveForm):
+    """The second agent's confirmation of a big approval: the same checklist, then applied."""
+
+    submit = SubmitField("Confirm and apply")
+
+
+class ReturnForm(FlaskForm):
+    """The second agent sends a first approval back to review, saying why."""
+
+    note = TextAreaField(
+        "Why it needs another look",
+        description="Support only: the first approver reads it on the timeline.",
+        render_kw={"rows": 2},
+    )
+    submit = SubmitField("Return to review")

@@ -10,6 +10,7 @@ from requests_queue.errors import NotFound
 from requests_queue.models import ConsentRequest, EmailAddress, RejectReason, RequestAddress
 from requests_queue.now import now_utc
 from requests_queue.requests.agent_queue import account_history
+from requests_queue.requests.attachments import request_files
 from requests_queue.requests.approval import approve_request
 from requests_queue.requests.lifecycle import (
     Action,
@@ -84,6 +85,7 @@ def _review_page(req: ConsentRequest, status: int = 200, **forms):
         can_claim=Action.claim in actions,
         can_decide=Action.approve in actions,
         can_reassign=Action.assign in actions,
+        files=request_files(db.session, req.id),
     ), status
 
 
@@ -269,3 +271,6 @@ def use_reply(request_id: int):
         else RejectForm(formdata=None, message=text)
     )
     return _review_page(req, approve=approve, pick=pick, **{target: filled})
+
+
+from . import file_views  # noqa: E402,F401  (the review page's evidence files)

@@ -78,5 +78,6 @@ from . import (  # noqa: E402
     mine_views,  # noqa: F401  (registers /desk/mine, the agent's home)
     replies_views,  # noqa: F401  (saved replies: /desk/replies)
     review_views,  # noqa: F401  (registers the review routes on bp)
+    second_review_views,  # noqa: F401  (confirm or return a big approval)
     shift_views,  # noqa: F401  (the availability toggle and /desk/shift)
 )

@@ -19,6 +19,8 @@ from wtforms.validators import Optional, ValidationError
 from requests_queue.models import ListSource
 from requests_queue.requests.evidence import EvidenceInput
 
+from ..evidence_files import files_field
+
 
 class EvidenceForm(FlaskForm):
     """Every piece of evidence DOMAIN.md asks for, with its rule next to it."""
@@ -65,6 +67,10 @@ class EvidenceForm(FlaskForm):
         "I confirm this list was not purchased, rented, borrowed or harvested, and that sending "
         "to it complies with CAN-SPAM and the acceptable-use policy."
     )
+    files = files_field(
+        "Screenshots of your sign-up forms, exports of consent records, PDFs: PNG, JPEG, PDF or "
+        "CSV, up to {files} files of {size} each. Support sees them with your evidence."
+    )
     submit = SubmitField("File the request")
 
     def word_for_undo(self) -> None:
@@ -107,6 +113,7 @@ class AnswerForm(FlaskForm):
         "cannot be changed; add anything new here.",
         render_kw={"rows": 4},
     )
+    files = files_field("PNG, JPEG, PDF or CSV, up to {files} files of {size} each.")
     submit = SubmitField("Send the answer")
 
 

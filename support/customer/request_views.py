@@ -5,7 +5,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from requests_queue.calendar_store import load_calendar
-from requests_queue.errors import ValidationError
+from requests_queue.errors import NotFound, ValidationError
 from requests_queue.mass_actions import parse_fields
 from requests_queue.models import (
     AddressOutcome,
@@ -13,9 +13,11 @@ from requests_queue.models import (
     EmailAddress,
     EmailField,
     RequestAddress,
+    RequestEventKind,
     RequestState,
 )
 from requests_queue.now import now_utc
+from requests_queue.requests.attachments import attach_files, attachment_of, request_files
 from requests_queue.requests.evidence import evidence_problems
 from requests_queue.requests.filing import file_request
 from requests_queue.requests.lifecycle import answer_question, withdraw_request
@@ -25,9 +27,11 @@ from requests_queue.requests.window import request_window
 
 from ..auth.session import current_actor
 from ..edge import Outcome, operation
+from ..evidence_files import checked_uploads, file_limits, send_attachment
 from ..extensions import db
 from ..form_errors import attach_errors, sentence
 from ..paging import requested_page
+from ..uploads import upload_store
 from .request_forms import AnswerForm, EvidenceForm, WithdrawForm
 from .scoping import filter_args, filter_from_args, own, own_mass_action
 from .views import bp
@@ -103,13 +107,18 @@ def _evidence_page(target, back_url: str):
     covering = target.covering_request(db.session) if undo and blocked else None
     if request.method == "POST" and blocked is None:
         valid = form.validate()
-        problems = evidence_problems(form.evidence(), now)
+        files, refused = checked_uploads(form.files)
+        problems = [*evidence_problems(form.evidence(), now), *refused]
         attach_errors(form, problems)
         if valid and not problems:
             with operation(form) as op:
                 req = file_request(
                     db.session, target, form.evidence(), current_actor(), now, base_url=_base_url()
                 )
+                attach_files(
+                    db.session, upload_store(), req, RequestEventKind.filed, files,
+                    current_actor(), file_limits(), now,
+                )  # fmt: skip
             if op.done:
                 return redirect(url_for(".request_filed", request_id=req.id))
     return render_template(
@@ -165,6 +174,7 @@ def _request_page(req: ConsentRequest, answer_form: AnswerForm, status: int = 20
         window=window,
         outcome=outcome,
         sample=SAMPLE,
+        files=request_files(db.session, req.id),
     ), status
 
 
@@ -173,17 +183,24 @@ def answer_request(request_id: int):
     """Answer support's question; the request goes back in review."""
     req = own(ConsentRequest, request_id)
     form = AnswerForm()
-    if not form.validate():
+    files, refused = checked_uploads(form.files)
+    if not form.validate() or refused:
+        attach_errors(form, refused)
         return _request_page(req, form, 400)
+    now = now_utc()
     with operation(form) as op:
         answer_question(
             db.session,
             req,
             form.answer.data or "",
             current_actor(),
-            now_utc(),
+            now,
             base_url=_base_url(),
         )
+        attach_files(
+            db.session, upload_store(), req, RequestEventKind.answer, files, current_actor(),
+            file_limits(), now,
+        )  # fmt: skip
     if op.outcome is Outcome.invalid:
         return _request_page(req, form, 400)
     if op.done:
@@ -202,3 +219,15 @@ def withdraw(request_id: int):
     if op.done:
         flash(f"Request {req.number} is withdrawn. Nothing was changed.", "success")
     return redirect(url_for(".customer_request", request_id=req.id))
+
+
+@bp.route("/requests/<id:request_id>/files/<id:file_id>")
+def request_file(request_id: int, file_id: int):
+    """One of the request's evidence files: an image inline, anything else (or ?download=1)
+    saved; another account's request or file is a 404."""
+    req = own(ConsentRequest, request_id)
+    try:
+        attachment = attachment_of(db.session, req.id, file_id)
+    except NotFound:
+        abort(404)
+    return send_attachment(attachment, download=request.args.get("download") == "1")

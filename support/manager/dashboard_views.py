@@ -24,6 +24,10 @@ from requests_queue.now import now_utc
 from requests_queue.reports import build_dashboard, refresh_report_facts
 from requests_queue.reports.export import TABLES, csv_lines, table_rows
 from requests_queue.reports.period import DEFAULT_DAYS, PRESETS, Period, between, last_days
+from requests_queue.requests.second_review import (
+    second_review_threshold,
+    waiting_for_second_review,
+)
 
 from ..agent.assigning import assign_form, assign_from_form
 from ..agent.forms import AssignForm
@@ -38,6 +42,7 @@ PERIOD_ARGS = ("days", "start", "end")
 # A page view brings this many requests' figures up to date at most; more is the scheduler's
 # job (after a migration, say), so the page never waits on a big recomputation.
 PAGE_REFRESH_LIMIT = 5000
+SECOND_REVIEW_SHOWN = 10  # the approvals page lists more
 
 
 def period_args() -> dict[str, str]:
@@ -118,6 +123,8 @@ def _page(form, calendar, period, now, failed=None, status=200, lagging=0):
         failed=failed,
         lagging=lagging,
         chart=chart,
+        second_review=waiting_for_second_review(db.session, limit=SECOND_REVIEW_SHOWN),
+        second_review_threshold=second_review_threshold(db.session),
     ), status
 
 

@@ -78,6 +78,7 @@ def check_all(session: Session) -> dict[int, tuple]:
     check_marketable_is_justified(permitted, history)
     check_opt_outs_and_final_statuses_hold(history)
     check_requests_apply_once(session, history)
+    check_four_eyes(session)
     check_imports_never_overwrite(permitted, history)
     check_one_mailbox_one_address(addresses)
     return {event.id: tuple(event) for event in events}
@@ -145,6 +146,24 @@ def _leaving_problem(event) -> str | None:
         if not (unsubscribed or undone):
             return "reversed the customer's opt-out without support's approved undo"
     return None
+
+
+def check_four_eyes(session: Session) -> None:
+    """Issue 15: a request that waited for a second review was applied by someone else than
+    its first approver; one waiting now has no decision yet."""
+    r = ConsentRequest
+    rows = session.execute(
+        sa.select(r.id, r.state, r.first_approved_by_id, r.decided_by_id).where(
+            r.first_approved_by_id.is_not(None)
+        )
+    ).all()
+    for request_id, state, first, decided_by in rows:
+        if state is RequestState.approved:
+            assert decided_by != first, f"R-{request_id} was confirmed by its first approver"
+        elif state is RequestState.pending_second_review:
+            assert decided_by is None, f"R-{request_id} waits for a second review, yet decided"
+        else:
+            assert state is RequestState.withdrawn, f"R-{request_id} kept a first approver"
 
 
 def check_requests_apply_once(session: Session, history: dict[int, list]) -> None:

@@ -51,6 +51,8 @@ request_picks = st.integers(-10, 40)  # negative: any request, else an open one 
 supporters = st.sampled_from(("agent", "agent2", "manager"))
 # Who decides a request: mostly whoever holds it, sometimes someone who may not.
 deciders = st.sampled_from(("assignee", "assignee", "agent", "agent2", "manager"))
+# Who confirms or returns a first approval: "first" (its approver) and customers are refused.
+second_reviewers = st.sampled_from(("agent", "agent2", "manager", "first", "0"))
 selections = st.sampled_from(("all", "all", "search", "tag", "batch"))  # all: most often
 field_sets = st.sets(st.sampled_from(list(EmailField)), min_size=1).map(
     lambda chosen: tuple(f for f in EmailField if f in chosen)

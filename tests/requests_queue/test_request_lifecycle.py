@@ -14,7 +14,7 @@ from requests_queue.models import (
     RequestState,
     Role,
 )
-from requests_queue.requests.approval import approve_request
+from requests_queue.requests.approval import approve_request, confirm_approval
 from requests_queue.requests.evidence import CHECKLIST
 from requests_queue.requests.lifecycle import (
     Action,
@@ -34,6 +34,7 @@ from requests_queue.requests.lifecycle import (
     warn_unanswered,
     withdraw_request,
 )
+from requests_queue.requests.second_review import return_to_review, set_second_review_threshold
 from requests_queue.requests.timeline import customer_timeline, request_timeline
 from requests_queue.statuses import Actor, ActorKind
 from tests.conftest import NOW, REQUEST_BASE_URL, actor_of
@@ -46,7 +47,7 @@ C, A, M, R, Y = (
     ActorKind.recipient,
     ActorKind.system,
 )
-OPEN = (S.submitted, S.in_review, S.awaiting_customer)
+OPEN = (S.submitted, S.in_review, S.pending_second_review, S.awaiting_customer)
 
 # Written out by hand from DOMAIN.md, independently of the module's TABLE:
 # (state before, action) -> (state after, who may do it).
@@ -63,6 +64,9 @@ EXPECTED = {
     (S.awaiting_customer, Action.close): (S.closed_no_response, {Y}),
     (S.in_review, Action.approve): (S.approved, {A, M}),
     (S.in_review, Action.reject): (S.rejected, {A, M}),
+    (S.in_review, Action.approve_first): (S.pending_second_review, {A, M}),
+    (S.pending_second_review, Action.confirm): (S.approved, {A, M}),
+    (S.pending_second_review, Action.send_back): (S.in_review, {A, M}),
     **{(s, Action.withdraw): (S.withdrawn, {C}) for s in OPEN},
     **{(s, Action.note): (s, {A, M}) for s in S},
 }
@@ -104,6 +108,12 @@ def _force(session, req, state, assignee):
 def _perform(session, action, req, customer, agent, manager, other_agent):
     """Run `action` as the person who would normally do it."""
     base = {"base_url": REQUEST_BASE_URL}
+    checked = {"checklist": [k for k, _ in CHECKLIST], **base}
+
+    def approve_big():
+        set_second_review_threshold(session, 0, actor_of(manager), NOW)
+        approve_request(session, req, actor_of(agent), NOW, **checked)
+
     run = {
         Action.claim: lambda: claim_request(session, req, actor_of(other_agent), NOW),
         Action.assign: lambda: assign_request(session, req, other_agent, actor_of(manager), NOW),
@@ -127,6 +137,13 @@ def _perform(session, action, req, customer, agent, manager, other_agent):
             **base,
         ),
         Action.withdraw: lambda: withdraw_request(session, req, actor_of(customer), NOW),
+        Action.approve_first: approve_big,
+        Action.confirm: lambda: confirm_approval(
+            session, req, actor_of(other_agent), NOW, **checked
+        ),
+        Action.send_back: lambda: return_to_review(
+            session, req, "Check the forms again", actor_of(other_agent), NOW
+        ),
     }
     run[action]()
 
@@ -346,7 +363,8 @@ def test_filing_mail_gives_the_request_number_and_the_decision_window(
 
 # --- what a page may offer: asked of the lifecycle, never re-derived by the views ---
 
-HANDLED = {Action.ask, Action.approve, Action.reject}  # only the assignee or a manager
+# Only the assignee or a manager takes these.
+HANDLED = {Action.ask, Action.approve, Action.approve_first, Action.reject}
 PEOPLE = {
     "customer": (C, 1),
     "assignee": (A, 7),

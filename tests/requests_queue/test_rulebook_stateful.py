@@ -55,9 +55,10 @@ from requests_queue.models import (
 )
 from requests_queue.models.requests import OPEN_STATES
 from requests_queue.requests import lifecycle
-from requests_queue.requests.approval import approve_request
+from requests_queue.requests.approval import approve_request, confirm_approval
 from requests_queue.requests.evidence import CHECKLIST
 from requests_queue.requests.filing import file_request
+from requests_queue.requests.second_review import return_to_review, set_second_review_threshold
 from requests_queue.requests.targets import OptInTarget, UndoTarget
 from requests_queue.selection import ContactFilter
 from requests_queue.status_changes import change_status
@@ -78,6 +79,7 @@ from tests.requests_queue.rulebook_pool import (
     make_people,
     picks,
     request_picks,
+    second_reviewers,
     selections,
     supporters,
     three_cells,
@@ -323,6 +325,44 @@ class RuleBookMachine(RuleBasedStateMachine):
                 approve_request(self.session, req, actor, self.now, checklist=checklist, **URL)
             except Conflict as exc:  # nobody acts meanwhile here: the re-check and rules disagree
                 raise AssertionError(f"approval conflicted with nobody acting: {exc}") from exc
+
+    @initialize(value=st.sampled_from((0, 0, 2, 10_000)))
+    def start_threshold(self, value):
+        """Each example starts with a four-eyes threshold (0: every approval waits)."""
+        with self.step():
+            set_second_review_threshold(self.session, value, self.actor("manager"), self.now)
+
+    @rule(value=st.sampled_from((0, 1, 2, 10_000)))
+    def move_threshold(self, value):
+        """The manager moves the four-eyes threshold (the pool's requests hold 0 to a few)."""
+        with self.step():
+            set_second_review_threshold(self.session, value, self.actor("manager"), self.now)
+
+    def second_reviewer(self, req: ConsentRequest, who: str) -> Actor:
+        """`who` of the second review: "first" is its first approver, a number a customer."""
+        if who == "first":
+            holders = {user_id: key for key, (user_id, _, _) in self.people.items()}
+            return self.actor(holders.get(req.first_approved_by_id, "agent"))
+        return self.actor(int(who) if who.isdigit() else who)
+
+    @precondition(lambda self: self.has(ConsentRequest))
+    @rule(pick=request_picks, who=second_reviewers)
+    def confirm(self, pick, who):
+        """A second agent confirms a big approval (or the first approver, a customer: refused)."""
+        req = self.request(pick, [RequestState.pending_second_review])
+        checklist = [key for key, _ in CHECKLIST]
+        with self.step():
+            actor = self.second_reviewer(req, who)
+            confirm_approval(self.session, req, actor, self.now, checklist=checklist, **URL)
+
+    @precondition(lambda self: self.has(ConsentRequest))
+    @rule(pick=request_picks, who=second_reviewers)
+    def return_approval(self, pick, who):
+        """A second agent returns a big approval to review with a note."""
+        req = self.request(pick, [RequestState.pending_second_review])
+        with self.step():
+            actor = self.second_reviewer(req, who)
+            return_to_review(self.session, req, "Look again.", actor, self.now)
 
     @precondition(lambda self: self.has(ConsentRequest))
     @rule(pick=request_picks, who=deciders)

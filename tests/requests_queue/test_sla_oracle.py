@@ -37,6 +37,7 @@ START = datetime(2026, 10, 19, tzinfo=UTC)  # two weeks before the DST change
 MINUTE = timedelta(minutes=1)
 DAY_MINUTES = 8 * 60
 K = RequestEventKind
+RUNS = (S.submitted, S.in_review, S.pending_second_review)  # the states the clock runs in
 
 # What each action does from each state: (event kind, state after).
 MOVES = {
@@ -47,6 +48,12 @@ MOVES = {
         (K.rejected, S.rejected),
         (K.assigned, S.in_review),
         (K.note, S.in_review),
+        (K.first_approval, S.pending_second_review),
+    ],
+    S.pending_second_review: [
+        (K.approved, S.approved),
+        (K.returned, S.in_review),
+        (K.note, S.pending_second_review),
     ],
     S.awaiting_customer: [(K.answer, S.in_review), (K.warned, S.awaiting_customer)],
 }
@@ -74,7 +81,7 @@ def walk(steps: list[tuple[S, datetime]], now: datetime) -> dict:
             on_clock = ran
         if not state.is_open and minute >= now:
             break  # nothing more can happen
-        if state in (S.submitted, S.in_review) and is_business_minute(minute):
+        if state in RUNS and is_business_minute(minute):
             ran += 1
             for days in (3, 5):
                 if ran == days * DAY_MINUTES:
@@ -89,7 +96,7 @@ def walk(steps: list[tuple[S, datetime]], now: datetime) -> dict:
 
 timelines = st.tuples(
     st.integers(0, 30 * 24 * 60),  # filing minute after START
-    st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4 * 24 * 60)), max_size=8),
+    st.lists(st.tuples(st.integers(0, 5), st.integers(0, 4 * 24 * 60)), max_size=8),
     st.integers(0, 12 * 24 * 60),  # "now": minutes after the last event
 )
 
@@ -133,7 +140,7 @@ def test_the_engine_agrees_with_a_minute_by_minute_walk(timeline):
 
     # The stored form, read back as the queue and the sweep read it, gives the same clock.
     stored = stored_clock(line, [(s, micros(w)) for _, s, w in steps], CALENDAR.hours_per_day)
-    if truth["state"] in (S.submitted, S.in_review):
+    if truth["state"] in RUNS:
         reached = (stored.due_at, stored.breach_at) if stored.keeps_row else None
         base = stored.base_at or steps[0][2]
         clock = running_clock(line, base, CALENDAR.hours_per_day, reached)

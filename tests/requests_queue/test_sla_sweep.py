@@ -236,3 +236,24 @@ def test_paused_clocks_are_computed_at_the_event_and_again_only_after_a_calendar
     assert (counts["clocks_computed"], counts["at_risk"]) == (1, 0)  # ...Wednesday is closed
     assert sweep(at(27, 14, 59))["at_risk"] == 0
     assert sweep(at(27, 15))["at_risk"] == 1
+
+
+def test_the_clock_keeps_running_while_an_approval_waits_for_a_second_review(
+    session, file_at, sweep, agent, manager
+):
+    from requests_queue.requests.approval import approve_request
+    from requests_queue.requests.evidence import CHECKLIST
+    from requests_queue.requests.second_review import set_second_review_threshold
+
+    req = file_at()
+    set_second_review_threshold(session, 0, actor(manager), at(20, 9))
+    claim_request(session, req, actor(agent), at(20, 10))
+    checklist = [key for key, _ in CHECKLIST]
+    approve_request(session, req, actor(agent), at(23, 10), checklist=checklist, base_url=URL)
+    session.commit()
+    assert req.state.value == "pending_second_review"
+    timeline = request_timelines(session, [req.id])[req.id]
+    sla = request_sla(load_calendar(session), timeline, at(24, 17))
+    assert not sla.is_paused and sla.is_at_risk(at(24, 17))
+    assert sweep(at(24, 17))["at_risk"] == 1  # due Tue 24 Nov 17:00, as if still in review
+    assert marks(session) == {(req.id, T.at_risk)}
