@@ -10,6 +10,7 @@ the new account (nested loops over the large one) shows here as seconds or minut
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from requests_queue.api_tokens import create_token
+from requests_queue.blobs import BlobStore, put_file
 from requests_queue.campaigns import (
     RecipientLinks,
     create_campaign,
@@ -44,6 +46,7 @@ from requests_queue.requests.targets import OptInTarget, UndoTarget
 from requests_queue.selection import ContactFilter
 from requests_queue.statuses import Actor, ActorKind
 from support import create_app
+from support.auth.passwords import hash_password
 
 from .cases_requests import EVIDENCE
 from .data import BENCH_PASSWORD, fill_account, make_user
@@ -74,12 +77,18 @@ class SmallAccount:
     engine: sa.Engine
     tmp: Path
     agent_id: int
+    name: str = "Small Co"
     account_id: int = 0
     user_id: int = 0
     batch_id: int = 0
     tag_id: int = 0
     mass_action_id: int = 0
     request_ids: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def email(self) -> str:
+        """The customer's login."""
+        return "".join(ch for ch in self.name.lower() if ch.isalnum()) + "@bench.example"
 
     @property
     def customer(self) -> Actor:
@@ -92,24 +101,33 @@ class SmallAccount:
         return Actor(ActorKind.agent, self.agent_id)
 
 
+@functools.cache
+def _password_hash() -> str:
+    """Argon2 costs the same whatever the data: hashed once, outside the timed operations."""
+    return hash_password(BENCH_PASSWORD)
+
+
 def _create_account(small: SmallAccount) -> None:
     with session_for(small.engine) as s:
-        account = Account(name="Small Co", created_at=NOW)
+        account = Account(name=small.name, created_at=NOW)
         s.add(account)
         s.flush()
-        small.account_id = account.id
+        user = User(email=small.email, role=Role.customer, account_id=account.id,
+                    password_hash=_password_hash())  # fmt: skip
+        s.add(user)
         s.commit()
-    small.user_id = make_user(small.engine, "small@bench.example", Role.customer, small.account_id)
+        small.account_id, small.user_id = account.id, user.id
 
 
 def _import(small: SmallAccount) -> int:
-    upload = small.tmp / "small.csv"
+    upload = small.tmp / f"{small.account_id}.csv"
     write_small_csv(upload)
     fmt = inspect_file(upload)
     with session_for(small.engine) as s:
-        batch = start_import(s, small.account_id, small.customer, fmt, upload,
-                             small.tmp / "imports", "small.csv", fmt.mapping, False,
-                             "Newsletter", NOW)  # fmt: skip
+        # Kept in the database, as the app does by default (UPLOAD_STORAGE=database).
+        blob = put_file(BlobStore(), s, upload, account_id=small.account_id, now=NOW)
+        batch = start_import(s, small.account_id, small.customer, fmt, blob.id, "small.csv",
+                             fmt.mapping, False, "Newsletter", NOW)  # fmt: skip
         s.commit()
         small.batch_id = batch.id
     run_import(small.engine, small.batch_id, clock=lambda: NOW)
@@ -174,7 +192,10 @@ def _campaign(small: SmallAccount) -> int:
 
 def operations(small: SmallAccount) -> Iterator[tuple[str, Callable[[], object]]]:
     """(label, run-once callable) for every write a new account's first day makes, in order."""
-    yield "create the account and its customer", lambda: _create_account(small)
+    yield (
+        "create the account and its customer (password hashed before)",
+        lambda: _create_account(small),
+    )
     yield "import a 200-address CSV (background run)", lambda: _import(small)
     yield "mass opt-out preview (tag + search)", lambda: _preview(small)
     yield "mass opt-out as flask seed-demo runs it (tag + search)", lambda: _mass_opt_out(small)
@@ -221,7 +242,7 @@ def pages(small: SmallAccount) -> list[tuple[str, str, str]]:
 
 def _clients(small: SmallAccount, app) -> dict:
     customer, agent = app.test_client(), app.test_client()
-    for client, email in ((customer, "small@bench.example"), (agent, "agent@bench.example")):
+    for client, email in ((customer, small.email), (agent, "agent@bench.example")):
         response = client.post("/login", data={"email": email, "password": BENCH_PASSWORD})
         assert response.status_code == 302, response.status_code
     return {"customer": customer, "agent": agent}
@@ -250,6 +271,10 @@ def run(bench: Bench, backend: str, url: str, size: int) -> None:
     with fresh_database(backend, url) as engine, tempfile.TemporaryDirectory() as tmp:
         fill_account(engine, "Large Co", size // 2, fields=2, mix=True)
         agent = make_user(engine, "agent@bench.example", Role.agent)
+        # A running app has its SQL compiled and its templates loaded: a first account's day
+        # goes untimed, then a second new account (equally unknown to the statistics) is timed.
+        for _, op in operations(SmallAccount(engine, Path(tmp), agent, name="Warm-up Co")):
+            op()
         small = SmallAccount(engine, Path(tmp), agent)
         case = f"small beside {size:,}"
         for label, op in operations(small):
