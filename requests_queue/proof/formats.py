@@ -76,16 +76,21 @@ EVENT_COLUMNS = (
 HEADER = [name for name, _ in ADDRESS_COLUMNS] + [name for name, _ in EVENT_COLUMNS]
 
 
-def safe_cell(value) -> str:
-    """A value as a CSV cell: lists one per line, yes/no for answers, and a cell a spreadsheet
-    would run as a formula (CSV injection) made inert with a leading apostrophe."""
+def cell_text(value) -> str:
+    """A value as CSV text: lists one item per line, yes/no for answers, "" for nothing."""
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if value is True or value is False:
         return "yes" if value else "no"
     if isinstance(value, list):
-        value = "\n".join(_list_item(item) for item in value)
-    return neutralise(str(value))
+        return "\n".join(_list_item(item) for item in value)
+    return str(value)
+
+
+def safe_cell(value) -> str:
+    """A value as the CSV cell it is written as: its text, and a cell a spreadsheet would run
+    as a formula (CSV injection) made inert with a leading apostrophe."""
+    return neutralise(cell_text(value))
 
 
 def _list_item(item) -> str:
@@ -103,17 +108,52 @@ def _dig(event: dict, path: tuple[str, ...]):
     return value
 
 
+# The event's own columns, then each cause's: an import batch, request or mass action is the
+# same dictionary for every event it caused, so its cells are worked out once per export.
+_OWN = [path for _, path in EVENT_COLUMNS if len(path) == 1]
+_SECTIONS = {}
+for _, path in EVENT_COLUMNS:
+    if len(path) > 1:
+        _SECTIONS.setdefault(path[0], []).append(path[1:])
+_SHARED = ("import", "request", "mass_action")
+
+
+class _RowWriter:
+    """CSV rows (not yet neutralised: csv_lines does that) with each cause's cells kept."""
+
+    def __init__(self):
+        self.shared: dict[int, list[str]] = {}
+        self.blank = {name: [""] * len(paths) for name, paths in _SECTIONS.items()}
+
+    def _section(self, name: str, part: dict | None) -> list[str]:
+        if part is None:
+            return self.blank[name]
+        if name not in _SHARED:
+            return [cell_text(_dig(part, path)) for path in _SECTIONS[name]]
+        cells = self.shared.get(id(part))  # the causes' dictionaries live as long as the export
+        if cells is None:
+            cells = self.shared[id(part)] = [cell_text(_dig(part, p)) for p in _SECTIONS[name]]
+        return cells
+
+    def row(self, address: ProofAddress, event: dict) -> list[str]:
+        """One row: the address's columns, the event's, then its causes'."""
+        cells = [cell_text(getattr(address, attr)) for _, attr in ADDRESS_COLUMNS]
+        cells += [cell_text(event[path[0]]) for path in _OWN]
+        for name in _SECTIONS:
+            cells += self._section(name, event[name])
+        return cells
+
+
 def csv_row(address: ProofAddress, event: dict) -> list[str]:
-    """One CSV row: the address's columns, then the event's."""
-    cells = [getattr(address, attr) for _, attr in ADDRESS_COLUMNS]
-    cells += [_dig(event, path) for _, path in EVENT_COLUMNS]
-    return [safe_cell(cell) for cell in cells]
+    """One CSV row as written: the address's columns, then the event's."""
+    return [neutralise(cell) for cell in _RowWriter().row(address, event)]
 
 
 def as_csv(events: Iterable[tuple[ProofAddress, dict]]) -> Iterator[str]:
     """The export as CSV text in pieces: a header row, then one row per event."""
     yield "\ufeff"  # so spreadsheet programs read the file as UTF-8
-    yield from csv_lines(HEADER, (csv_row(address, event) for address, event in events))
+    rows = _RowWriter()
+    yield from csv_lines(HEADER, (rows.row(address, event) for address, event in events))
 
 
 def as_json(events: Iterable[tuple[ProofAddress, dict]], about: dict) -> Iterator[str]:
