@@ -39,7 +39,7 @@ from ..statuses import (
 )
 from ..webhooks import queueing as webhooks
 from . import notifications
-from .evidence import CHECKLIST
+from .evidence import CHECKLIST, checklist_problem
 from .lifecycle import Action, lock_as_handler, transition
 from .second_review import lock_for_second_review, needs_second_review, second_review_threshold
 from .targets import (
@@ -112,12 +112,9 @@ def confirm_approval(
 def _checked(checklist: Iterable[str]) -> list[str]:
     """The ticked evidence items in checklist order; every one must be ticked."""
     ticked = [key for key, _ in CHECKLIST if key in set(checklist)]
-    missing = [title for key, title in CHECKLIST if key not in ticked]
-    if missing:
-        raise ValidationError(
-            "checklist",
-            "check every piece of evidence before approving; not checked: " + ", ".join(missing),
-        )
+    problem = checklist_problem(ticked)
+    if problem:
+        raise ValidationError("checklist", problem)
     return ticked
 
 

@@ -6,7 +6,7 @@ Each rule raises `ValidationError(field, reason)` naming the form field it belon
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -43,6 +43,16 @@ CHECKLIST = (
     ("list_source", "List source"),
     ("attestation", "Attestation"),
 )
+
+
+def checklist_problem(checklist: Iterable[str]) -> str | None:
+    """Why an approval with these ticks is refused (None: every piece of evidence is checked);
+    the confirm step asks it before showing what an approval would do."""
+    ticked = set(checklist)
+    missing = [title for key, title in CHECKLIST if key not in ticked]
+    if not missing:
+        return None
+    return "check every piece of evidence before approving; not checked: " + ", ".join(missing)
 
 
 @dataclass(frozen=True)

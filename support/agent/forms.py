@@ -3,6 +3,7 @@
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    HiddenField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -59,7 +60,19 @@ class ApproveForm(FlaskForm):
     checklist = SelectMultipleField(
         "Evidence checked", choices=[SelectChoice(k, t) for k, t in CHECKLIST]
     )
+    # One tick for the whole list; each box stays on the page (review.js ticks them all).
+    all_checked = BooleanField("All checked")
+    # Empty on the first press: the page then says what approving will do and asks again.
+    confirmed = HiddenField()
     submit = SubmitField("Approve and apply")
+    confirming = None  # after the first press: what approving would do (eligibility now)
+    refusal = ""  # after the first press: why it cannot be approved, shown by the button
+
+    def ticked(self) -> list[str]:
+        """The evidence items ticked; "All checked" ticks every one."""
+        if self.all_checked.data:
+            return [key for key, _ in CHECKLIST]
+        return self.checklist.data or []
 
 
 class RejectForm(FlaskForm):

@@ -12,6 +12,7 @@ from requests_queue.now import now_utc
 from requests_queue.requests.agent_queue import account_history
 from requests_queue.requests.attachments import request_files
 from requests_queue.requests.approval import approve_request
+from requests_queue.requests.evidence import checklist_problem
 from requests_queue.requests.lifecycle import (
     Action,
     add_internal_note,
@@ -29,6 +30,7 @@ from requests_queue.requests.window import request_window
 from ..auth.session import current_actor
 from ..edge import Outcome, perform
 from ..extensions import db
+from ..form_errors import sentence
 from .assigning import assign_form, assign_from_form
 from .forms import ApproveForm, AskForm, ClaimForm, NoteForm, RejectForm
 from .reply_picking import TARGETS, pick_form
@@ -191,6 +193,15 @@ def approve(request_id: int):
     form = ApproveForm()
     if not form.validate():
         return _invalid(req, "approve", form)
+    if form.confirmed.data != "yes":
+        # The first press changes nothing: it says what approving will do and asks once more,
+        # or why the ticks do not allow it yet (next to the button).
+        form.checklist.data = form.ticked()
+        form.refusal = sentence(checklist_problem(form.checklist.data) or "")
+        if form.refusal:
+            return _invalid(req, "approve", form)
+        form.confirming = eligibility_now(db.session, req)
+        return _review_page(req, approve=form)
 
     def run() -> None:
         approve_request(

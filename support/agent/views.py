@@ -74,6 +74,7 @@ def queue_view(bulk, status: int = 200):
 
 # The other modules of the desk register their routes on bp.
 from . import (  # noqa: E402
+    action_pages,  # noqa: F401  (an action's URL answers GET with the request's page)
     bulk_views,  # noqa: F401  (bulk claim, assign and note from the queue)
     mine_views,  # noqa: F401  (registers /desk/mine, the agent's home)
     replies_views,  # noqa: F401  (saved replies: /desk/replies)

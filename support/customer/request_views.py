@@ -208,10 +208,14 @@ def answer_request(request_id: int):
     return redirect(url_for(".customer_request", request_id=req.id))
 
 
-@bp.route("/requests/<id:request_id>/withdraw", methods=["POST"])
+@bp.route("/requests/<id:request_id>/withdraw", methods=["GET", "POST"])
 def withdraw(request_id: int):
-    """Withdraw the request before a decision."""
+    """Withdraw the request before a decision; the GET asks first, saying what it means."""
     req = own(ConsentRequest, request_id)
+    if request.method == "GET":
+        if not req.state.is_open:  # decided or withdrawn already: nothing left to confirm
+            return redirect(url_for(".customer_request", request_id=req.id))
+        return render_template("customer/request_withdraw.html", req=req, form=WithdrawForm())
     if not WithdrawForm().validate():
         abort(400)
     with operation() as op:

@@ -128,6 +128,7 @@ def address(address_id: int):
 
 # These modules register their routes on bp (imported last: they import bp from here).
 from . import (  # noqa: E402
+    action_pages,  # noqa: F401
     campaign_views,  # noqa: F401
     home_views,  # noqa: F401
     import_views,  # noqa: F401

@@ -91,6 +91,8 @@ def test_customer_files_agent_asks_customer_answers_agent_approves(page, live_se
         box.check()
     page.screenshot(path=f"{SHOTS}/request-review.png", full_page=True)
     page.get_by_role("button", name="Approve and apply").click()
+    expect(page.locator("#confirm-what")).to_contain_text("will become single opt-in")
+    page.get_by_role("button", name="Yes, approve and apply").click()
     expect(page.get_by_text(f"{number} approved: {eligible:,} addresses changed.")).to_be_visible()
     _log_out(page)
 

@@ -76,7 +76,7 @@ def test_dashboard_shows_a_breached_request_with_how_late_it_is(as_manager, brea
     assert "Breached and still open (1)" in page
     row = page[page.index(f'id="request-{breached.id}"') :]
     row = row[: row.index("</tr>")]
-    assert breached.number in row and "Mon 23 Nov 17:00" in row
+    assert breached.number in row and "Mon 23 Nov, 17:00 MST" in row
     assert "51.0 h" in row and "11.0 h" in row  # on the clock, and late
     assert f'action="/manager/dashboard/requests/{breached.id}/reassign"' in row
 
