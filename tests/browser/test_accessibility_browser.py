@@ -9,13 +9,14 @@ governs, so the pages are checked under the very policy they are served with.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from requests_queue.campaigns import RecipientLinks
-from requests_queue.models import CampaignRecipient, ConsentRequest, Contact, User
+from requests_queue.models import CampaignRecipient, ConsentRequest, Contact, MassAction, User
 from requests_queue.now import now_utc
 from support.demo_requests import seed_requests
 from support.extensions import db
@@ -48,7 +49,10 @@ def _with_requests(live_server) -> dict[str, int]:
         contact = db.session.scalar(
             sa.select(Contact.id).where(Contact.account_id == customer.account_id).limit(1)
         )
-    return {"request": asked, "contact": contact}
+        batch = db.session.scalar(
+            sa.select(MassAction.id).where(MassAction.account_id == customer.account_id).limit(1)
+        )
+    return {"request": asked, "contact": contact, "batch": batch}
 
 
 def _unsubscribe_link(live_server) -> str:
@@ -98,8 +102,8 @@ PAGES = {
     "customer@demo.test": [
         "/", "/contacts", "/contacts/{contact}", "/imports", "/imports/new", "/mass-actions",
         "/mass-actions/new?status=non_marketable&direction=opt_out&fields=email",
-        "/requests/new/opt-in?status=non_marketable", "/requests", "/requests/{request}",
-        "/account",
+        "/mass-actions/{batch}", "/requests/new/opt-in?status=non_marketable&fields=email",
+        "/requests", "/requests/{request}", "/campaigns", "/campaigns/new", "/account",
     ],
     "agent@demo.test": ["/", "/desk/", "/desk/requests/{request}"],
     "manager@demo.test": [
@@ -154,3 +158,20 @@ def test_tabbing_through_the_review_page_always_shows_the_focus(page, live_serve
     # The skip link comes first, and the page's own actions are reached, not only the menu.
     assert stops[0] == "Skip to content"
     assert any("Claim" in name for name in stops), stops
+
+
+def test_no_serious_or_critical_violations_where_errors_are_shown(page, live_server):
+    """A refused form marks its fields invalid and says why next to them: still accessible."""
+    log_in(page, live_server, "customer@demo.test")
+    page.goto(f"{live_server.url}/requests/new/opt-in?status=non_marketable&fields=email")
+    page.get_by_role("button", name=re.compile("File the request", re.I)).click()
+    page.wait_for_load_state()
+    assert page.locator(".field-error").count() > 0
+    found = _severe_violations(page)
+    page.goto(f"{live_server.url}/account")
+    page.get_by_label("Current password").fill("wrong password")
+    page.get_by_role("button", name="Change password").click()
+    page.wait_for_load_state()
+    assert page.locator(".field-error").count() > 0
+    found += _severe_violations(page)
+    assert not found, "\n".join(found)
