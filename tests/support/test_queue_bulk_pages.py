@@ -8,18 +8,7 @@ import sqlalchemy as sa
 from requests_queue.models import ConsentRequest, RequestEvent, RequestEventKind
 from requests_queue.requests.lifecycle import claim_request, withdraw_request
 from tests.conftest import NOW, actor_of
-
-
-def _text(response) -> str:
-    return re.sub(r"\s+", " ", response.get_data(as_text=True))
-
-
-def _flashes(response) -> list[str]:
-    return re.findall(r'class="flash \w+" role="\w+">([^<]*)<', response.get_data(as_text=True))
-
-
-def _rows(page: str) -> list[str]:
-    return re.findall(r'<td><a href="/desk/requests/\d+">(R-\d+)</a></td>', page)
+from tests.support.test_agent_desk import _flashes, _rows, _text
 
 
 def _events(session, kind):
