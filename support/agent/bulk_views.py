@@ -68,4 +68,5 @@ def bulk():
     flash(f"{n} request{'' if n == 1 else 's'} {did}.", "success" if n else "warning")
     for number, exc in result.refused:
         flash(refusal(exc, about=number), "error")
-    return redirect(url_for(".home", **request.args))
+    back = {k: v for k, v in request.args.items() if k != "select"}  # the boxes start empty
+    return redirect(url_for(".home", **back))

@@ -32,7 +32,7 @@ def test_bulk_claim_claims_the_free_ones_and_names_each_refusal(
             f"Select {req.number}</label>"
         ) in queue
     response = client.post(
-        "/desk/bulk?assignee=none",
+        "/desk/bulk?assignee=none&select=all",
         {"action": "claim", "selected": [str(a.id), str(b.id), str(c.id)]},
     )
     assert response.status_code == 302
