@@ -4,6 +4,7 @@ were told, exported as CSV and JSON that say the same thing."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from datetime import timedelta
@@ -11,10 +12,17 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from requests_queue.blobs import BlobStore
 from requests_queue.campaigns import ConsentProof, confirm_address, unsubscribe_address
 from requests_queue.campaigns.links import HIDDEN
 from requests_queue.mass_actions import mass_opt_out
-from requests_queue.models import CampaignRecipient, EmailAddress, EmailField, User
+from requests_queue.models import (
+    CampaignRecipient,
+    EmailAddress,
+    EmailField,
+    RequestEventKind,
+    User,
+)
 from requests_queue.proof import (
     HEADER,
     address_selection,
@@ -27,6 +35,7 @@ from requests_queue.proof import (
 )
 from requests_queue.requests import lifecycle as ops
 from requests_queue.requests.approval import approve_request
+from requests_queue.requests.attachments import FileLimits, attach_files, check_files
 from requests_queue.requests.evidence import CHECKLIST
 from requests_queue.requests.filing import file_request
 from requests_queue.requests.targets import UndoTarget
@@ -34,6 +43,7 @@ from requests_queue.selection import ContactFilter
 from requests_queue.statuses import Actor, ActorKind, EventChannel
 from tests.conftest import NOW, REQUEST_BASE_URL
 from tests.evidence import GOOD_EVIDENCE
+from tests.evidence_samples import png
 
 SECRET = "test-secret"
 CLICK = ConsentProof(ip="203.0.113.9", user_agent="Mozilla/5.0 (X11; Linux) Firefox/140.0")
@@ -41,6 +51,7 @@ LEAVE = ConsentProof(
     ip="2001:db8::7", user_agent="Mail/1.0 (iPhone)", channel=EventChannel.one_click
 )
 WEB = EventChannel.web
+LIMITS = FileLimits(max_files=3, max_bytes=64 * 1024)
 
 
 def _at(hours: int):
@@ -59,6 +70,8 @@ def ada(session, customer, agent, do_import, make_campaign):
     session.commit()
     target = UndoTarget(customer.account_id, batch.id)
     req = file_request(session, target, GOOD_EVIDENCE, you, _at(2), base_url=REQUEST_BASE_URL)
+    screenshot = check_files([("signup-form.png", io.BytesIO(png()))], LIMITS)
+    attach_files(session, BlobStore(), req, RequestEventKind.filed, screenshot, you, LIMITS, _at(2))
     support = Actor(ActorKind.agent, agent.id, WEB)
     ops.claim_request(session, req, support, _at(3))
     ops.ask_customer(session, req, "Which form?", support, _at(4), base_url=REQUEST_BASE_URL)
@@ -105,6 +118,12 @@ def test_the_export_holds_each_step_with_actor_time_and_evidence(session, custom
     assert request["evidence"]["form_links"] == list(GOOD_EVIDENCE.form_links)
     assert [c["kind"] for c in request["conversation"]] == ["Question from support", "Answer"]
     assert request["checklist"] == [key for key, _ in CHECKLIST]
+    [attached] = request["attachments"]
+    assert attached["name"] == "signup-form.png" and attached["content_type"] == "image/png"
+    assert attached["sha256"] == hashlib.sha256(png()).hexdigest()
+    assert (attached["size"], attached["came_with"]) == (len(png()), "filed")
+    assert attached["uploaded_by"] == customer.email
+    assert attached["uploaded_at"] == "2026-11-20T17:00:00Z"
     assert confirmed["at"] == "2026-11-20T23:00:00Z"
     assert (confirmed["client_ip"], confirmed["user_agent"]) == (CLICK.ip, CLICK.user_agent)
     assert confirmed["channel"] == EventChannel.recipient_link.title
