@@ -19,11 +19,21 @@ def _url_with(**changes) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def counted(n: int, noun: str, plural: str = "") -> str:
+    """A number with its noun agreeing: "1 contact", "20 contacts", "1,234 addresses"."""
+    if n == 1:
+        return f"1 {noun}"
+    if not plural:
+        plural = noun + ("es" if noun.endswith(("s", "x", "sh", "ch")) else "s")
+    return f"{n:,} {plural}"
+
+
 def register_templating(app: Flask) -> None:
     """Install the filters and globals."""
     app.jinja_env.filters["dt"] = format_time  # the one way a page shows a time (support/times.py)
     app.jinja_env.globals["viewer_zone_name"] = viewer_zone_name
     app.jinja_env.filters["number"] = lambda n: f"{n:,}"
+    app.jinja_env.filters["counted"] = counted  # {{ n|counted('contact') }}: 1 contact, 2 contacts
     app.jinja_env.filters["linkify"] = linkify
     app.jinja_env.globals["url_with"] = _url_with
     app.jinja_env.globals["EmailStatus"] = EmailStatus

@@ -187,3 +187,23 @@ def test_pages_carry_the_icon(page, live_server):
     log_in(page, live_server, "customer@demo.test")
     href = page.locator("link[rel=icon]").get_attribute("href")
     assert page.request.get(f"{live_server.url}{href}").ok
+
+
+def test_the_import_menu_shows_its_whole_choice_on_a_laptop_and_a_phone(page, live_server):
+    log_in(page, live_server, "customer@demo.test")
+    for width in (1366, 390):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(f"{live_server.url}/contacts")
+        menu = page.get_by_label("Import batch")
+        label = menu.locator("option", has_text="webinar-signups").inner_text()
+        menu.select_option(label=label)
+        fits = menu.evaluate("e => e.scrollWidth <= e.clientWidth")
+        width_needed = menu.evaluate(
+            "e => { const c = document.createElement('canvas').getContext('2d');"
+            " c.font = getComputedStyle(e).font;"
+            " return c.measureText(e.options[e.selectedIndex].text).width; }"
+        )
+        assert fits and width_needed < menu.bounding_box()["width"] - 40, width
+        page.get_by_role("button", name="Filter").click()
+        expect(page.get_by_text(re.compile(r"^Showing [\d,]+ matching contacts\."))).to_be_visible()
+    _shot(page, "contacts-filters-phone")

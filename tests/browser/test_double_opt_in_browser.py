@@ -36,7 +36,7 @@ def test_a_recipient_confirms_from_the_delivered_email(page, browser, make_live_
     page.get_by_role("button", name=re.compile(r"^Send \d+ confirmation")).click()
     expect(page.get_by_text(f"{eligible:,} confirmation emails are being prepared")).to_be_visible()
     # They are written in the background; the page follows by itself until all are queued.
-    expect(page.get_by_text(f"{eligible:,} email(s) are waiting to go out")).to_be_visible(
+    expect(page.get_by_text(f"{eligible:,} emails are waiting to go out")).to_be_visible(
         timeout=30_000
     )
     expect(page.get_by_role("heading", name="Preparing the emails")).to_have_count(0)

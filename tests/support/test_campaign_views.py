@@ -86,7 +86,7 @@ def test_sending_queues_one_message_per_eligible_address(customer_client, sessio
     assert list(addresses) == ["ada@acme.example", "bob@acme.example"]
     page = _page(customer_client.get(response.location))
     assert "2 confirmation emails are being prepared" in page
-    assert "2 email(s) are waiting to go out" in page
+    assert "2 emails are waiting to go out" in page
 
 
 def test_the_own_text_must_contain_both_links(customer_client, session):
