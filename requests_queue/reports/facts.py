@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ..calendar import BusinessCalendar
 from ..models import ConsentRequest, RequestEvent, RequestState
 from ..models.reports import ReportFact, ReportFactsState
-from ..sla.clock import DECIDED, FIRST_RESPONSES, calendar_key
+from ..sla.clock import DECIDED, calendar_key, is_first_response
 from ..sla.engine import clock_of, moment
 from ..sla.line import PER_SECOND, BusinessLine, line_for, micros
 
@@ -106,7 +106,7 @@ def _write(session: Session, line: BusinessLine, chunk: list[int]) -> None:
         )
     }
     events = session.execute(
-        sa.select(e.request_id, e.id, e.kind, e.to_state, e.created_at)
+        sa.select(e.request_id, e.id, e.kind, e.actor_kind, e.to_state, e.created_at)
         .where(e.request_id.in_(chunk))
         .order_by(e.request_id, e.id)
     ).all()
@@ -121,12 +121,12 @@ def _write(session: Session, line: BusinessLine, chunk: list[int]) -> None:
 
 
 def facts_of(line: BusinessLine, request, timeline: list, day: float) -> dict:
-    """One request's facts from its timeline (rows with kind, to_state, created_at, id);
+    """One request's facts from its timeline (rows with kind, actor_kind, to_state, created_at, id);
     `day` is the calendar's business day in hours."""
     calendar = line.calendar
     clock = clock_of(line, [(e.to_state, micros(e.created_at)) for e in timeline], day)
     filed = timeline[0].created_at
-    first = next((e.created_at for e in timeline if e.kind in FIRST_RESPONSES), None)
+    first = next((e.created_at for e in timeline if is_first_response(e)), None)
     decided = next((e.created_at for e in timeline if e.kind in DECIDED), None)
     breach = moment(clock.breach)
     return {

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from ..calendar import BusinessCalendar
 from ..models import RequestEvent, RequestEventKind, RequestState
+from ..statuses import ActorKind
 from .engine import Clock, clock_of, moment
 from .line import MICRO, PER_HOUR, line_for, micros
 
@@ -22,6 +23,12 @@ DECIDED = frozenset({RequestEventKind.approved, RequestEventKind.rejected})
 FIRST_RESPONSES = frozenset(
     {RequestEventKind.claimed, RequestEventKind.assigned, RequestEventKind.question}
 )
+
+
+def is_first_response(event) -> bool:
+    """A person of support took the request up (claimed, assigned it, asked); round robin's
+    automatic assignment is not a response (an event row with kind and actor_kind)."""
+    return event.kind in FIRST_RESPONSES and event.actor_kind is not ActorKind.system
 
 
 def calendar_key(calendar: BusinessCalendar) -> str:
@@ -80,7 +87,7 @@ def request_sla(
     line = line_for(calendar)
     moves = [(e.to_state, micros(e.created_at)) for e in ordered]
     clock = clock_of(line, moves, calendar.hours_per_day, first_response=True)
-    first = next((e.created_at for e in ordered if e.kind in FIRST_RESPONSES), None)
+    first = next((e.created_at for e in ordered if is_first_response(e)), None)
     decided = next((e.created_at for e in ordered if e.kind in DECIDED), None)
     return RequestSla(
         filed_at=ordered[0].created_at,

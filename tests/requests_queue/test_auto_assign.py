@@ -327,3 +327,25 @@ def test_two_schedulers_running_the_job_at_once_give_back_once(
         )
     ).all()
     assert len([e for e in released if e.from_state is S.in_review]) == 1
+
+
+def test_round_robin_is_not_a_first_response_but_the_agents_question_is(
+    session, customer, agents, turn_on
+):
+    from requests_queue.calendar_store import load_calendar
+    from requests_queue.models import ReportFact
+    from requests_queue.reports.facts import refresh_report_facts
+    from requests_queue.sla.clock import request_sla
+
+    turn_on()
+    req = file_at(session, customer, MON)
+    calendar = load_calendar(session)
+    assert request_sla(calendar, request_timeline(session, req.id), MON).first_response_at is None
+    asked = MON + 2 * HOUR
+    ops.ask_customer(session, req, "Which form?", actor_of(agents[0]), asked, base_url="http://x")
+    session.commit()
+    assert (
+        request_sla(calendar, request_timeline(session, req.id), asked).first_response_at == asked
+    )
+    refresh_report_facts(session, calendar, asked)
+    assert session.get(ReportFact, req.id).first_response_at == asked

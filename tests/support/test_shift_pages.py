@@ -140,3 +140,26 @@ def test_names_are_escaped(client, session, manager, make_user):
     client.login(manager.email)
     page = client.get(AGENTS).get_data(as_text=True)
     assert "<b>Bold</b>" not in page and "&lt;b&gt;Bold&lt;/b&gt;" in page
+
+
+def test_the_review_page_shows_work_given_back_to_the_pool(
+    client, session, manager, make_user, customer
+):
+    from datetime import timedelta
+
+    from requests_queue.requests.auto_assign import balance_assignments
+    from requests_queue.shifts import set_availability, update_settings
+    from tests.conftest import actor_of
+
+    holder = make_user("holder@support.example", Role.agent)
+    update_settings(session, True, 5, actor_of(manager), MON)
+    req = play_timeline(session, customer, [(MON, "file", customer)])
+    assert req.assignee_id == holder.id
+    set_availability(session, holder, False, MON)
+    due = datetime(2026, 12, 3, 17, 0, tzinfo=UTC)  # Thursday 10:00 team time
+    assert balance_assignments(session, due - timedelta(minutes=30))["released"] == 1
+    session.commit()
+    client.login(manager.email)
+    page = client.get(f"/desk/requests/{req.id}").get_data(as_text=True)
+    assert "back to the pool" in page and "holder@support.example is away" in page
+    assert "Assigned automatically (round robin)" in page
