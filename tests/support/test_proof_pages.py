@@ -139,3 +139,37 @@ def test_an_unknown_format_or_field_is_a_404(client, customer, ada):
 def test_staff_cannot_download_a_customers_proof(client, agent, ada):
     client.login(agent.email)
     assert client.get(f"/addresses/{ada.id}/proof.csv").status_code == 403
+
+
+def test_an_import_batchs_page_exports_the_proof_of_what_it_created(client, session, customer):
+    from requests_queue.models import Contact, ImportBatch
+    from requests_queue.status_changes import add_address
+    from requests_queue.statuses import Cause, EmailStatus
+
+    batch = ImportBatch(
+        account_id=customer.account_id,
+        user_id=customer.id,
+        filename="=newsletter.csv",
+        permission_confirmed=True,
+        permission_statement="Every contact gave permission to receive marketing email.",
+    )
+    session.add(batch)
+    session.flush()
+    contact = Contact(account_id=customer.account_id, import_batch_id=batch.id)
+    session.add(contact)
+    session.flush()
+    you = Actor(ActorKind.customer, customer.id)
+    add_address(
+        session, contact, EmailField.email, "fay@acme.example", EmailStatus.single_opt_in, you,
+        now_utc(), Cause(import_batch_id=batch.id),
+    )  # fmt: skip
+    session.commit()
+    client.login(customer.email)
+    page = client.get(f"/imports/{batch.id}").get_data(as_text=True)
+    assert f'href="/contacts/proof.csv?batch={batch.id}"' in page
+    [row] = _table(client.get(f"/contacts/proof.csv?batch={batch.id}"))
+    assert row["address"] == "fay@acme.example" and row["cause"] == "import"
+    assert row["import_file"] == "'=newsletter.csv", "a formula-like file name stays text"
+    assert row["import_permission_confirmed"] == "yes"
+    assert row["import_permission_statement"] == batch.permission_statement
+    assert row["import_answered_by"] == customer.email
