@@ -45,6 +45,13 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+def _fits_a_phone(page) -> None:
+    """At 390 px the page is no wider than the screen; then back to the laptop size."""
+    page.set_viewport_size({"width": 390, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size({"width": 1366, "height": 768})
+
+
 def test_approving_asks_once_more_with_what_will_happen(page, live_server):
     request_id, number = _request(live_server, "claim")
     log_in(page, live_server, "agent@demo.test")
@@ -74,6 +81,7 @@ def test_approving_asks_once_more_with_what_will_happen(page, live_server):
         re.compile(r"^1 address will become single opt-in\.")
     )
     _shot(page, "approve-confirm")
+    _fits_a_phone(page)
     assert _state(live_server, request_id) is RequestState.in_review  # nothing happened yet
     page.get_by_role("button", name="Cancel").click()
     expect(page.get_by_role("button", name="Approve and apply")).to_be_visible()
@@ -110,6 +118,7 @@ def test_withdrawing_asks_first_and_keeping_it_changes_nothing(page, live_server
     page.get_by_role("button", name="Withdraw the request…").click()
     expect(page.get_by_role("heading", name=f"Withdraw request {number}?")).to_be_visible()
     _shot(page, "withdraw-confirm")
+    _fits_a_phone(page)
     page.get_by_role("button", name="Keep the request").click()
     assert _state(live_server, request_id) is RequestState.submitted
     page.get_by_role("button", name="Withdraw the request…").click()

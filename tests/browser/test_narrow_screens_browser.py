@@ -10,9 +10,11 @@ from .conftest import log_in
 PAGES = {
     "customer@demo.test": ["/contacts", "/requests", "/account", "/account/tokens",
                            "/account/webhooks", "/settings/feedback/", "/contacts/1",
-                           "/mass-actions/1"],
-    "agent@demo.test": ["/desk/", "/desk/replies"],
-    "manager@demo.test": ["/manager/", "/manager/outbox", "/manager/users", "/manager/system",
+                           "/mass-actions/1", "/home", "/mass-actions/1/undo",
+                           "/mass-actions/new?status=non_marketable&fields=email&fields=email2"
+                           "&direction=opt_in"],
+    "agent@demo.test": ["/desk/", "/desk/replies", "/desk/mine"],
+    "manager@demo.test": ["/manager/", "/manager/dashboard", "/manager/outbox", "/manager/users", "/manager/system",
                           "/manager/calendar/agents", "/desk/shift"],
 }  # fmt: skip
 
