@@ -7,7 +7,13 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 
 from requests_queue.calendar_store import load_calendar
 from requests_queue.errors import NotFound
-from requests_queue.models import ConsentRequest, EmailAddress, RejectReason, RequestAddress
+from requests_queue.models import (
+    ConsentRequest,
+    EmailAddress,
+    RejectReason,
+    RequestAddress,
+    RequestState,
+)
 from requests_queue.now import now_utc
 from requests_queue.requests.agent_queue import account_history
 from requests_queue.requests.attachments import request_files
@@ -23,6 +29,7 @@ from requests_queue.requests.lifecycle import (
     reject_request,
 )
 from requests_queue.requests.saved_replies import fill_in, get_reply, reply_values
+from requests_queue.requests.second_review import second_review_threshold
 from requests_queue.requests.targets import eligibility_now
 from requests_queue.requests.timeline import request_timeline
 from requests_queue.requests.window import request_window
@@ -32,7 +39,7 @@ from ..edge import Outcome, perform
 from ..extensions import db
 from ..form_errors import sentence
 from .assigning import assign_form, assign_from_form
-from .forms import ApproveForm, AskForm, ClaimForm, NoteForm, RejectForm
+from .forms import ApproveForm, AskForm, ClaimForm, ConfirmForm, NoteForm, RejectForm, ReturnForm
 from .reply_picking import TARGETS, pick_form
 from .views import bp
 
@@ -48,6 +55,8 @@ def _forms(**given) -> dict:
         "approve": ApproveForm(),
         "reject": RejectForm(),
         "pick": pick_form(),
+        "confirm": ConfirmForm(),
+        "send_back": ReturnForm(),
     }
     forms.update(given)
     return forms
@@ -87,6 +96,8 @@ def _review_page(req: ConsentRequest, status: int = 200, **forms):
         can_claim=Action.claim in actions,
         can_decide=Action.approve in actions,
         can_reassign=Action.assign in actions,
+        can_second_review=Action.confirm in actions,
+        second_review_threshold=second_review_threshold(db.session),
         files=request_files(db.session, req.id),
     ), status
 
@@ -214,6 +225,8 @@ def approve(request_id: int):
         )
 
     def said() -> str:  # read after the commit: the counts approval stored
+        if req.state is RequestState.pending_second_review:
+            return f"{req.number} approved by you; nothing changes until another agent confirms it."
         skipped = f", {req.skipped_count:,} skipped" if req.skipped_count else ""
         return f"{req.number} approved: {req.changed_count:,} addresses changed{skipped}."
 
