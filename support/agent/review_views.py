@@ -204,9 +204,10 @@ def approve(request_id: int):
     form = ApproveForm()
     if not form.validate():
         return _invalid(req, "approve", form)
-    if form.confirmed.data != "yes":
+    if form.confirmed.data != "yes" and Action.approve in allowed_actions(req, current_actor()):
         # The first press changes nothing: it says what approving will do and asks once more,
-        # or why the ticks do not allow it yet (next to the button).
+        # or why the ticks do not allow it yet (next to the button). Whoever may not approve
+        # now goes straight to the operation, which refuses in its usual words.
         form.checklist.data = form.ticked()
         form.refusal = sentence(checklist_problem(form.checklist.data) or "")
         if form.refusal:

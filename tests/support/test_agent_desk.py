@@ -128,14 +128,21 @@ def test_approve_needs_the_checklist_then_applies_the_changes(
     partial = client.post(f"/desk/requests/{req.id}/approve", {"checklist": CHECKED[:3]})
     assert partial.status_code == 400
     assert "not checked: How, when and where permission was obtained" in _text(partial)
+    asked = client.post(f"/desk/requests/{req.id}/approve", {"checklist": CHECKED})
+    assert "2 addresses will become single opt-in" in _text(asked)  # asked once more
+    assert session.scalar(sa.select(EmailAddress.status).limit(1)) is EmailStatus.non_marketable
     done = client.post(
-        f"/desk/requests/{req.id}/approve", {"checklist": CHECKED}, follow_redirects=True
+        f"/desk/requests/{req.id}/approve",
+        {"checklist": CHECKED, "confirmed": "yes"},
+        follow_redirects=True,
     )
     assert f"{req.number} approved: 2 addresses changed." in _flashes(done)
     statuses = set(session.scalars(sa.select(EmailAddress.status)))
     assert statuses == {EmailStatus.single_opt_in}
     twice = client.post(
-        f"/desk/requests/{req.id}/approve", {"checklist": CHECKED}, follow_redirects=True
+        f"/desk/requests/{req.id}/approve",
+        {"checklist": CHECKED, "confirmed": "yes"},
+        follow_redirects=True,
     )
     assert "Cannot approve a request that is already approved." in _flashes(twice)
 

@@ -52,7 +52,9 @@ def test_first_approval_waits_then_another_agent_confirms_and_it_applies(
 ):
     client.login(agent.email)
     first = client.post(
-        f"/desk/requests/{big.id}/approve", {"checklist": CHECKED}, follow_redirects=True
+        f"/desk/requests/{big.id}/approve",
+        {"checklist": CHECKED, "confirmed": "yes"},
+        follow_redirects=True,
     )
     assert f"{big.number} approved by you; nothing changes until another agent confirms it." in (
         _flashes(first)
@@ -84,7 +86,7 @@ def test_first_approval_waits_then_another_agent_confirms_and_it_applies(
 
 def test_confirm_without_the_csrf_token_is_refused(client, session, agent, second, big):
     client.login(agent.email)
-    client.post(f"/desk/requests/{big.id}/approve", {"checklist": CHECKED})
+    client.post(f"/desk/requests/{big.id}/approve", {"checklist": CHECKED, "confirmed": "yes"})
     client.logout()
     client.login(second.email)
     refused = client.post(f"/desk/requests/{big.id}/confirm", {"checklist": CHECKED}, csrf=False)
@@ -94,7 +96,7 @@ def test_confirm_without_the_csrf_token_is_refused(client, session, agent, secon
 
 def test_the_customer_cannot_reach_the_second_review(client, session, customer, agent, big):
     client.login(agent.email)
-    client.post(f"/desk/requests/{big.id}/approve", {"checklist": CHECKED})
+    client.post(f"/desk/requests/{big.id}/approve", {"checklist": CHECKED, "confirmed": "yes"})
     client.logout()
     client.login(customer.email)
     for path in ("confirm", "return"):
@@ -105,7 +107,7 @@ def test_the_customer_cannot_reach_the_second_review(client, session, customer, 
 
 def test_returning_needs_a_note_and_puts_it_on_the_timeline(client, session, agent, second, big):
     client.login(agent.email)
-    client.post(f"/desk/requests/{big.id}/approve", {"checklist": CHECKED})
+    client.post(f"/desk/requests/{big.id}/approve", {"checklist": CHECKED, "confirmed": "yes"})
     client.logout()
     client.login(second.email)
     empty = client.post(f"/desk/requests/{big.id}/return", {"note": " "})
@@ -147,7 +149,7 @@ def test_the_dashboard_and_the_queue_show_approvals_waiting_for_a_second_review(
     client, session, agent, manager, big
 ):
     client.login(agent.email)
-    client.post(f"/desk/requests/{big.id}/approve", {"checklist": CHECKED})
+    client.post(f"/desk/requests/{big.id}/approve", {"checklist": CHECKED, "confirmed": "yes"})
     client.logout()
     client.login(manager.email)
     board = _text(client.get("/manager/dashboard"))
