@@ -105,10 +105,10 @@ PAGES = {
         "/mass-actions/{batch}", "/requests/new/opt-in?status=non_marketable&fields=email",
         "/requests", "/requests/{request}", "/campaigns", "/campaigns/new", "/account",
     ],
-    "agent@demo.test": ["/", "/desk/", "/desk/requests/{request}"],
+    "agent@demo.test": ["/", "/desk/", "/desk/requests/{request}", "/desk/shift"],
     "manager@demo.test": [
         "/", "/manager/dashboard", "/manager/calendar", "/manager/users", "/manager/outbox",
-        "/manager/system",
+        "/manager/system", "/manager/calendar/agents",
     ],
 }  # fmt: skip
 
