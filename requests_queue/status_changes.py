@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from .errors import InvalidTransition
 from .mailbox import canonical_address
 from .models import Account, Contact, EmailAddress, EmailField, StatusEvent
+from .planner_stats import analyze_after_bulk
 from .statuses import Actor, Cause, EmailStatus, allowed_sources, check_transition
 from .webhooks import queueing as webhooks
 
@@ -159,7 +160,7 @@ def change_many(
     lock_account(session, account_id)
     eligible = sa.and_(
         EmailAddress.account_id == account_id,
-        EmailAddress.id.in_(_computed_once(session, candidate_ids)),
+        *_candidates(candidate_ids),
         EmailAddress.status.in_(sorted(sources)),
     )
     values = _event_values(account_id, actor, now, cause)
@@ -181,23 +182,26 @@ def change_many(
         .values(status=to, status_changed_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
+    analyze_after_bulk(session, ("email_addresses", "status_events"), moved)
     return moved
 
 
-def _computed_once(session: Session, candidate_ids: sa.Select):
-    """The candidates, on PostgreSQL as a CTE computed once per statement.
+def _candidates(candidate_ids: sa.Select) -> list[sa.ColumnElement[bool]]:
+    """WHERE clauses that keep the candidates among the account's addresses.
 
-    Issue 11 §4: inlined, the candidates' own query became the inner side of a nested loop
-    over the account's addresses whenever the planner guessed one row for a new account
-    beside a large one, and ran again for every address (seconds for 200 addresses, growing
-    with the square). Materialised, a wrong guess costs one pass over the finished list.
-    SQLite plans without such statistics, and its driver reports no row count for a
-    statement that starts with WITH: there the subquery stays inline.
+    Issue 11 §4: a candidate query over the address table itself (a mass opt-out's selection)
+    is merged into the statement's own WHERE rather than nested as `id IN (SELECT id FROM
+    email_addresses …)`. Nested, PostgreSQL guessed one row for a new account beside a large
+    one and re-ran the whole selection for every address: the INSERT of a 200-address mass
+    opt-out did not finish in 60 s. Other candidates (a request's frozen addresses) stay an IN.
     """
-    if session.get_bind().dialect.name != "postgresql":
-        return candidate_ids.scalar_subquery()
-    candidates = candidate_ids.cte("candidates").prefix_with("MATERIALIZED")
-    return sa.select(*candidates.c)
+    (column,) = candidate_ids.selected_columns
+    if candidate_ids.get_final_froms() == [EmailAddress.__table__] and column.compare(
+        EmailAddress.__table__.c.id
+    ):
+        where = candidate_ids.whereclause
+        return [] if where is None else [where]
+    return [EmailAddress.id.in_(candidate_ids.scalar_subquery())]
 
 
 def _literal(key: str, value):
