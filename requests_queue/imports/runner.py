@@ -25,6 +25,7 @@ from ..heartbeat import Heartbeat
 from ..logcontext import running
 from ..models import ImportBatch, ImportRowError, ImportState, SkipReason, Tag
 from ..now import now_utc
+from ..planner_stats import analyze_after_bulk
 from ..statuses import Actor, ActorKind, Cause, check_transition, status_for_permission
 from .mapping import Target, mapping_from_json
 from .reading import RowReader
@@ -47,6 +48,8 @@ PG_TEMP_BUFFERS_MB = 64
 BEAT_EVERY = timedelta(seconds=5)
 STALE_AFTER = timedelta(seconds=30)
 MAX_ATTEMPTS = 3
+# What an import writes: analysed after a bulk one (planner_stats).
+IMPORT_TABLES = ("contacts", "email_addresses", "status_events", "contact_tags", "import_matches")
 _SQL_SKIPS = {
     "duplicate": (
         SkipReason.duplicate,
@@ -328,6 +331,13 @@ def _run(conn, b, file, attempt, clock, chunk_rows, stop_after_chunks) -> Import
         )
     )
     conn.commit()
+    written = conn.scalar(
+        sa.select(ImportBatch.created_count + ImportBatch.updated_count).where(
+            ImportBatch.id == b["id"]
+        )
+    )
+    if analyze_after_bulk(conn, IMPORT_TABLES, written):
+        conn.commit()
     return ImportState.finished
 
 
