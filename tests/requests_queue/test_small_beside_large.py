@@ -120,3 +120,54 @@ def test_filters_side_by_side_match_the_contact_list_beside_a_large_one(
         (ContactFilter(acc, status=S.single_opt_in), 0),
     ):
         assert preview(session, flt, BOTH, Direction.opt_in).total == expected, flt
+
+
+def _accounts_in_statistics(session) -> set[int]:
+    """The account ids PostgreSQL's statistics list as common in the address table."""
+    values = session.scalar(
+        sa.text(
+            "SELECT most_common_vals::text FROM pg_stats "
+            "WHERE tablename = 'email_addresses' AND attname = 'account_id'"
+        )
+    )
+    return {int(v) for v in (values or "{}").strip("{}").split(",") if v}
+
+
+def test_a_bulk_mass_opt_out_refreshes_the_statistics_on_postgresql(
+    session, db, backend, customer, make_contact, monkeypatch
+):
+    import requests_queue.planner_stats as planner_stats
+
+    monkeypatch.setattr(planner_stats, "BULK_ROWS", 30)  # 40 addresses count as bulk here
+    _, tag = _small_account(session, db, customer, make_contact)
+    acc = customer.account_id
+    if backend == "postgresql":
+        assert acc not in _accounts_in_statistics(session)
+    flt, me = ContactFilter(acc), Actor(ActorKind.customer, customer.id)
+    mass_opt_out(session, flt, BOTH, me, NOW, 40)
+    if backend == "postgresql":  # analysed in the same transaction, before the commit
+        assert acc in _accounts_in_statistics(session)
+    session.commit()
+    assert set(_statuses(session, acc).values()) == {S.opted_out_by_user}
+
+
+def test_analyze_after_bulk_leaves_small_writes_and_sqlite_alone(session, backend):
+    from requests_queue.planner_stats import BULK_ROWS, analyze_after_bulk
+
+    assert analyze_after_bulk(session, ["email_addresses"], BULK_ROWS - 1) is False
+    assert analyze_after_bulk(session, ["email_addresses"], BULK_ROWS) is (backend == "postgresql")
+
+
+def test_a_bulk_import_refreshes_the_statistics_on_postgresql(
+    session, db, backend, customer, do_import, monkeypatch
+):
+    import requests_queue.planner_stats as planner_stats
+
+    monkeypatch.setattr(planner_stats, "BULK_ROWS", 30)  # 40 contacts count as bulk here
+    session.commit()
+    fill_account(db.engine, "Large Co", 1500, fields=2, mix=True)  # analysed without Acme
+    rows = "".join(f"Person{i},p{i}@acme.example\n" for i in range(40))
+    batch = do_import("First Name,Email\n" + rows)
+    assert batch.created_count == 40
+    if backend == "postgresql":
+        assert customer.account_id in _accounts_in_statistics(session)
