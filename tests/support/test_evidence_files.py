@@ -183,3 +183,18 @@ def test_links_in_answers_are_clickable_only_for_http_and_https(client, session,
         ) in page
         assert "javascript:alert(1)" in page and 'href="javascript:' not in page
         assert "&lt;b&gt;nor this&lt;/b&gt;" in page
+
+
+def test_with_a_shared_directory_configured_the_files_are_kept_and_served_from_it(
+    app, client, session, customer, make_contact, tmp_path
+):
+    shared = tmp_path / "shared"
+    app.config["UPLOAD_STORAGE"] = f"directory:{shared}"
+    make_contact(customer, email="new@acme.example")
+    client.login(customer.email)
+    assert _file_request(client, [("form.png", IMAGE)]).status_code == 302
+    (image,) = _files(session)
+    (kept,) = shared.iterdir()
+    assert kept.read_bytes() == IMAGE
+    with client.get(f"/requests/{image.request_id}/files/{image.id}") as served:
+        assert served.data == IMAGE  # read from the directory; the file is closed after
