@@ -47,13 +47,26 @@ def test_customer_attaches_a_png_and_a_pdf_and_the_agent_sees_and_downloads_them
     )
     page.get_by_label("Links to your sign-up forms").fill("https://demo.example/webinar")
     page.get_by_label("Where did the list come from?").select_option(label="Event sign-up")
+    # A file that only calls itself a PNG is refused next to the field; nothing is filed.
+    page.get_by_label("Files (optional)").set_input_files(
+        [{"name": "form.png", "mimeType": "image/png", "buffer": b"PK\x03\x04" + bytes(64)}]
+    )
+    page.get_by_label(re.compile("I confirm this list was not purchased")).check()
+    page.get_by_role("button", name="File the request").click()
+    expect(page.locator("#files-help .field-error")).to_have_text(
+        "“form.png” is not a PNG, JPEG, PDF or CSV file (judged from its content, not its "
+        "name). Save it as one of these and attach it again"
+    )
+    expect(page.get_by_label("Files (optional)")).to_have_attribute("aria-invalid", "true")
+    page.locator("#files").scroll_into_view_if_needed()
+    _shoot(page, "filing-form-refused")
     page.get_by_label("Files (optional)").set_input_files(
         [
             {"name": "webinar form.png", "mimeType": "image/png", "buffer": IMAGE},
             {"name": "consent records.pdf", "mimeType": "application/pdf", "buffer": DOCUMENT},
         ]
     )
-    page.get_by_label(re.compile("I confirm this list was not purchased")).check()
+    expect(page.get_by_label(re.compile("I confirm this list was not purchased"))).to_be_checked()
     _shoot(page, "filing-form")
     page.get_by_role("button", name="File the request").click()
     heading = page.get_by_role("heading", name=re.compile(r"Request R-\d+ filed"))
