@@ -150,8 +150,9 @@ def test_undo_starts_from_a_past_mass_opt_out(client, session, customer, make_co
     req = session.scalars(sa.select(ConsentRequest)).one()
     assert response.status_code == 302 and req.mass_action_id == batch.id
     again = _text(client.get(f"/mass-actions/{batch.id}/undo"))
-    assert f"Request {req.number} already covers mass opt-out #{batch.id}" in again
-    assert "File the request" not in again
+    assert f'Request <a href="/requests/{req.id}">{req.number}</a>' in again
+    assert "already covers this mass opt-out" in again
+    assert "File the undo request" not in again
 
 
 def test_my_requests_and_the_request_page_hide_internal_notes(
