@@ -25,6 +25,8 @@ def _shoot(page, name: str) -> None:
 
 def test_an_agent_goes_away_from_the_header_with_the_keyboard(page, live_server):
     log_in(page, live_server, "agent@demo.test")
+    page.goto(f"{live_server.url}/desk/")
+    _shoot(page, "queue-header")
     toggle = page.get_by_role("button", name="Available")
     expect(toggle).to_have_attribute("aria-pressed", "true")
     toggle.focus()
@@ -44,6 +46,7 @@ def test_an_agent_goes_away_from_the_header_with_the_keyboard(page, live_server)
 def test_a_manager_turns_assignment_on_and_sets_an_agents_hours(page, live_server):
     log_in(page, live_server, "manager@demo.test")
     page.goto(f"{live_server.url}/manager/calendar")
+    _shoot(page, "calendar")
     page.get_by_role("link", name="Agents' shifts").click()
     page.get_by_label("Assign new requests automatically (round robin)").check()
     page.get_by_label("Open requests per agent, at most").fill("5")
