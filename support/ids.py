@@ -11,9 +11,7 @@ import re
 from flask import Flask, request
 from werkzeug.routing import BaseConverter, ValidationError
 
-# Primary keys are SQLAlchemy `Integer`: PostgreSQL's 32-bit `integer` (SQLite's is 64-bit, but
-# the smaller bound is the one both databases accept). Nothing can have a larger id.
-MAX_ID = 2**31 - 1
+from requests_queue.ids import MAX_ID
 _DIGITS = re.compile(r"[0-9]{1,10}")  # ASCII only: `\d` and `isdigit()` take other scripts too
 
 

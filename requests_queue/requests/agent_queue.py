@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from ..enums import TitledEnum
+from ..ids import MAX_ID
 from ..models import Account, ConsentRequest, MassAction, RequestKind, RequestState, User
 from ..models.requests import OPEN_STATES
 from ..sla.engine import RUNNING_STATES
@@ -61,8 +62,12 @@ class QueueFilter:
         if not text:
             return []
         digits = text.upper().removeprefix("R-").removeprefix("R")
-        if digits.isascii() and digits.isdigit() and len(digits.lstrip("0")) < 19:
-            return [ConsentRequest.id == int(digits)]
+        if digits.isascii() and digits.isdigit():
+            significant = digits.lstrip("0") or "0"
+            # A number no row can have finds nothing (PostgreSQL would refuse to compare it).
+            if len(significant) > len(str(MAX_ID)) or int(significant) > MAX_ID:
+                return [sa.false()]
+            return [ConsentRequest.id == int(significant)]
         wanted = text.lower()
         named = sa.select(Account.id).where(
             sa.func.lower(Account.name).contains(wanted, autoescape=True)

@@ -13,7 +13,7 @@ from requests_queue.sla.countdown import queue_countdowns
 
 from ..auth.session import require_roles
 from ..extensions import db
-from ..ids import page_number, query_id
+from ..ids import page_number, query_id, query_text
 from .assigning import bulk_form, support_users
 
 bp = Blueprint("agent", __name__)
@@ -41,7 +41,7 @@ def queue_filter_from_args() -> QueueFilter:
         assignee_id=assignee_id,
         unassigned=assignee == "none",
         order=_enum_arg("order", QueueOrder) or QueueOrder.deadline,
-        search=request.args.get("q", "")[:200],
+        search=query_text("q", 200),
     )
 
 

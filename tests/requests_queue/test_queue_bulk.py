@@ -108,5 +108,9 @@ def test_queue_search_by_number_email_and_account_name(
     assert _found(session, "%") == ([], 0)  # LIKE's wildcards are plain characters
     assert _found(session, "R-999999") == ([], 0)
     assert _found(session, "R²") == ([], 0)
+    # Numbers no row can have find nothing (PostgreSQL refused to compare them: a 500).
+    assert _found(session, "R-2147483648") == ([], 0)
+    assert _found(session, "9" * 5000) == ([], 0)
+    assert _found(session, "0" * 5000 + str(acme.id)) == ([acme.id], 1)
     page = queue_page(session, QueueFilter(search="acme"))
     assert page.counts.account == {customer.account_id: 1}  # the facets count the found only
