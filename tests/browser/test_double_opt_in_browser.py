@@ -23,6 +23,7 @@ def test_a_recipient_confirms_from_the_delivered_email(page, browser, make_live_
 
     # The customer starts from the contact list, filtered to single opt-in.
     log_in(page, live_server, "customer@demo.test")
+    page.get_by_role("link", name="Contacts", exact=True).click()  # from the home page
     page.get_by_label("Status").select_option(label="Single opt-in")
     page.get_by_role("button", name="Filter").click()
     page.get_by_role("button", name="Send double opt-in confirmation").click()
