@@ -9,15 +9,18 @@ browser and the confirmation email's text, and the withdrawal with its channel. 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 
-from ..models import EmailAddress, EmailField, MassActionItem
+from ..models import EmailAddress, EmailField, MassActionItem, User
 from ..selection import ContactFilter, address_conditions
 from .events import CHUNK, ProofAddress, iso, proof_events, request_attachments
 from .formats import HEADER, as_csv, as_json, safe_cell
 
 __all__ = [
     "CHUNK",
+    "about_export",
     "HEADER",
     "ProofAddress",
     "address_selection",
@@ -53,3 +56,15 @@ def mass_action_selection(mass_action_id: int) -> sa.Select:
     return sa.select(MassActionItem.address_id).where(
         MassActionItem.mass_action_id == mass_action_id
     )
+
+
+def about_export(user: User, selection: str, now: datetime) -> dict:
+    """What the JSON document says before the addresses: what it answers, whose account, which
+    selection, when and by whom it was exported."""
+    return {
+        "proof_of_consent": "GDPR Art. 7(1)",
+        "account": user.account.name,
+        "selection": selection,
+        "exported_at": iso(now),
+        "exported_by": user.display_name,
+    }

@@ -14,10 +14,10 @@ from marshmallow import fields, validate
 from requests_queue.models import EmailField
 from requests_queue.now import now_utc
 from requests_queue.proof import (
+    about_export,
     address_selection,
     as_json,
     filter_selection,
-    iso,
     proof_events,
 )
 from requests_queue.proof.events import CAUSES
@@ -178,14 +178,7 @@ class ProofQuery(SelectionQuery):
 
 
 def _document(selection, described: str) -> Response:
-    user = api_user()
-    about = {
-        "proof_of_consent": "GDPR Art. 7(1)",
-        "account": user.account.name,
-        "selection": described,
-        "exported_at": iso(now_utc()),
-        "exported_by": user.display_name,
-    }
+    about = about_export(api_user(), described, now_utc())
     events = proof_events(db.session, account_id(), selection)
     return Response(stream_with_context(as_json(events, about)), mimetype="application/json")
 

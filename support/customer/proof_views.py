@@ -12,11 +12,11 @@ from requests_queue.mass_actions import parse_fields
 from requests_queue.models import EmailAddress, EmailField
 from requests_queue.now import now_utc
 from requests_queue.proof import (
+    about_export,
     address_selection,
     as_csv,
     as_json,
     filter_selection,
-    iso,
     mass_action_selection,
     proof_events,
 )
@@ -38,14 +38,7 @@ def _download(fmt: str, selection, name: str, described: str) -> Response:
     if fmt == "csv":
         body = as_csv(events)
     else:
-        about = {
-            "proof_of_consent": "GDPR Art. 7(1)",
-            "account": current_user.account.name,
-            "selection": described,
-            "exported_at": iso(now_utc()),
-            "exported_by": current_user.display_name,
-        }
-        body = as_json(events, about)
+        body = as_json(events, about_export(current_user, described, now_utc()))
     return Response(
         stream_with_context(body),
         mimetype=FORMATS[fmt],
