@@ -75,8 +75,8 @@ def approve_request(
             "checklist": ticked,
         }
         body = (
-            f"{req.address_count:,} addresses is more than {threshold:,}: "
-            "another agent confirms before anything changes."
+            f"Second review needed: {req.address_count:,} in the selection, the threshold is "
+            f"{threshold:,}. Nothing changes until another agent confirms."
         )
         transition(
             session,

@@ -38,6 +38,7 @@ from ..auth.session import current_actor
 from ..edge import Outcome, perform
 from ..extensions import db
 from ..form_errors import sentence
+from ..templating import counted
 from .assigning import assign_form, assign_from_form
 from .forms import ApproveForm, AskForm, ClaimForm, ConfirmForm, NoteForm, RejectForm, ReturnForm
 from .reply_picking import TARGETS, pick_form
@@ -228,10 +229,15 @@ def approve(request_id: int):
     def said() -> str:  # read after the commit: the counts approval stored
         if req.state is RequestState.pending_second_review:
             return f"{req.number} approved by you; nothing changes until another agent confirms it."
-        skipped = f", {req.skipped_count:,} skipped" if req.skipped_count else ""
-        return f"{req.number} approved: {req.changed_count:,} addresses changed{skipped}."
+        return f"{req.number} approved: {applied_counts(req)}."
 
     return _act(req, run, said, "approve", form)
+
+
+def applied_counts(req: ConsentRequest) -> str:
+    """What an applied approval did, as the flash says it: "3 addresses changed, 1 skipped"."""
+    skipped = f", {req.skipped_count:,} skipped" if req.skipped_count else ""
+    return f"{counted(req.changed_count, 'address')} changed{skipped}"
 
 
 @bp.route("/requests/<id:request_id>/reject", methods=["POST"])

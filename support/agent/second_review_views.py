@@ -7,7 +7,7 @@ from requests_queue.requests.second_review import return_to_review
 from ..auth.session import current_actor
 from ..extensions import db
 from .forms import ConfirmForm, ReturnForm
-from .review_views import _act, _base_url, _invalid, _load
+from .review_views import _act, _base_url, _invalid, _load, applied_counts
 from .views import bp
 
 
@@ -30,9 +30,7 @@ def confirm(request_id: int):
         )
 
     def said() -> str:  # read after the commit: the counts approval stored
-        skipped = f", {req.skipped_count:,} skipped" if req.skipped_count else ""
-        changed = f"{req.changed_count:,} addresses changed{skipped}"
-        return f"{req.number} confirmed and approved: {changed}."
+        return f"{req.number} confirmed and approved: {applied_counts(req)}."
 
     return _act(req, run, said, "confirm", form)
 

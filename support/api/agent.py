@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 from requests_queue.models import ConsentRequest, RejectReason, RequestKind, RequestState
 from requests_queue.models.requests import OPEN_STATES
 from requests_queue.requests.agent_queue import QueueFilter
-from requests_queue.requests.approval import approve_request
+from requests_queue.requests.approval import approve_request, confirm_approval
 from requests_queue.requests.evidence import CHECKLIST
 from requests_queue.requests.lifecycle import ask_customer, claim_request, reject_request
 
@@ -96,8 +96,18 @@ def ask(body: dict, request_id: int):
 @bp.arguments(ApproveIn)
 @bp.response(200, RequestDetailOut)
 def approve(body: dict, request_id: int):
-    """Approve and apply the changes (eligibility is checked again now)."""
+    """Approve and apply the changes (eligibility is checked again now). Above the second-review
+    threshold nothing is applied yet: the request becomes `pending_second_review`."""
     return act_on(request_id, approve_request, checklist=body["checklist"], base_url=base_url())
+
+
+@bp.route("/requests/<id:request_id>/confirm", methods=["POST"])
+@bp.arguments(ApproveIn)
+@bp.response(200, RequestDetailOut)
+def confirm(body: dict, request_id: int):
+    """Confirm another agent's approval waiting for a second review, and apply it (never the
+    first approver's own)."""
+    return act_on(request_id, confirm_approval, checklist=body["checklist"], base_url=base_url())
 
 
 @bp.route("/requests/<id:request_id>/reject", methods=["POST"])

@@ -15,7 +15,7 @@ PAGES = {
                            "&direction=opt_in"],
     "agent@demo.test": ["/desk/", "/desk/replies", "/desk/mine"],
     "manager@demo.test": ["/manager/", "/manager/dashboard", "/manager/outbox", "/manager/users", "/manager/system",
-                          "/manager/calendar/agents", "/desk/shift"],
+                          "/manager/calendar/agents", "/desk/shift", "/manager/approvals"],
 }  # fmt: skip
 
 

@@ -102,15 +102,71 @@ def test_agent_a_approves_a_big_request_and_agent_b_confirms_it(page, live_serve
     log_in(page, live_server, "second.agent@demo.test")
     page.goto(f"{live_server.url}/desk/?state=pending_second_review")
     page.get_by_role("link", name=number).click()
-    expect(page.get_by_role("heading", name="Second review")).to_be_visible()
+    expect(page.get_by_role("heading", name="Second review", exact=True)).to_be_visible()
     _shoot(page, "review-second-reviewer")
     page.get_by_role("button", name="Confirm and apply").click()
     expect(page.get_by_text("not checked:").first).to_be_visible()  # the checklist again
     _tick_everything(page)
     page.get_by_role("button", name="Confirm and apply").click()
     expect(
-        page.get_by_text(f"{number} confirmed and approved: 1 addresses changed.")
+        page.get_by_text(f"{number} confirmed and approved: 1 address changed.")
     ).to_be_visible()
     assert _read(live_server, request_id) == (RequestState.approved, {EmailStatus.single_opt_in})
     expect(page.locator("ol.timeline")).to_contain_text("Approved, waiting for a second review")
     _shoot(page, "review-confirmed")
+
+
+def test_the_managers_pages_for_second_review_and_one_click_reassignment(page, live_server):
+    request_id, number = _big_request(live_server)
+    log_in(page, live_server, "agent@demo.test")
+    page.goto(f"{live_server.url}/desk/requests/{request_id}")
+    page.get_by_role("button", name="Claim for review").click()
+    _tick_everything(page)
+    page.get_by_role("button", name="Approve for a second review").click()
+    page.wait_for_load_state()
+    asked = page.get_by_role("button", name="Yes, approve for a second review")
+    if asked.count():
+        asked.click()
+    expect(page.get_by_text("You approved it first")).to_be_visible()
+    page.get_by_role("button", name=re.compile("Log out|Sign out")).first.click()
+
+    log_in(page, live_server, "manager@demo.test")
+    page.goto(f"{live_server.url}/manager/dashboard")
+    waiting = page.locator("#second-review")
+    expect(waiting).to_contain_text("Waiting for a second review (1)")
+    expect(waiting.get_by_role("link", name=number)).to_be_visible()
+    waiting.scroll_into_view_if_needed()
+    _shoot(page, "dashboard")
+    waiting.get_by_role("link", name=re.compile("Second review above")).click()
+    page.get_by_label("Second review above (addresses)").fill("-1")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Enter a number from 0 to 100,000,000")).to_be_visible()
+    _shoot(page, "approvals-refused")
+    page.get_by_label("Second review above (addresses)").fill("25000")
+    page.get_by_role("button", name="Save").click()
+    expect(
+        page.get_by_text("approvals of more than 25,000 addresses need a second agent")
+    ).to_be_visible()
+    _shoot(page, "approvals")
+
+    # The link an SLA alert carries: a confirm page, then one click reassigns.
+    other = _big_request_of_nobody(live_server)
+    with live_server.app.app_context():
+        agent = db.session.scalar(sa.select(User).where(User.email == "second.agent@demo.test"))
+        agent_id = agent.id
+        db.session.remove()
+    page.goto(f"{live_server.url}/manager/requests/{other}/reassign?to={agent_id}")
+    expect(page.get_by_label("Assign to")).to_have_value(str(agent_id))
+    _shoot(page, "reassign")
+    page.get_by_role("button", name="Reassign").click()
+    expect(page.get_by_text("is assigned to Sam Second")).to_be_visible()
+    expect(page.locator("ol.timeline")).to_contain_text("Sam Second")
+
+
+def _big_request_of_nobody(live_server) -> int:
+    """One more request of the demo customer, unclaimed."""
+    with live_server.app.app_context():
+        customer = db.session.scalar(sa.select(User).where(User.email == "customer@demo.test"))
+        request_id = play_timeline(db.session, customer, [(now_utc(), "file", customer)]).id
+        db.session.remove()
+    return request_id

@@ -43,7 +43,7 @@ def _statuses(session) -> set:
 def test_the_approve_button_says_a_second_review_follows_for_a_big_request(client, agent, big):
     client.login(agent.email)
     page = _text(client.get(f"/desk/requests/{big.id}"))
-    assert "3 addresses is more than 2: another agent confirms your approval" in page
+    assert "3 addresses, more than the 2 one agent approves alone: another agent confirms" in page
     assert "Approve for a second review" in page
 
 
@@ -158,3 +158,17 @@ def test_the_dashboard_and_the_queue_show_approvals_waiting_for_a_second_review(
     assert "agent@support.example" in board
     queue = _text(client.get("/desk/?state=pending_second_review"))
     assert big.number in queue and "Pending second review (1)" in queue
+
+
+def test_the_api_confirms_only_by_another_agent(api, session, agent, second, make_token, big):
+    from requests_queue.requests.evidence import CHECKLIST
+
+    everything = {"checklist": [key for key, _ in CHECKLIST]}
+    first, other = make_token(agent), make_token(second)
+    approved = api.post(f"/api/v1/requests/{big.id}/approve", first, json=everything)
+    assert approved.status_code == 200 and approved.json["state"] == "pending_second_review"
+    own = api.post(f"/api/v1/requests/{big.id}/confirm", first, json=everything)
+    assert own.status_code == 403
+    done = api.post(f"/api/v1/requests/{big.id}/confirm", other, json=everything)
+    assert done.status_code == 200
+    assert done.json["state"] == "approved" and done.json["changed_count"] == 3
