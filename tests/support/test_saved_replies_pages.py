@@ -184,3 +184,14 @@ def test_using_no_reply_the_wrong_kind_or_anothers_is_refused(
     assert client.post(url, {"use": "note", "ask_reply": str(question.id)}).status_code == 400
     no_token = client.post(url, {"use": "ask", "ask_reply": str(question.id)}, csrf=False)
     assert no_token.status_code == 400
+
+
+def test_the_menu_leads_agents_and_managers_to_their_saved_replies(client, agent, manager, customer):
+    for user in (agent, manager):
+        client.login(user.email)
+        assert '<a href="/desk/replies">Saved replies</a>' in client.get("/desk/").get_data(
+            as_text=True
+        )
+        client.logout()
+    client.login(customer.email)
+    assert "Saved replies" not in client.get("/home").get_data(as_text=True)
