@@ -62,8 +62,8 @@ def test_approving_asks_once_more_with_what_will_happen(page, live_server):
     page.get_by_role("button", name="Approve and apply").click()
     refusal = page.locator("#approve-form #approve-refusal")
     expect(refusal).to_contain_text("Check every piece of evidence before approving")
-    assert page.url.endswith("/approve")
-    response = page.goto(page.url)
+    assert page.url.endswith("/approve#decide")  # the decision box comes into view
+    response = page.goto(page.url.split("#")[0])  # opened again later: a GET of …/approve
     assert response.status == 200 and page.url.endswith(f"/desk/requests/{request_id}")
 
     # "All checked" ticks every box, and every box is still there to see.
@@ -82,6 +82,7 @@ def test_approving_asks_once_more_with_what_will_happen(page, live_server):
     )
     _shot(page, "approve-confirm")
     _fits_a_phone(page)
+    assert page.url.endswith("#decide")  # on a phone too, the question is where the eye lands
     assert _state(live_server, request_id) is RequestState.in_review  # nothing happened yet
     page.get_by_role("button", name="Cancel").click()
     expect(page.get_by_role("button", name="Approve and apply")).to_be_visible()
