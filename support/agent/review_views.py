@@ -16,8 +16,8 @@ from requests_queue.models import (
 )
 from requests_queue.now import now_utc
 from requests_queue.requests.agent_queue import account_history
-from requests_queue.requests.attachments import request_files
 from requests_queue.requests.approval import approve_request
+from requests_queue.requests.attachments import request_files
 from requests_queue.requests.evidence import checklist_problem
 from requests_queue.requests.lifecycle import (
     Action,
