@@ -85,7 +85,7 @@ def test_the_right_password_gets_the_lock_answer_until_the_window_ends(app, clie
     assert client.get("/contacts").status_code == 302  # not logged in
     time.sleep(max(0, started + window + 1 - time.monotonic()))
     response = login(client, customer.email)
-    assert response.status_code == 302 and response.headers["Location"] == "/contacts"
+    assert response.status_code == 302 and response.headers["Location"] == "/home"
 
 
 def test_the_client_limit_counts_failures_across_different_emails(app, client, customer):
