@@ -95,6 +95,10 @@ def test_review_page_shows_evidence_links_checklist_eligibility_and_history(
     assert 'id="eligible-now">4<' in page  # the earlier request's address is in it too
     assert f">{earlier.number}</a>" in page
     assert "They signed up on our website" in page
+    assert "frozen at filing" in page and "<strong>1 addresses" not in page
+    assert "<strong>1 address</strong> frozen at filing" in _text(
+        client.get(f"/desk/requests/{earlier.id}")
+    )
 
 
 def test_ask_note_and_answer_flow_keeps_notes_internal(

@@ -65,6 +65,18 @@ def test_opt_in_preview_explains_it_is_a_request_to_support(client, customer, ma
     assert "support" in page and "Opt out these addresses" not in page
 
 
+def test_one_address_is_spoken_of_in_the_singular(client, customer, make_contact):
+    tag = make_contact(customer, email="one@acme.example", consent=False, tags=("One",)).tags[0].id
+    client.login(customer.email)
+    opt_in = client.get(PREVIEW.format(tag=tag, direction="opt_in")).get_data(as_text=True)
+    assert "Request opt-in of this address…" in opt_in
+    opt_out = client.get(PREVIEW.format(tag=tag, direction="opt_out")).get_data(as_text=True)
+    assert "Once this address is opted out," in opt_out
+    several = _setup(customer, make_contact)
+    page = client.get(PREVIEW.format(tag=several, direction="opt_out")).get_data(as_text=True)
+    assert "Once these 4 addresses are opted out," in page
+
+
 def test_no_field_chosen_is_reported(client, customer, make_contact):
     tag = _setup(customer, make_contact)
     client.login(customer.email)
