@@ -216,8 +216,27 @@ def approve(request_id: int):
         form.confirming = eligibility_now(db.session, req)
         return _review_page(req, approve=form)
 
+    def said() -> str:
+        if req.state is RequestState.pending_second_review:
+            return f"{req.number} approved by you; nothing changes until another agent confirms it."
+        return f"{req.number} approved: {applied_counts(req)}."
+
+    return apply_checked(req, approve_request, form, "approve", said)
+
+
+def apply_checked(
+    req: ConsentRequest,
+    operation: Callable[..., object],
+    form: ApproveForm,
+    form_key: str,
+    said: Callable[[], str],
+):
+    """Approve or confirm (`operation`) with the form's evidence checklist, then flash `said`
+    (read after the commit, so it can name the counts the approval stored); the approve and
+    the second agent's confirm buttons share it."""
+
     def run() -> None:
-        approve_request(
+        operation(
             db.session,
             req,
             current_actor(),
@@ -226,12 +245,7 @@ def approve(request_id: int):
             base_url=_base_url(),
         )
 
-    def said() -> str:  # read after the commit: the counts approval stored
-        if req.state is RequestState.pending_second_review:
-            return f"{req.number} approved by you; nothing changes until another agent confirms it."
-        return f"{req.number} approved: {applied_counts(req)}."
-
-    return _act(req, run, said, "approve", form)
+    return _act(req, run, said, form_key, form)
 
 
 def applied_counts(req: ConsentRequest) -> str:

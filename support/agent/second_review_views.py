@@ -7,7 +7,7 @@ from requests_queue.requests.second_review import return_to_review
 from ..auth.session import current_actor
 from ..extensions import db
 from .forms import ConfirmForm, ReturnForm
-from .review_views import _act, _base_url, _invalid, _load, applied_counts
+from .review_views import _act, _invalid, _load, applied_counts, apply_checked
 from .views import bp
 
 
@@ -18,21 +18,13 @@ def confirm(request_id: int):
     form = ConfirmForm()
     if not form.validate():
         return _invalid(req, "confirm", form)
-
-    def run() -> None:
-        confirm_approval(
-            db.session,
-            req,
-            current_actor(),
-            now_utc(),
-            checklist=form.checklist.data or [],
-            base_url=_base_url(),
-        )
-
-    def said() -> str:  # read after the commit: the counts approval stored
-        return f"{req.number} confirmed and approved: {applied_counts(req)}."
-
-    return _act(req, run, said, "confirm", form)
+    return apply_checked(
+        req,
+        confirm_approval,
+        form,
+        "confirm",
+        lambda: f"{req.number} confirmed and approved: {applied_counts(req)}.",
+    )
 
 
 @bp.route("/requests/<id:request_id>/return", methods=["POST"])
