@@ -192,8 +192,8 @@ def run_import(
             return ImportState.failed
         finally:
             file.close()
-        if state is ImportState.finished:
-            _remove_file(conn, batch_id, b["file_blob_id"])
+        if state is ImportState.finished:  # the file is closed: its rows may go
+            _finish(conn, batch_id, b["file_blob_id"], clock())
         return state
 
 
@@ -319,26 +319,32 @@ def _run(conn, b, file, attempt, clock, chunk_rows, stop_after_chunks) -> Import
             if stop_after_chunks is not None and chunks >= stop_after_chunks:
                 writing.result()
                 return ImportState.running
-    now = clock()
+    return ImportState.finished
+
+
+def _finish(conn: sa.Connection, batch_id: int, blob_id: int | None, now: datetime) -> None:
+    """Every row is in: mark the batch finished and drop its upload in one transaction, so a
+    finished import never still holds the file (nor a dropped file an unfinished import)."""
     conn.execute(
         sa.update(ImportBatch)
-        .where(ImportBatch.id == b["id"])
+        .where(ImportBatch.id == batch_id)
         .values(
             state=ImportState.finished,
             finished_at=now,
             heartbeat_at=now,
             bytes_read=ImportBatch.file_bytes,
+            file_blob_id=None,
         )
     )
+    delete_blob(conn, blob_id)
     conn.commit()
     written = conn.scalar(
         sa.select(ImportBatch.created_count + ImportBatch.updated_count).where(
-            ImportBatch.id == b["id"]
+            ImportBatch.id == batch_id
         )
     )
     if analyze_after_bulk(conn, IMPORT_TABLES, written):
         conn.commit()
-    return ImportState.finished
 
 
 def _parse(reader: RowReader, plan: RowPlan, chunk_rows: int) -> Chunk | None:
