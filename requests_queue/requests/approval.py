@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -40,8 +41,12 @@ from ..statuses import (
 from ..webhooks import queueing as webhooks
 from . import notifications
 from .evidence import CHECKLIST, checklist_problem
-from .lifecycle import Action, lock_as_handler, transition
-from .second_review import lock_for_second_review, needs_second_review, second_review_threshold
+from .lifecycle import Action, lock_for, require_handler, transition
+from .second_review import (
+    needs_second_review,
+    require_second_reviewer,
+    second_review_threshold,
+)
 from .targets import (
     is_eligible_for_opt_in,
     opt_in_skip_reason,
@@ -60,14 +65,20 @@ def approve_request(
     *,
     checklist: Iterable[str],
     base_url: str,
+    action: Action = Action.approve,
 ) -> ConsentRequest:
     """Approve and apply; raise InvalidTransition if it is not in review (e.g. approved already).
 
     Above the second-review threshold nothing is applied yet: the request waits for another
-    agent's `confirm_approval`."""
-    req = lock_as_handler(session, req, Action.approve, actor)
+    agent's confirmation, this with `action=Action.confirm` (`confirm_approval`): applied
+    exactly as an approval is, with eligibility checked again now. Never the first approver,
+    never the customer's side."""
+    confirming = action is Action.confirm
+    req = lock_for(
+        session, req, action, actor, require_second_reviewer if confirming else require_handler
+    )
     ticked = _checked(checklist)
-    if needs_second_review(session, req):
+    if not confirming and needs_second_review(session, req):
         threshold = second_review_threshold(session)
         values = {
             "first_approved_by_id": actor.user_id,
@@ -89,24 +100,11 @@ def approve_request(
             values=values,
         )
         return req
-    return _approve_and_apply(session, req, Action.approve, actor, now, ticked, base_url)
+    return _approve_and_apply(session, req, action, actor, now, ticked, base_url)
 
 
-def confirm_approval(
-    session: Session,
-    req: ConsentRequest,
-    actor: Actor,
-    now: datetime,
-    *,
-    checklist: Iterable[str],
-    base_url: str,
-) -> ConsentRequest:
-    """The second agent confirms a first approval: applied exactly as an approval is, with
-    eligibility checked again now. Never the first approver, never the customer's side."""
-    req = lock_for_second_review(session, req, Action.confirm, actor)
-    return _approve_and_apply(
-        session, req, Action.confirm, actor, now, _checked(checklist), base_url
-    )
+# The second agent confirms a first approval: the same operation, the second review's rules.
+confirm_approval = partial(approve_request, action=Action.confirm)
 
 
 def _checked(checklist: Iterable[str]) -> list[str]:

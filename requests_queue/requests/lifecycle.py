@@ -10,6 +10,7 @@ approval in `approval`; both use the helpers below.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -208,13 +209,19 @@ def can_reassign(req: ConsentRequest, actor: Actor) -> bool:
     return can(req, Action.assign, actor)
 
 
-def lock_as_handler(
-    session: Session, req: ConsentRequest, action: Action, actor: Actor
+def lock_for(
+    session: Session,
+    req: ConsentRequest,
+    action: Action,
+    actor: Actor,
+    require: Callable[[Session, ConsentRequest, Actor], None] = require_handler,
 ) -> ConsentRequest:
-    """The request row-locked, once `actor` may take `action` on it as its handler."""
+    """The request row-locked, once the table allows `actor` to take `action` on it and
+    `require` says it is theirs to take: its handler's by default, or (second review) another
+    agent's than the first approver (`second_review.require_second_reviewer`)."""
     req = lock_request(session, req.id)
     check_action(req.state, action, actor.kind)
-    require_handler(session, req, actor)
+    require(session, req, actor)
     return req
 
 
@@ -351,7 +358,7 @@ def ask_customer(
     base_url: str,
 ) -> None:
     """Ask the customer for more information; the clock pauses until they answer."""
-    req = lock_as_handler(session, req, Action.ask, actor)
+    req = lock_for(session, req, Action.ask, actor)
     body = message_text(question, "question", "the question for the customer")
     transition(session, req, Action.ask, actor, now, body=body)
     notifications.notify_question(session, req, body, now, base_url)
@@ -394,7 +401,7 @@ def reject_request(
     base_url: str,
 ) -> None:
     """Reject with a reason from the list and a message the customer reads."""
-    req = lock_as_handler(session, req, Action.reject, actor)
+    req = lock_for(session, req, Action.reject, actor)
     if not isinstance(reason, RejectReason):
         raise ValidationError("reason", "choose a reason from the list")
     body = message_text(message, "message", "a message that explains the decision to the customer")

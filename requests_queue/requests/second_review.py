@@ -24,9 +24,8 @@ from ..statuses import Actor
 from .lifecycle import (
     Action,
     NotAllowed,
-    check_action,
     is_second_reviewer,
-    lock_request,
+    lock_for,
     message_text,
     transition,
 )
@@ -75,21 +74,11 @@ def require_second_reviewer(session: Session, req: ConsentRequest, actor: Actor)
         raise NotAllowed(f"only another support agent can review the approval of {req.number}")
 
 
-def lock_for_second_review(
-    session: Session, req: ConsentRequest, action: Action, actor: Actor
-) -> ConsentRequest:
-    """The request row-locked, once `actor` may confirm or return its first approval."""
-    req = lock_request(session, req.id)
-    check_action(req.state, action, actor.kind)
-    require_second_reviewer(session, req, actor)
-    return req
-
-
 def return_to_review(
     session: Session, req: ConsentRequest, note: str, actor: Actor, now: datetime
 ) -> None:
     """The second reviewer sends the approval back to its first stage, with a note why."""
-    req = lock_for_second_review(session, req, Action.send_back, actor)
+    req = lock_for(session, req, Action.send_back, actor, require_second_reviewer)
     body = message_text(note, "note", "a note that says what needs another look")
     values = {"first_approved_by_id": None, "first_approved_at": None, "checklist": []}
     transition(
