@@ -3,25 +3,15 @@
 from flask import render_template
 from flask_login import current_user
 
-from requests_queue.calendar_store import load_calendar
-from requests_queue.now import now_utc
-from requests_queue.requests.agent_queue import QueueFilter, QueueOrder, queue_page
-from requests_queue.sla.countdown import queue_countdowns
+from requests_queue.requests.agent_queue import QueueFilter, QueueOrder
 
-from ..extensions import db
-from ..ids import page_number
-from .views import bp
+from .views import bp, queue_rows
 
 
 @bp.route("/mine")
 def mine():
     """My claimed open requests by due time, and the way to the whole queue."""
-    flt = QueueFilter(assignee_id=current_user.id, order=QueueOrder.deadline)
-    result = queue_page(db.session, flt, page_number())
-    calendar = load_calendar(db.session)
+    shown = queue_rows(QueueFilter(assignee_id=current_user.id, order=QueueOrder.deadline))
     return render_template(
-        "agent/mine.html",
-        result=result,
-        countdowns=queue_countdowns(db.session, calendar, result.rows, now_utc()),
-        unassigned=result.counts.assignee.get(None, 0),
+        "agent/mine.html", **shown, unassigned=shown["result"].counts.assignee.get(None, 0)
     )

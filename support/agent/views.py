@@ -54,13 +54,9 @@ def home():
 def queue_view(bulk, status: int = 200):
     """The queue page as the query string filters it, with the bulk form `bulk`."""
     flt = queue_filter_from_args()
-    result = queue_page(db.session, flt, page_number())
-    calendar = load_calendar(db.session)
     return render_template(
         "agent/queue.html",
-        result=result,
-        countdowns=queue_countdowns(db.session, calendar, result.rows, now_utc()),
-        day_hours=calendar.hours_per_day,
+        **queue_rows(flt),
         orders=list(QueueOrder),
         flt=flt,
         args=request.args,
@@ -70,6 +66,18 @@ def queue_view(bulk, status: int = 200):
         bulk=bulk,
         max_selected=MAX_SELECTED,
     ), status
+
+
+def queue_rows(flt: QueueFilter) -> dict:
+    """The asked-for page of the queue as `flt` filters it, each row's countdown and the
+    business day's hours: what the queue and "my requests" tables show."""
+    result = queue_page(db.session, flt, page_number())
+    calendar = load_calendar(db.session)
+    return {
+        "result": result,
+        "countdowns": queue_countdowns(db.session, calendar, result.rows, now_utc()),
+        "day_hours": calendar.hours_per_day,
+    }
 
 
 # The other modules of the desk register their routes on bp.
