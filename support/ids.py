@@ -12,6 +12,7 @@ from flask import Flask, request
 from werkzeug.routing import BaseConverter, ValidationError
 
 from requests_queue.ids import MAX_ID
+
 _DIGITS = re.compile(r"[0-9]{1,10}")  # ASCII only: `\d` and `isdigit()` take other scripts too
 
 

@@ -353,6 +353,7 @@ def play_timeline(session, customer: User, steps, *, base_url: str = REQUEST_BAS
     )
     create_contact(session, customer.account_id, data, actor_of(customer), filed_at)
     from tests.evidence import GOOD_EVIDENCE as evidence
+
     target = OptInTarget(ContactFilter(customer.account_id, search=slug), (EmailField.email,))
     req = file_request(session, target, evidence, actor_of(customer), filed_at, base_url=base_url)
     for when, action, user, *assignee in steps[1:]:

@@ -57,10 +57,10 @@ def test_upgrade_copies_a_waiting_file_into_the_database_and_downgrade_goes_back
     upgrade(revision=REVISION)
     files = dict(_x(db, "SELECT id, file_blob_id FROM import_batches ORDER BY id"))
     assert files[8] is None and files[9] is None
-    (size, sha256), = _x(db, "SELECT size, sha256 FROM blobs WHERE id = :b", b=files[7])
+    ((size, sha256),) = _x(db, "SELECT size, sha256 FROM blobs WHERE id = :b", b=files[7])
     chunks = _x(db, "SELECT data FROM blob_chunks WHERE blob_id = :b ORDER BY seq", b=files[7])
     content = waiting.read_bytes()
-    assert len(chunks) == 2 and b"".join(bytes(c) for c, in chunks) == content
+    assert len(chunks) == 2 and b"".join(bytes(c) for (c,) in chunks) == content
     assert (size, sha256) == (len(content), hashlib.sha256(content).hexdigest())
 
     downgrade(revision=_before())

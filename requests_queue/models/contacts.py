@@ -79,9 +79,7 @@ class ImportBatch(Base):
     mapping: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
     header: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
     # The uploaded file until the run is over (requests_queue/blobs.py; deleted at the end).
-    file_blob_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("blobs.id", ondelete="SET NULL")
-    )
+    file_blob_id: Mapped[int | None] = mapped_column(sa.ForeignKey("blobs.id", ondelete="SET NULL"))
     encoding: Mapped[str] = mapped_column(sa.String(20), default="utf-8", server_default="utf-8")
     delimiter: Mapped[str] = mapped_column(sa.String(1), default=",", server_default=",")
     file_bytes: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")

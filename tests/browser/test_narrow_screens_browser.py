@@ -14,8 +14,9 @@ PAGES = {
                            "/mass-actions/new?status=non_marketable&fields=email&fields=email2"
                            "&direction=opt_in"],
     "agent@demo.test": ["/desk/", "/desk/replies", "/desk/mine"],
-    "manager@demo.test": ["/manager/", "/manager/dashboard", "/manager/outbox", "/manager/users", "/manager/system",
-                          "/manager/calendar/agents", "/desk/shift", "/manager/approvals"],
+    "manager@demo.test": ["/manager/", "/manager/dashboard", "/manager/outbox", "/manager/users",
+                          "/manager/system", "/manager/calendar/agents", "/desk/shift",
+                          "/manager/approvals"],
 }  # fmt: skip
 
 

@@ -72,7 +72,9 @@ def test_agent_uses_a_saved_reply_then_bulk_claims_two(page, live_server):
         f"Hello Dana <Demo>, about {first}: please send Sign-up form links."
     )
     assert page.url == review_url  # filled in place: the ticks and the page stay as they were
-    expect(page.get_by_role("checkbox", name=re.compile("^Checked.*Why not opted in now"))).to_be_checked()
+    expect(
+        page.get_by_role("checkbox", name=re.compile("^Checked.*Why not opted in now"))
+    ).to_be_checked()
     _shoot(page, "review-reply-filled")
     question.press("End")
     question.type(" A screenshot is fine.")

@@ -108,9 +108,7 @@ def test_agent_a_approves_a_big_request_and_agent_b_confirms_it(page, live_serve
     expect(page.get_by_text("not checked:").first).to_be_visible()  # the checklist again
     _tick_everything(page)
     page.get_by_role("button", name="Confirm and apply").click()
-    expect(
-        page.get_by_text(f"{number} confirmed and approved: 1 address changed.")
-    ).to_be_visible()
+    expect(page.get_by_text(f"{number} confirmed and approved: 1 address changed.")).to_be_visible()
     assert _read(live_server, request_id) == (RequestState.approved, {EmailStatus.single_opt_in})
     expect(page.locator("ol.timeline")).to_contain_text("Approved, waiting for a second review")
     _shoot(page, "review-confirmed")

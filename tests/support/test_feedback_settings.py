@@ -121,9 +121,7 @@ def test_a_disabled_feed_answers_404(app, session, client, customer):
     )
 
 
-def test_the_account_page_leads_customers_to_their_feeds_and_staff_nowhere(
-    client, customer, agent
-):
+def test_the_account_page_leads_customers_to_their_feeds_and_staff_nowhere(client, customer, agent):
     client.login(customer.email)
     assert 'href="/settings/feedback/"' in client.get("/account").get_data(as_text=True)
     client.logout()

@@ -186,7 +186,9 @@ def test_using_no_reply_the_wrong_kind_or_anothers_is_refused(
     assert no_token.status_code == 400
 
 
-def test_the_menu_leads_agents_and_managers_to_their_saved_replies(client, agent, manager, customer):
+def test_the_menu_leads_agents_and_managers_to_their_saved_replies(
+    client, agent, manager, customer
+):
     for user in (agent, manager):
         client.login(user.email)
         assert '<a href="/desk/replies">Saved replies</a>' in client.get("/desk/").get_data(
