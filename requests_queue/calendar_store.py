@@ -116,13 +116,34 @@ def load_calendar(session: Session) -> BusinessCalendar:
     added = frozenset(day for day, change in changes if change is HolidayChange.added)
     removed = frozenset(day for day, change in changes if change is HolidayChange.removed)
     if settings is None:
+        return _calendar(None, (), None, None, added, removed)
+    rows = session.execute(
+        sa.select(CalendarHours.weekday, CalendarHours.opens, CalendarHours.closes)
+    ).all()
+    hours = tuple(sorted((weekday, opens, closes) for weekday, opens, closes in rows))
+    return _calendar(
+        settings.timezone, hours, settings.country, settings.subdivision, added, removed
+    )
+
+
+@lru_cache(maxsize=16)
+def _calendar(
+    timezone: str | None,
+    hours: tuple,
+    country: str | None,
+    subdivision: str | None,
+    added: frozenset[date],
+    removed: frozenset[date],
+) -> BusinessCalendar:
+    """One calendar object per stored version, shared by every request that reads it: the
+    calendar is immutable, and building it (zone, holiday tables) costs more than the reads."""
+    if timezone is None:
         return BusinessCalendar(added_holidays=added, removed_holidays=removed)
-    rows = session.scalars(sa.select(CalendarHours)).all()
     return BusinessCalendar(
-        timezone=settings.timezone,
-        hours={row.weekday: (row.opens, row.closes) for row in rows},
-        country=settings.country,
-        subdivision=settings.subdivision,
+        timezone=timezone,
+        hours={weekday: (opens, closes) for weekday, opens, closes in hours},
+        country=country,
+        subdivision=subdivision,
         added_holidays=added,
         removed_holidays=removed,
     )

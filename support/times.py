@@ -11,12 +11,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, tzinfo
 from zoneinfo import ZoneInfo
 
-from flask import has_request_context, request
+from flask import has_request_context
 from flask_login import current_user
 
 from requests_queue.time_zones import is_zone_name, team_zone
 
 from .extensions import db
+from .per_request import once_per_request
 
 # strftime patterns; {day} is the day of the month without a leading zero.
 STYLES = {
@@ -37,19 +38,9 @@ DATE_STYLES = {
 _VIEWER, _TEAM = "consent_desk.viewer_zone", "consent_desk.team_zone"
 
 
-def _cached(key: str, make) -> tzinfo:
-    # Kept in the request's environ, not `g`, which a test's app context keeps across requests.
-    if not has_request_context():
-        return make()
-    environ = request.environ
-    if key not in environ:
-        environ[key] = make()
-    return environ[key]
-
-
 def team_tz() -> tzinfo:
     """The team's zone, read once per request."""
-    return _cached(_TEAM, lambda: team_zone(db.session))
+    return once_per_request(_TEAM, lambda: team_zone(db.session))
 
 
 def viewer_tz() -> tzinfo:
@@ -59,7 +50,7 @@ def viewer_tz() -> tzinfo:
         name = getattr(current_user, "time_zone", None) if has_request_context() else None
         return ZoneInfo(name) if name and is_zone_name(name) else team_tz()
 
-    return _cached(_VIEWER, make)
+    return once_per_request(_VIEWER, make)
 
 
 def zone_label(local: datetime) -> str:

@@ -7,24 +7,31 @@ from wtforms import SelectChoice
 
 from requests_queue.models import ConsentRequest, Role, User
 from requests_queue.now import now_utc
-from requests_queue.requests.lifecycle import Action, assign_request, has_role_for
+from requests_queue.requests.lifecycle import assign_request
+from requests_queue.requests.permissions import has_role_for
+from requests_queue.requests.state_machine import Action
 
 from ..auth.session import current_actor
 from ..edge import Outcome, perform
 from ..extensions import db
+from ..per_request import once_per_request
 from .forms import AssignForm, BulkForm
 
 NOBODY = 0  # the placeholder choice, so nobody is assigned by accident
 
 
 def support_users() -> list[User]:
-    """Agents and managers, by name, for the assignee filter and the assign form."""
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .where(User.role.in_([Role.agent, Role.manager]), User.is_active.is_(True))
-            .order_by(User.name, User.email)
-        )
+    """Agents and managers, by name, for the assignee filter and the assign form (read once
+    per request: the queue shows them in the filter and in the bulk form)."""
+    return once_per_request(
+        "consent_desk.support_users",
+        lambda: list(
+            db.session.scalars(
+                sa.select(User)
+                .where(User.role.in_([Role.agent, Role.manager]), User.is_active.is_(True))
+                .order_by(User.name, User.email)
+            )
+        ),
     )
 
 
@@ -42,7 +49,7 @@ def bulk_form() -> BulkForm:
     """The queue's bulk form, its assignee list the same as the assign form's."""
     form = BulkForm()
     form.bulk_assignee.choices = assign_form(submitted=False).assignee.choices
-    if not has_role_for(Action.assign, current_actor()):  # managers only (lifecycle.TABLE)
+    if not has_role_for(Action.assign, current_actor()):  # managers only (state_machine.TABLE)
         form.action.choices = [c for c in form.action.choices if c.value != "assign"]
     return form
 
