@@ -52,8 +52,17 @@ def seed(url: str, contacts: int = CONTACTS, requests: int = REQUESTS) -> str:
     make_user(engine, CUSTOMER, Role.customer, account)
     _fill_requests(engine, requests, accounts=1000, agents=agents)
     analyze(engine)
+    settle(engine)
     engine.dispose()
     return api_token(url)
+
+
+def settle(engine: sa.Engine) -> None:
+    """VACUUM after the fill, as autovacuum would have long done on a database in use: it
+    marks the pages all-visible, so counts read the indexes alone (the queue's facet counts
+    take 16 ms right after a bulk fill and 4 ms once vacuumed)."""
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("VACUUM"))
 
 
 def api_token(url: str) -> str:
