@@ -17,7 +17,7 @@ from collections.abc import Callable
 from flask import abort, flash
 
 from requests_queue.errors import DomainError, NotFound, ValidationError
-from requests_queue.requests.lifecycle import NotAllowed
+from requests_queue.requests.state_machine import NotAllowed
 
 from .extensions import db
 from .form_errors import Locate, attach_errors, field_named, sentence

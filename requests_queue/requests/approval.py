@@ -41,12 +41,14 @@ from ..statuses import (
 from ..webhooks import queueing as webhooks
 from . import notifications
 from .evidence import CHECKLIST, checklist_problem
-from .lifecycle import Action, lock_for, require_handler, transition
+from .lifecycle import transition
+from .permissions import lock_for, require_handler
 from .second_review import (
     needs_second_review,
     require_second_reviewer,
     second_review_threshold,
 )
+from .state_machine import Action
 from .targets import (
     is_eligible_for_opt_in,
     opt_in_skip_reason,

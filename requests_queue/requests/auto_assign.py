@@ -28,7 +28,8 @@ from ..sla.deadlines import running_past
 from ..sla.engine import DUE_DAYS
 from ..statuses import Actor, ActorKind
 from ..webhooks import queueing as webhooks
-from .lifecycle import EVENT_OF, Action, assign_request, check_action
+from .lifecycle import assign_request
+from .state_machine import EVENT_OF, Action, check_action
 
 R = ConsentRequest
 SYSTEM = Actor(ActorKind.system)

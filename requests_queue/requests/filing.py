@@ -14,7 +14,7 @@ from ..webhooks import queueing as webhooks
 from . import notifications
 from .auto_assign import auto_assign
 from .evidence import EvidenceInput, check_evidence
-from .lifecycle import Action, check_action
+from .state_machine import Action, check_action
 from .targets import OptInTarget, UndoTarget
 
 

@@ -22,7 +22,7 @@ from ..errors import NotFound, ValidationError
 from ..models import ConsentRequest, ReplyPurpose, SavedReply
 from ..statuses import Actor, ActorKind
 from .evidence import CHECKLIST
-from .lifecycle import NotAllowed
+from .state_machine import NotAllowed
 
 MAX_TITLE = 80
 MAX_BODY = 5000  # the longest question or rejection message the lifecycle accepts

@@ -24,7 +24,7 @@ from ..models.webhooks import (
     WebhookEvent,
     WebhookSubscription,
 )
-from ..requests.lifecycle import NotAllowed
+from ..requests.state_machine import NotAllowed
 from .queueing import TRY_FOR
 from .signing import new_secret
 from .targets import TargetPolicy, check_url

@@ -20,16 +20,15 @@ from requests_queue.requests.approval import approve_request
 from requests_queue.requests.attachments import request_files
 from requests_queue.requests.evidence import checklist_problem
 from requests_queue.requests.lifecycle import (
-    Action,
     add_internal_note,
-    allowed_actions,
     ask_customer,
     claim_request,
-    has_role_for,
     reject_request,
 )
+from requests_queue.requests.permissions import allowed_actions, has_role_for
 from requests_queue.requests.saved_replies import fill_in, get_reply, reply_values
 from requests_queue.requests.second_review import second_review_threshold
+from requests_queue.requests.state_machine import Action
 from requests_queue.requests.targets import eligibility_now
 from requests_queue.requests.timeline import request_timeline
 from requests_queue.requests.window import request_window

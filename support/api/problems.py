@@ -14,7 +14,7 @@ from flask import Blueprint, Flask, Response, json, request
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from requests_queue.errors import Conflict, InvalidTransition, NotFound, ValidationError
-from requests_queue.requests.lifecycle import NotAllowed
+from requests_queue.requests.state_machine import NotAllowed
 
 from ..extensions import db
 from ..form_errors import sentence

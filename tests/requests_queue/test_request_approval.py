@@ -19,11 +19,7 @@ from requests_queue.models import (
 from requests_queue.requests.approval import approve_request
 from requests_queue.requests.evidence import CHECKLIST
 from requests_queue.requests.filing import file_request
-from requests_queue.requests.lifecycle import (
-    ask_customer,
-    claim_request,
-    withdraw_request,
-)
+from requests_queue.requests.lifecycle import ask_customer, claim_request, withdraw_request
 from requests_queue.requests.targets import UndoTarget, eligibility_now
 from requests_queue.selection import ContactFilter
 from requests_queue.status_changes import change_status

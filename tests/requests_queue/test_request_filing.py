@@ -19,7 +19,7 @@ from requests_queue.models import (
     Tag,
 )
 from requests_queue.requests.filing import file_request
-from requests_queue.requests.lifecycle import NotAllowed
+from requests_queue.requests.state_machine import NotAllowed
 from requests_queue.requests.targets import OptInTarget, UndoTarget
 from requests_queue.selection import ContactFilter
 from requests_queue.status_changes import change_status

@@ -17,24 +17,19 @@ from requests_queue.models import (
 from requests_queue.requests.approval import approve_request, confirm_approval
 from requests_queue.requests.evidence import CHECKLIST
 from requests_queue.requests.lifecycle import (
-    Action,
-    NotAllowed,
     add_internal_note,
-    allowed_actions,
     answer_question,
     ask_customer,
     assign_request,
-    can_claim,
-    can_decide,
-    can_reassign,
-    check_action,
     claim_request,
     close_unanswered,
     reject_request,
     warn_unanswered,
     withdraw_request,
 )
+from requests_queue.requests.permissions import allowed_actions, can_claim, can_decide, can_reassign
 from requests_queue.requests.second_review import return_to_review, set_second_review_threshold
+from requests_queue.requests.state_machine import Action, NotAllowed, check_action
 from requests_queue.requests.timeline import customer_timeline, request_timeline
 from requests_queue.statuses import Actor, ActorKind
 from tests.conftest import NOW, REQUEST_BASE_URL, actor_of

@@ -6,7 +6,6 @@ import pytest
 
 from requests_queue.errors import NotFound, ValidationError
 from requests_queue.models import ReplyPurpose, Role
-from requests_queue.requests.lifecycle import NotAllowed
 from requests_queue.requests.saved_replies import (
     ReplyInput,
     create_reply,
@@ -19,6 +18,7 @@ from requests_queue.requests.saved_replies import (
     update_reply,
     visible_replies,
 )
+from requests_queue.requests.state_machine import NotAllowed
 from tests.conftest import NOW, actor_of
 
 Q = ReplyPurpose.question

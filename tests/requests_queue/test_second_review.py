@@ -16,7 +16,8 @@ from requests_queue.models import (
 )
 from requests_queue.requests.approval import approve_request, confirm_approval
 from requests_queue.requests.evidence import CHECKLIST
-from requests_queue.requests.lifecycle import Action, NotAllowed, allowed_actions, claim_request
+from requests_queue.requests.lifecycle import claim_request
+from requests_queue.requests.permissions import allowed_actions
 from requests_queue.requests.second_review import (
     needs_second_review,
     return_to_review,
@@ -24,6 +25,7 @@ from requests_queue.requests.second_review import (
     set_second_review_threshold,
     waiting_for_second_review,
 )
+from requests_queue.requests.state_machine import Action, NotAllowed
 from requests_queue.requests.timeline import customer_timeline, request_timeline
 from requests_queue.status_changes import change_status
 from requests_queue.statuses import Actor, ActorKind, EmailStatus
