@@ -1,7 +1,8 @@
 """Importing contacts from the files other email systems export (issue 3).
 
 `reading` detects encoding, delimiter and header; `mapping` pre-selects columns; `addresses`
-is the fast address check; `runner` streams the file in committed chunks and `staging` does
+is the fast address check; `runner` claims a batch, keeps it alive and finishes it, `pipeline`
+streams its file in committed chunks (on a connection `tuning` prepares) and `staging` does
 each chunk's work set-based; `batches` starts, resumes and reports batches.
 """
 

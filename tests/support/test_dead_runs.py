@@ -32,13 +32,13 @@ pytestmark = pytest.mark.xdist_group("processes")
 CHILD = """
 import sys, time
 from sqlalchemy import create_engine
-from requests_queue.imports import runner
-finish = runner._finish_chunk
+from requests_queue.imports import pipeline, runner
+finish = pipeline._finish_chunk
 def slow(*args):
     finish(*args)
     print("chunk", flush=True)
     time.sleep(60)
-runner._finish_chunk = slow
+pipeline._finish_chunk = slow
 runner.run_import(create_engine(sys.argv[1]), int(sys.argv[2]), chunk_rows=2)
 """
 
