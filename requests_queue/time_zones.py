@@ -6,6 +6,7 @@ hours in the team's zone (requests_queue.calendar), so pages name both where it 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -16,6 +17,53 @@ from .errors import ValidationError
 from .models import CalendarSettings, User
 
 ZONE_MAX = 64  # the column's length; the longest IANA name today is 32 characters
+
+# strftime patterns of an instant; {day} is the day of the month without a leading zero.
+STYLES = {
+    "short": "{day} %b %Y, %H:%M",  # 3 Dec 2026, 14:05 CET
+    "long": "%A {day} %B %Y, %H:%M",  # Thursday 10 December 2026, 17:00 CET
+    "day": "%a {day} %b, %H:%M",  # Thu 10 Dec, 17:00 CET
+    "time": "%H:%M",  # 17:00 CET
+}
+
+
+def zone_label(local: datetime) -> str:
+    """The zone's abbreviation at that instant (CET, CEST, MST), or its UTC offset."""
+    abbr = local.strftime("%Z")
+    if abbr[:1] in "+-":  # zones without a letter abbreviation spell their offset
+        sign, digits = abbr[0], abbr[1:]
+        abbr = f"UTC{sign}{digits[:2]}" + (f":{digits[2:]}" if digits[2:] else "")
+    return abbr
+
+
+def clock_text(local: datetime, pattern: str) -> str:
+    """`local` by the strftime `pattern` ({day}: day of the month), its zone named."""
+    return local.strftime(pattern.format(day=local.day)) + " " + zone_label(local)
+
+
+def instant_text(
+    value: datetime, zone: tzinfo, style: str = "short", team: tzinfo | None = None
+) -> str:
+    """An instant as a person reads it, on a page or in an email: in `zone`, the zone named;
+    with `team`, the team's time added when it reads differently ("… (09:00 MST team time)"),
+    as deadlines are business hours in the team's zone."""
+    if value.tzinfo is None:  # stored instants are UTC
+        value = value.replace(tzinfo=UTC)
+    local = value.astimezone(zone)
+    text = clock_text(local, STYLES[style])
+    if team is not None:
+        at_team = value.astimezone(team)
+        if clock_text(at_team, "%H:%M") != clock_text(local, "%H:%M"):
+            pattern = "%H:%M" if at_team.date() == local.date() else "%a {day} %b, %H:%M"
+            text += f" ({clock_text(at_team, pattern)} team time)"
+    return text
+
+
+def reader_zone(user: User | None, team: tzinfo) -> tzinfo:
+    """The zone `user` reads times in: theirs once set (at the first login or on the account
+    page), else the team's."""
+    name = user.time_zone if user is not None else None
+    return ZoneInfo(name) if name and is_zone_name(name) else team
 
 
 @lru_cache(maxsize=1)

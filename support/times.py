@@ -14,18 +14,11 @@ from zoneinfo import ZoneInfo
 from flask import has_request_context
 from flask_login import current_user
 
-from requests_queue.time_zones import is_zone_name, team_zone
+from requests_queue.time_zones import instant_text, is_zone_name, team_zone
 
 from .extensions import db
 from .per_request import once_per_request
 
-# strftime patterns; {day} is the day of the month without a leading zero.
-STYLES = {
-    "short": "{day} %b %Y, %H:%M",  # 3 Dec 2026, 14:05 CET
-    "long": "%A {day} %B %Y, %H:%M",  # Thursday 10 December 2026, 17:00 CET
-    "day": "%a {day} %b, %H:%M",  # Thu 10 Dec, 17:00 CET
-    "time": "%H:%M",  # 17:00 CET
-}
 # Styles that name no zone: the day alone (in the viewer's zone), or a bare clock time for a
 # table whose heading names the zone.
 BARE = {"date": "{day} %b %Y", "clock": "%H:%M"}
@@ -53,19 +46,6 @@ def viewer_tz() -> tzinfo:
     return once_per_request(_VIEWER, make)
 
 
-def zone_label(local: datetime) -> str:
-    """The zone's abbreviation at that instant (CET, CEST, MST), or its UTC offset."""
-    abbr = local.strftime("%Z")
-    if abbr[:1] in "+-":  # zones without a letter abbreviation spell their offset
-        sign, digits = abbr[0], abbr[1:]
-        abbr = f"UTC{sign}{digits[:2]}" + (f":{digits[2:]}" if digits[2:] else "")
-    return abbr
-
-
-def _clock(local: datetime, pattern: str) -> str:
-    return local.strftime(pattern.format(day=local.day)) + " " + zone_label(local)
-
-
 def format_time(
     value: datetime | date | time | None,
     style: str = "short",
@@ -86,16 +66,11 @@ def format_time(
         zone = team_tz()
     elif zone == "UTC":
         zone = UTC
-    local = value.astimezone(zone or viewer_tz())
+    zone = zone or viewer_tz()
     if style in BARE:
+        local = value.astimezone(zone)
         return local.strftime(BARE[style].format(day=local.day))
-    text = _clock(local, STYLES[style])
-    if team:
-        at_team = value.astimezone(team_tz())
-        if _clock(at_team, "%H:%M") != _clock(local, "%H:%M"):
-            pattern = "%H:%M" if at_team.date() == local.date() else "%a {day} %b, %H:%M"
-            text += f" ({_clock(at_team, pattern)} team time)"
-    return text
+    return instant_text(value, zone, style, team_tz() if team else None)
 
 
 def viewer_zone_name() -> str:

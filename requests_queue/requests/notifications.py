@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from ..calendar_store import load_calendar
 from ..models import ConsentRequest, RequestState, Role, User
 from ..outbox import queue_email
+from ..time_zones import instant_text, reader_zone
 from .timeline import request_timeline
-from .window import DATE_FORMAT, request_window
+from .window import request_window
 
 SIGNATURE = "\n\n— Consent Desk support\n"
 
@@ -55,13 +56,20 @@ def _what(req: ConsentRequest) -> str:
 
 
 def notify_filed(session: Session, req: ConsentRequest, now: datetime, base_url: str) -> None:
-    """Tell the customer the request arrived and when to expect a decision."""
-    window = request_window(load_calendar(session), request_timeline(session, req.id), now)
+    """Tell the customer the request arrived and when to expect a decision, in their zone
+    (the team's time added where it reads differently, as their pages show it)."""
+    calendar = load_calendar(session)
+    window = request_window(calendar, request_timeline(session, req.id), now)
+    zone = reader_zone(session.get(User, req.filed_by_id), calendar.zone)
+
+    def when(instant: datetime) -> str:
+        return instant_text(instant, zone, "long", team=calendar.zone)
+
     text = (
         f"We received your request {req.number}: {_what(req)}.\n\n"
         "Support reviews requests within 3–5 business days: "
-        f"expected by {window.expected_by:{DATE_FORMAT}} (3 business days), "
-        f"at the latest {window.latest:{DATE_FORMAT}} (5 business days).\n"
+        f"expected by {when(window.expected_by)} (3 business days), "
+        f"at the latest {when(window.latest)} (5 business days).\n"
         "We will email you if we need more information, and when we decide; the time we wait "
         "for your answer does not count.\n\n"
         f"Follow it here: {customer_link(base_url, req.id)}"

@@ -18,8 +18,6 @@ from ..sla.countdown import span_text
 from ..sla.engine import AT_RISK, BREACHED, PAUSED, clock_of, moment
 from ..sla.line import PER_HOUR, line_for, micros
 
-DATE_FORMAT = "%A %d %B %Y, %H:%M %Z"  # "Tuesday 24 November 2026, 17:00 MST"
-
 
 @dataclass(frozen=True)
 class DecisionWindow:
