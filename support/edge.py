@@ -20,7 +20,7 @@ from requests_queue.errors import DomainError, NotFound, ValidationError
 from requests_queue.requests.state_machine import NotAllowed
 
 from .extensions import db
-from .form_errors import Locate, attach_errors, field_named, sentence
+from .form_errors import Locate, attach_errors, field_named, refusal
 
 
 class Outcome(enum.Enum):
@@ -29,13 +29,6 @@ class Outcome(enum.Enum):
     done = "done"  # committed: flash success and redirect
     invalid = "invalid"  # rolled back, errors on the form: show the form again (400)
     refused = "refused"  # rolled back, the reason flashed: redirect back
-
-
-def refusal(exc: Exception, about: str = "") -> str:
-    """The one wording of a refused operation: the domain's reason as a sentence, after what
-    it was about (a request's number on a page that lists many)."""
-    reason = sentence(exc.reason if isinstance(exc, ValidationError) else str(exc)) + "."
-    return f"{about}: {reason}" if about else reason
 
 
 class operation:  # noqa: N801 (used as a statement: `with operation(form) as op:`)

@@ -13,6 +13,14 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def refusal(exc: Exception, about: str = "") -> str:
+    """The one wording of a refused operation, on a page, in a flash or in an API problem: the
+    domain's reason as a sentence, after what it was about (a request's number on a page that
+    lists many)."""
+    reason = sentence(exc.reason if isinstance(exc, ValidationError) else str(exc)) + "."
+    return f"{about}: {reason}" if about else reason
+
+
 def field_named(form, name: str | None):
     """The form's field called `name`, or None when it names none."""
     return getattr(form, name, None) if name else None

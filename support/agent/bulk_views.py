@@ -14,8 +14,9 @@ from requests_queue.requests.permissions import has_role_for
 from requests_queue.requests.state_machine import Action
 
 from ..auth.session import current_actor
-from ..edge import Outcome, operation, refusal
+from ..edge import Outcome, operation
 from ..extensions import db
+from ..form_errors import refusal
 from .assigning import bulk_form
 from .views import bp, queue_view
 

@@ -17,7 +17,7 @@ from requests_queue.errors import Conflict, InvalidTransition, NotFound, Validat
 from requests_queue.requests.state_machine import NotAllowed
 
 from ..extensions import db
-from ..form_errors import sentence
+from ..form_errors import refusal
 
 API_PREFIX = "/api/"
 PROBLEM_TYPE = "application/problem+json"
@@ -78,8 +78,8 @@ def _http_error(error: HTTPException) -> Response:
 def validation_problem(errors: Iterable[ValidationError]) -> Response:
     """422 with each domain error next to the field it names (or form-wide)."""
     errors = list(errors)
-    detail = sentence(errors[0].reason) + "." if len(errors) == 1 else "Some fields are not valid."
-    return problem(422, detail, [(e.field, sentence(e.reason) + ".") for e in errors])
+    detail = refusal(errors[0]) if len(errors) == 1 else "Some fields are not valid."
+    return problem(422, detail, [(e.field, refusal(e)) for e in errors])
 
 
 def _rolled_back(handler):
@@ -98,9 +98,9 @@ def register_problem_handlers(bp: Blueprint) -> None:
         HTTPException: _http_error,
         ValidationError: lambda e: validation_problem([e]),
         NotFound: lambda e: problem(404, "There is nothing here."),
-        NotAllowed: lambda e: problem(403, sentence(str(e)) + "."),
-        InvalidTransition: lambda e: problem(409, sentence(str(e)) + "."),
-        Conflict: lambda e: problem(409, sentence(str(e)) + "."),
+        NotAllowed: lambda e: problem(403, refusal(e)),
+        InvalidTransition: lambda e: problem(409, refusal(e)),
+        Conflict: lambda e: problem(409, refusal(e)),
     }
     for error, handler in handlers.items():
         bp.register_error_handler(error, _rolled_back(handler))

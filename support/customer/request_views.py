@@ -29,7 +29,7 @@ from ..auth.session import current_actor
 from ..edge import Outcome, operation
 from ..evidence_files import checked_uploads, file_limits, send_attachment
 from ..extensions import db
-from ..form_errors import attach_errors, sentence
+from ..form_errors import attach_errors, refusal, sentence
 from ..paging import requested_page
 from ..uploads import upload_store
 from .request_forms import AnswerForm, EvidenceForm, WithdrawForm
@@ -72,7 +72,7 @@ def new_opt_in_request():
     try:
         fields = parse_fields(request.args.getlist("fields"))
     except ValidationError as exc:
-        flash(sentence(exc.reason) + ".", "error")
+        flash(refusal(exc), "error")
         return redirect(url_for(".new_mass_action", direction="opt_in", **filter_args(flt)))
     back = url_for(
         ".new_mass_action",
