@@ -269,19 +269,18 @@ def preview_days(
     a manager sees why that day is missing. `notes` names the manager's own holidays.
     """
     notes = notes or {}
+    # The business days are the calendar's (next_business_days); only the holidays between
+    # them, working weekdays without a window, are found here.
+    found = calendar.next_business_days(start, business_days)
+    open_days = {day: (opens, closes) for day, opens, closes in found}
+    last = max(open_days, default=start)
     rows: list[PreviewDay] = []
-    day, open_days = start, 0
-    horizon = start + timedelta(days=366)
-    while open_days < business_days and day < horizon:
-        window = calendar.window(day)
-        if window is not None:
-            opens, closes = (t.astimezone(calendar.zone) for t in window)
+    for day in (start + timedelta(days=n) for n in range((last - start).days + 1)):
+        if day in open_days:
             public = calendar.public_holiday_name(day)
             worked = (notes.get(day) or f"{public} worked") if public else ""
-            rows.append(PreviewDay(day, opens, closes, None, worked))
-            open_days += 1
+            rows.append(PreviewDay(day, *open_days[day], None, worked))
         elif calendar.hours[day.weekday()] is not None:
             name = notes.get(day) if day in calendar.added_holidays else None
             rows.append(PreviewDay(day, None, None, name or calendar.holiday_name(day)))
-        day += timedelta(days=1)
     return rows
