@@ -36,6 +36,9 @@ def from_environment(instance_path: str) -> dict:
         "UPLOAD_STORAGE": env("UPLOAD_STORAGE", "database"),
         # Evidence files: at most this many per filing or answer, each at most this size.
         "EVIDENCE_MAX_FILES": int(env("EVIDENCE_MAX_FILES", "5")),
+        # The contact list counts matches up to this many ("more than 10,000") unless a
+        # later page needs more: counting every match of a million-address account is slow.
+        "CONTACT_COUNT_CAP": int(env("CONTACT_COUNT_CAP", "10000")),
         "EVIDENCE_MAX_MB": float(env("EVIDENCE_MAX_MB", "10")),
         # Failed logins: at most LOGIN_MAX_FAILURES per email and LOGIN_MAX_FAILURES_PER_CLIENT
         # per client address within LOGIN_LOCK_MINUTES (a fraction is allowed: tests use

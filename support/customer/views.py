@@ -1,7 +1,16 @@
 """Customer portal: the contact list, a contact's addresses and history, add and edit."""
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
@@ -13,7 +22,7 @@ from requests_queue.selection import contact_page_ids, contacts_listed, count_co
 from ..auth.session import current_actor, require_roles
 from ..edge import operation
 from ..extensions import db
-from ..paging import requested_page
+from ..paging import counted_page
 from .forms import ContactForm
 from .scoping import account_batches, account_tags, filter_args, filter_from_args, own_contact
 
@@ -25,15 +34,20 @@ require_roles(bp, [Role.customer])
 def contacts():
     """The account's contacts, filtered and paginated, newest first."""
     flt = filter_from_args()
-    page = requested_page(db.session.scalar(count_contacts(flt)))
+    page = counted_page(
+        lambda limit: db.session.scalar(count_contacts(flt, at_most=limit)),
+        current_app.config["CONTACT_COUNT_CAP"],
+    )
     ids = db.session.scalars(contact_page_ids(flt, page.size, page.offset)).all()
     rows = db.session.scalars(contacts_listed(ids)).all()
     return render_template(
         "customer/contacts.html",
         contacts=rows,
         total=page.total,
+        more=page.more,
         page=page.number,
         pages=page.pages,
+        has_next=page.has_next,
         flt=flt,
         args=filter_args(flt),
         tags=account_tags(),

@@ -130,3 +130,32 @@ def test_user_text_is_escaped(client, customer):
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;" in page
+
+
+def _pager(page: str) -> str:
+    return " ".join(re.search(r'<nav class="pager".*?</nav>', page, re.S).group(0).split())
+
+
+def test_a_large_list_is_counted_only_as_far_as_its_page_needs(app, client, customer, make_contact):
+    app.config["CONTACT_COUNT_CAP"] = 5  # a million-address account stops at 10,000
+    for i in range(60):
+        make_contact(customer, first_name=f"c{i:02}", email=f"c{i:02}@acme.example")
+    client.login(customer.email)
+    first = client.get("/contacts?status=non_marketable").get_data(as_text=True)
+    # The first page (50 rows) needs 50 counted: it says there are more and offers the next.
+    assert "Showing more than 50 matching contacts" in first
+    assert "Page 1 of more than 1" in _pager(first) and 'rel="next"' in _pager(first)
+    assert len(re.findall(r"c\d\d@acme\.example", first)) == 50
+    second = client.get("/contacts?status=non_marketable&page=2").get_data(as_text=True)
+    # The second page counts to its end and finds the last ten: the count is exact again.
+    assert "Showing 60 matching contacts" in second
+    assert "Page 2 of 2" in _pager(second) and 'rel="next"' not in _pager(second)
+    assert len(re.findall(r"c\d\d@acme\.example", second)) == 10
+
+
+def test_a_list_under_the_cap_is_counted_exactly(app, client, customer, make_contact):
+    for i in range(3):
+        make_contact(customer, first_name=f"c{i}", email=f"c{i}@acme.example")
+    client.login(customer.email)
+    page = client.get("/contacts").get_data(as_text=True)
+    assert "more than" not in page and "Page 1 of 1" in _pager(page)
