@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -25,6 +26,10 @@ from .errors import DomainError
 from .models.files import Blob, BlobChunk
 
 CHUNK_BYTES = 1 << 20
+# A file this store wrote: "<blob id>-<16 hex digits>", or that name + ".part" while written.
+FILE_NAME = re.compile(r"(?P<blob_id>[0-9]+)-[0-9a-f]{16}(?P<part>\.part)?")
+# A file younger than this may belong to a transaction that has not committed yet.
+STRAY_AFTER = timedelta(hours=1)
 
 
 class BlobMissing(DomainError):
@@ -193,3 +198,39 @@ def put_file(
     """Store a local file (an upload saved for its checks, a file named on the command line)."""
     with Path(path).open("rb") as source:
         return store.put(session, source, account_id=account_id, now=now)
+
+
+def remove_stray_files(
+    session: Session, directory: Path, now: datetime, older_than: timedelta = STRAY_AFTER
+) -> dict[str, int]:
+    """Delete the files of `directory` that no blob row names, once older than `older_than`.
+
+    A file is written before its blob row commits, so a transaction that rolls back (a
+    refused upload, a failed filing) or a process killed mid-write leaves a file, or a
+    `.part`, that nothing will ever read. Files this store did not name (FILE_NAME) are never
+    touched. The directory belongs to one database: another database's files sharing it
+    would look stray to this one.
+    """
+    if not directory.is_dir():
+        return {"checked": 0, "deleted": 0}
+    cutoff = (now - older_than).timestamp()
+    old: dict[str, int] = {}  # file name -> blob id, for files old enough to judge
+    parts: list[str] = []
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            found = FILE_NAME.fullmatch(entry.name)
+            if not found or not entry.is_file() or entry.stat().st_mtime > cutoff:
+                continue
+            if found["part"]:
+                parts.append(entry.name)  # never renamed into place: its writer died
+            else:
+                old[entry.name] = int(found["blob_id"])
+    named: set[str] = set()
+    ids = sorted(set(old.values()))
+    for start in range(0, len(ids), 1000):
+        rows = session.scalars(sa.select(Blob.path).where(Blob.id.in_(ids[start : start + 1000])))
+        named.update(Path(path).name for path in rows if path)
+    stray = [name for name in old if name not in named] + parts
+    for name in stray:
+        (directory / name).unlink(missing_ok=True)
+    return {"checked": len(old) + len(parts), "deleted": len(stray)}

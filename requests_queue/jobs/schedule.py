@@ -131,6 +131,14 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
         timeout=timedelta(minutes=5),
         misfire_grace=timedelta(hours=12),
     ),
+    PeriodicJob(
+        name="remove_stray_uploads",
+        title="Tidy the upload directory",
+        func="requests_queue.jobs.uploads:remove_stray_uploads",
+        description="Delete upload files whose transaction never committed (directory storage)",
+        every=timedelta(hours=1),
+        timeout=timedelta(minutes=10),
+    ),
 )
 
 
