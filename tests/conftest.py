@@ -104,7 +104,11 @@ def app(backend, tmp_path):
             _db.create_all()
         else:
             if not _pg_ready:
-                Base.metadata.drop_all(_db.engine)
+                # Every table there, also one an earlier schema had and the models no longer
+                # name (it would keep a table they name from being dropped).
+                found = sa.MetaData()
+                found.reflect(_db.engine)
+                found.drop_all(_db.engine)
                 Base.metadata.create_all(_db.engine)
                 _pg_ready = True
             tables = ", ".join(t.name for t in Base.metadata.sorted_tables)

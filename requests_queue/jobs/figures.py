@@ -18,6 +18,7 @@ from ..models.jobs import JobOutcome, JobRun
 from ..models.outbox import OutboxMessage, OutboxState
 from ..models.requests import OPEN_STATES
 from ..models.sla import SlaEvent, SlaThreshold
+from ..sla.engine import AT_RISK, BREACHED, at_level, recorded
 from .schedule import SCHEDULE
 
 RECENT = timedelta(hours=24)
@@ -94,19 +95,16 @@ def sample(session: Session, now: datetime) -> Figures:
 
 
 def _sla(session: Session, f: Figures) -> None:
-    """At-risk and breached counts from the thresholds the SLA sweep recorded."""
+    """Open requests at each of the engine's levels (`engine.at_level`) as the SLA sweep
+    recorded them (`engine.recorded`), and every breach recorded."""
     is_open = ConsentRequest.state.in_(OPEN_STATES)
-    breached = sa.select(SlaEvent.request_id).where(SlaEvent.threshold == SlaThreshold.breached)
-    f.breached_open = session.scalar(
-        sa.select(sa.func.count()).where(is_open, ConsentRequest.id.in_(breached))
-    )
-    f.at_risk = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(SlaEvent)
-        .join(ConsentRequest, ConsentRequest.id == SlaEvent.request_id)
-        .where(is_open, SlaEvent.threshold == SlaThreshold.at_risk)
-        .where(SlaEvent.request_id.not_in(breached))
-    )
+    marked = recorded(ConsentRequest.id)
+    f.breached_open, f.at_risk = session.execute(
+        sa.select(
+            sa.func.count().filter(at_level(BREACHED, marked)),
+            sa.func.count().filter(at_level(AT_RISK, marked)),
+        ).where(is_open)
+    ).one()
     f.breaches_recorded = session.scalar(
         sa.select(sa.func.count()).where(SlaEvent.threshold == SlaThreshold.breached)
     )

@@ -34,7 +34,7 @@ from .requests import (
     RequestKind,
     RequestState,
 )
-from .sla import SlaClock, SlaDigest, SlaEvent, SlaThreshold
+from .sla import SlaDigest, SlaEvent, SlaThreshold
 from .tokens import ApiToken, TokenScope
 from .webhooks import WebhookDelivery, WebhookEndpoint  # noqa: F401  (issue 13: webhooks out)
 
@@ -42,7 +42,6 @@ __all__ = [
     "AddressMerge",
     "ApiToken",
     "TokenScope",
-    "SlaClock",
     "SlaDigest",
     "SlaEvent",
     "SlaThreshold",

@@ -125,6 +125,15 @@ class ConsentRequest(Base):
         # Running requests in deadline order (the queue's default, the SLA sweep's cutoffs):
         # those that never waited by filing time, then those with a stored clock base.
         sa.Index("ix_consent_requests_deadline", "state", "clock_base_at", "filed_at", "id"),
+        # Requests with a stored clock (they stopped at least once): the sweep's closed breaches,
+        # its calendar catch-up and its clean-up read only these few rows.
+        sa.Index(
+            "ix_consent_requests_stored_clock",
+            "state",
+            "clock_breach_at",
+            sqlite_where=sa.text("clock_calendar_key IS NOT NULL"),
+            postgresql_where=sa.text("clock_calendar_key IS NOT NULL"),
+        ),
         sa.CheckConstraint(
             "(kind = 'undo_opt_out') = (mass_action_id IS NOT NULL)", name="undo_names_batch"
         ),
@@ -148,6 +157,15 @@ class ConsentRequest(Base):
     # After a wait it is where the clock would have started had it never stopped. Kept by
     # requests_queue.sla.deadlines, which the lifecycle calls with every event that moves it.
     clock_base_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The rest of the clock of a request whose clock stopped at least once (waiting for the
+    # customer, resumed since, or closed after its breach); all NULL for one that never
+    # stopped. The business seconds it ran before it stopped (or before its current run), when
+    # it reached 3 / 5 business days (None: it stopped before; running: the deadlines ahead),
+    # and the calendar they were computed with (`sla.clock.calendar_key`; NULL: none stored).
+    clock_ran_s: Mapped[int | None]
+    clock_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    clock_breach_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    clock_calendar_key: Mapped[str | None] = mapped_column(sa.String(40))
     # What it applies to: the selection as the customer saw it, frozen in request_addresses.
     mass_action_id: Mapped[int | None] = mapped_column(sa.ForeignKey("mass_actions.id"))
     selection: Mapped[str] = mapped_column(sa.String(500))

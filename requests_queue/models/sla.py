@@ -1,4 +1,5 @@
-"""What the SLA code stores: thresholds crossed (once each), stopped clocks, daily digests."""
+"""What the SLA code stores: thresholds crossed (once each) and daily digests (a request's clock
+is stored on its own row: `ConsentRequest.clock_*`)."""
 
 from __future__ import annotations
 
@@ -44,31 +45,6 @@ class SlaEvent(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notified_to: Mapped[str] = mapped_column(sa.String(500), default="")
-
-
-class SlaClock(Base):
-    """The SLA clock of a request whose clock stopped at least once (a cache of its timeline).
-
-    A request that never waited for the customer needs no row: while it runs, its deadlines
-    follow from its filing time (`ConsentRequest.clock_base_at` after a wait). A row is
-    written whenever a timeline event is flushed (requests_queue.sla.deadlines) and
-    recomputed by the sweep once the calendar it was computed with (`calendar_key`) is no
-    longer the team's; a closed request's row lives until the sweep has recorded its late
-    breach. Deleting every row is safe: the sweep rebuilds them from the timelines.
-    """
-
-    __tablename__ = "sla_clocks"
-
-    request_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("consent_requests.id"), primary_key=True, autoincrement=False
-    )
-    calendar_key: Mapped[str] = mapped_column(sa.String(40))
-    # Business seconds the clock ran before it stopped (or before its current run began).
-    ran_s: Mapped[int] = mapped_column(default=0)
-    # Stopped: when the clock reached 3 / 5 business days (None: it stopped before). Running:
-    # the deadlines ahead, as `clock_base_at` gives them.
-    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    breach_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SlaDigest(Base):

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Role, User
 from ..models.reports import ReportFact
-from ..sla.engine import AT_RISK, BREACH_DAYS, BREACHED, DUE_DAYS, ON_TRACK
+from ..sla.engine import AT_RISK, BREACH_DAYS, BREACHED, DUE_DAYS, ON_TRACK, level
 from .period import Period
 from .scale import Scale, percent
 
@@ -261,9 +261,7 @@ class BacklogRow:
     @property
     def level(self) -> str:
         """The engine's level of every clock in the bucket: breached, at risk or on track."""
-        if self.low_days >= BREACH_DAYS:
-            return BREACHED
-        return AT_RISK if self.low_days >= DUE_DAYS else ON_TRACK
+        return level(lambda days: self.low_days >= days)
 
 
 # Business days on the clock; the due time and the breach are bucket edges, so each bucket

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from ..enums import TitledEnum
 from ..models import Account, ConsentRequest, RequestKind, RequestState, User
 from ..models.reports import ReportFact
+from ..sla.engine import AT_RISK, BREACHED, at_level
 from .figures import breached_in
 from .period import Period
 from .scale import Scale
@@ -22,8 +23,8 @@ F, R = ReportFact, ConsentRequest
 class Watch(TitledEnum):
     """Which open requests a list shows."""
 
-    breached = ("breached", "Breached")
-    at_risk = ("at_risk", "At risk")
+    breached = (BREACHED, "Breached")
+    at_risk = (AT_RISK, "At risk")
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,9 @@ class RequestRow:
 
 
 def watch_condition(scale: Scale, watch: Watch) -> sa.ColumnElement[bool]:
-    """Open requests whose clock is past 5 business days (breached) or 3 but not 5 (at risk):
-    the engine's levels (`sla.engine.Clock.level`) in SQL, over the stored facts."""
-    clock = scale.clock_s()
-    if watch is Watch.breached:
-        return sa.and_(F.is_open, clock >= scale.breach_s)
-    return sa.and_(F.is_open, clock >= scale.due_s, clock < scale.breach_s)
+    """Open requests whose clock is at the engine's level `watch` (`sla.engine.at_level`)
+    now, over the stored facts."""
+    return sa.and_(F.is_open, at_level(watch.value, scale.reached()))
 
 
 def _rows(session: Session, scale: Scale, where, order, limit: int | None) -> Iterator[RequestRow]:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from ..calendar import BusinessCalendar
 from ..models.reports import ReportFact
-from ..sla.engine import BREACH_DAYS, DUE_DAYS
+from ..sla.engine import BREACH_DAYS, DUE_DAYS, Reached
 from ..sla.line import line_for
 
 F = ReportFact
@@ -38,6 +38,12 @@ class Scale:
         """SQL: business seconds each request's clock has run by `now` (paused time excluded)."""
         running = sa.bindparam("now_mark", self.now_mark, type_=sa.BigInteger) - F.run_mark
         return F.run_s + sa.case((F.run_mark.is_(None), 0), else_=running)
+
+    def reached(self) -> Reached:
+        """The facts' `reached(days)` for the engine's levels (`sla.engine.at_level`): the
+        clock has shown `days` business days by `now`."""
+        clock = self.clock_s()
+        return lambda days: clock >= days * self.day_s
 
     def late_s(self) -> sa.ColumnElement[int]:
         """SQL: business seconds past the breach deadline (negative before it)."""

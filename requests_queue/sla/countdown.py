@@ -1,9 +1,9 @@
 """How far each listed request is from its next deadline, in business time (the agent queue).
 
-Read from the stored clocks, never recomputed from timelines: a running request's clock is
-read back from its base (`deadlines.base_of`, `engine.running_clock`); a request waiting for
-the customer shows what its `sla_clocks` row says it reached before the clock stopped
-(`engine.stopped_clock`). The level is the engine's (`Clock.level`).
+Read from the stored clocks on the request rows, never recomputed from timelines: a running
+request's clock is read back from its base (`deadlines.base_of`, `engine.running_clock`); a
+request waiting for the customer shows what its stored clock says it reached before the clock
+stopped (`engine.stopped_clock`). The level is the engine's (`Clock.level`).
 """
 
 from __future__ import annotations
@@ -12,12 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..calendar import BusinessCalendar
 from ..models import ConsentRequest, RequestState
-from ..models.sla import SlaClock
 from .deadlines import base_of
 from .engine import (
     AT_RISK,
@@ -74,21 +72,9 @@ def queue_countdowns(
     requests: Sequence[ConsentRequest],
     now: datetime,
 ) -> dict[int, Countdown]:
-    """The countdown of each open request listed (one query for the paused ones' clocks)."""
+    """The countdown of each open request listed, from the clocks stored on their rows."""
     line = line_for(calendar)
     day = calendar.hours_per_day
-    # Rows: the paused clocks, and the running ones that waited (a deadline reached before
-    # the wait is earlier than their base says).
-    stored = [
-        r.id
-        for r in requests
-        if r.state is RequestState.awaiting_customer
-        or (r.state in RUNNING and r.clock_base_at is not None)
-    ]
-    clocks = {
-        clock.request_id: clock
-        for clock in session.scalars(sa.select(SlaClock).where(SlaClock.request_id.in_(stored)))
-    }
     now_us = micros(now)
     at = line.position(now_us) if any(r.state in RUNNING for r in requests) else 0
 
@@ -97,9 +83,11 @@ def queue_countdowns(
 
     out: dict[int, Countdown] = {}
     for req in requests:
+        stored = req.clock_calendar_key is not None
         if req.state in RUNNING:
-            row = clocks.get(req.id)
-            reached = None if row is None else (row.due_at, row.breach_at)
+            # After a wait, a deadline reached before it is earlier than the base says.
+            waited = stored and req.clock_base_at is not None
+            reached = (req.clock_due_at, req.clock_breach_at) if waited else None
             clock = running_clock(line, base_of(req), day, reached)
             level = clock.level(now_us)
             if level == ON_TRACK:
@@ -111,11 +99,12 @@ def queue_countdowns(
             else:
                 out[req.id] = _breached(-clock.left(at, BREACH_DAYS), instant(clock.breach), day)
         elif req.state is RequestState.awaiting_customer:
-            row = clocks.get(req.id)
-            stored = (
-                None if row is None else stopped_clock(row.ran_s, row.due_at, row.breach_at, day)
+            paused = (
+                stopped_clock(req.clock_ran_s, req.clock_due_at, req.clock_breach_at, day)
+                if stored
+                else None
             )
-            out[req.id] = _paused(stored, now_us, day)
+            out[req.id] = _paused(paused, now_us, day)
     return out
 
 

@@ -1,5 +1,6 @@
 """Stored SLA clocks, kept in step with the timelines so that nothing is computed per row when
-the queue sorts by deadline or the sweep looks for crossed thresholds.
+the queue sorts by deadline or the sweep looks for crossed thresholds. A request's clock is
+stored once, on its own row (`consent_requests.clock_*`):
 
 - While a request's clock runs, its base says where the clock would have started had it never
   stopped: the request is due 3 and breaches 5 business days after it. A request that never
@@ -7,8 +8,9 @@ the queue sorts by deadline or the sweep looks for crossed thresholds.
   calendar (`clock_base_at` stays NULL, so filing writes nothing and a backlog loaded with
   plain SQL is already right). After a wait, `clock_base_at` holds the base.
 - A request whose clock stopped at least once (waiting for the customer, resumed, or closed
-  after its breach) has an `sla_clocks` row: the business time it ran and the deadlines it
-  reached, computed with the calendar named by `calendar_key`.
+  after its breach) also stores the business time it ran and the deadlines it reached
+  (`clock_ran_s`, `clock_due_at`, `clock_breach_at`), computed with the calendar named by
+  `clock_calendar_key` (NULL: nothing stored).
 
 The request lifecycle calls `refresh_clocks_of` with every event that can start or stop the
 clock (`moves_clock`), so a question, an answer or a decision moves it in the same transaction.
@@ -33,12 +35,11 @@ from ..calendar import BusinessCalendar
 from ..calendar_store import load_calendar
 from ..models import ConsentRequest, RequestEvent, RequestState
 from ..models.requests import OPEN_STATES
-from ..models.sla import SlaClock
-from .clock import calendar_key
-from .engine import RUNNING, RUNNING_STATES, clock_of, moment
+from .clock import calendar_key, instant_before
+from .engine import BREACH_DAYS, DUE_DAYS, RUNNING, RUNNING_STATES, clock_of, moment
 from .line import MICRO, PER_SECOND, BusinessLine, instant_at, line_for
 
-R, E, C = ConsentRequest, RequestEvent, SlaClock
+R, E = ConsentRequest, RequestEvent
 CHUNK = 2000
 Moves = Sequence[tuple[RequestState, int]]  # (state entered, when in microseconds since 1970)
 
@@ -51,7 +52,7 @@ class StoredClock:
     ran_s: int  # business seconds run before it stopped, or before the current run
     due_at: datetime | None
     breach_at: datetime | None
-    keeps_row: bool  # False: running since filing, nothing to store
+    keeps_row: bool  # False: running since filing (or closed unbreached), nothing to store
 
 
 def stored_clock(line: BusinessLine, moves: Moves, day_hours: float) -> StoredClock:
@@ -130,58 +131,76 @@ def _micros(value: str | datetime) -> int:
     return (value - _NAIVE_EPOCH) // MICRO
 
 
+# The stored clock's columns, each with its value in a `StoredClock` kept (None otherwise).
+STORED = ("clock_ran_s", "clock_due_at", "clock_breach_at", "clock_calendar_key")
+
+
 def _store(session: Session, key: str, clocks: dict[int, StoredClock]) -> None:
-    """Replace the chunk's rows and move the bases: a few Core statements, no ORM bookkeeping."""
+    """Write the chunk's clocks onto their requests: a few Core statements, no ORM bookkeeping."""
     if not clocks:
         return
-    table, requests = C.__table__, R.__table__
-    session.execute(sa.delete(table).where(table.c.request_id.in_(list(clocks))))
-    rows = [
-        {"request_id": rid, "calendar_key": key, "ran_s": clock.ran_s,
-         "due_at": clock.due_at, "breach_at": clock.breach_at}
-        for rid, clock in clocks.items()
-        if clock.keeps_row
-    ]  # fmt: skip
-    if rows:
-        session.execute(sa.insert(table), rows)
-    # Most clocks have no base (waiting or closed): those are cleared in one statement.
-    cleared = [rid for rid, clock in clocks.items() if clock.base_at is None]
-    if cleared:
-        session.execute(
-            sa.update(requests)
-            .where(requests.c.id.in_(cleared), requests.c.clock_base_at.is_not(None))
-            .values(clock_base_at=None)
-        )
-    based = [{"rid": rid, "base": c.base_at} for rid, c in clocks.items() if c.base_at]
-    if based:
+    requests = R.__table__
+    kept = [
+        {"rid": rid, "base": c.base_at, "ran": c.ran_s, "due": c.due_at, "breach": c.breach_at}
+        for rid, c in clocks.items()
+        if c.keeps_row
+    ]
+    if kept:
         session.execute(
             sa.update(requests)
             .where(requests.c.id == sa.bindparam("rid"))
-            .values(clock_base_at=sa.bindparam("base")),
-            based,
+            .values(
+                clock_base_at=sa.bindparam("base"),
+                clock_ran_s=sa.bindparam("ran"),
+                clock_due_at=sa.bindparam("due"),
+                clock_breach_at=sa.bindparam("breach"),
+                clock_calendar_key=key,
+            ),
+            kept,
         )
-    for rid, clock in clocks.items():  # loaded requests see the new base without a reload
+    # Most of the others store nothing already (running since filing): one statement clears
+    # the rest.
+    cleared = [rid for rid, clock in clocks.items() if not clock.keeps_row]
+    if cleared:
+        session.execute(
+            sa.update(requests)
+            .where(
+                requests.c.id.in_(cleared),
+                sa.or_(
+                    requests.c.clock_base_at.is_not(None),
+                    requests.c.clock_calendar_key.is_not(None),
+                ),
+            )
+            .values(clock_base_at=None, **dict.fromkeys(STORED))
+        )
+    for rid, clock in clocks.items():  # loaded requests see the new clock without a reload
         loaded = session.identity_map.get(identity_key(R, rid))
         if loaded is not None:
+            keeps = clock.keeps_row
+            values = (clock.ran_s, clock.due_at, clock.breach_at, key) if keeps else (None,) * 4
             set_committed_value(loaded, "clock_base_at", clock.base_at)
+            for name, value in zip(STORED, values, strict=True):
+                set_committed_value(loaded, name, value)
 
 
 def refresh_stale_clocks(session: Session, calendar: BusinessCalendar, key: str) -> int:
     """Bring open requests' clocks up to date with the calendar; returns how many were computed.
 
-    Stale are the rows computed with another calendar, and requests that waited for the
-    customer but have no row (written with plain SQL, or before clocks were stored).
+    Stale are the clocks computed with another calendar, and requests that waited for the
+    customer but store no clock (written with plain SQL, or before clocks were stored).
     """
     is_open = R.state.in_(OPEN_STATES)
-    has_row = sa.exists().where(C.request_id == R.id)
+    unstored = R.clock_calendar_key.is_(None)
     paused_once = sa.exists().where(
         E.request_id == R.id, E.to_state == RequestState.awaiting_customer
     )
     stale = sa.union(
-        sa.select(C.request_id).join(R, R.id == C.request_id).where(is_open, C.calendar_key != key),
-        sa.select(R.id).where(R.state == RequestState.awaiting_customer, ~has_row),
         sa.select(R.id).where(
-            R.state.in_(RUNNING_STATES), R.clock_base_at.is_(None), ~has_row, paused_once
+            R.clock_calendar_key.is_not(None), is_open, R.clock_calendar_key != key
+        ),
+        sa.select(R.id).where(R.state == RequestState.awaiting_customer, unstored),
+        sa.select(R.id).where(
+            R.state.in_(RUNNING_STATES), R.clock_base_at.is_(None), unstored, paused_once
         ),
     )
     ids = sorted(session.scalars(sa.select(stale.subquery().c[0])))
@@ -198,12 +217,31 @@ def running_past(cutoff: datetime) -> list[sa.ColumnElement[bool]]:
     ]
 
 
+def running_reached(
+    calendar: BusinessCalendar, now: datetime, days: int
+) -> list[sa.ColumnElement[bool]]:
+    """WHERE clauses (one per index range) for running requests whose clock has shown `days`
+    business days by `now` (`engine.DAYS` of a level): their base lies that far before."""
+    cutoff = instant_before(calendar, now, days * calendar.hours_per_day)
+    return [] if cutoff is None else running_past(cutoff)
+
+
+def stopped_reached(now: datetime, days: int) -> sa.ColumnElement[bool]:
+    """WHERE clause for requests whose stored stopped clock had shown `days` business days by
+    `now` (ask it of requests whose clock is not running)."""
+    return {DUE_DAYS: R.clock_due_at, BREACH_DAYS: R.clock_breach_at}[days] <= now
+
+
 def base_of(request: ConsentRequest) -> datetime:
     """A running request's base: due 3 and breached 5 business days after it."""
     return request.clock_base_at or request.filed_at
 
 
 def forget_closed_clocks(session: Session) -> None:
-    """Drop the rows of closed requests once the sweep has recorded what they reached."""
-    closed = sa.exists().where(R.id == C.request_id, R.state.not_in(OPEN_STATES))
-    session.execute(sa.delete(C).where(closed).execution_options(synchronize_session=False))
+    """Clear the clocks of closed requests once the sweep has recorded what they reached."""
+    session.execute(
+        sa.update(R)
+        .where(R.clock_calendar_key.is_not(None), R.state.not_in(OPEN_STATES))
+        .values(**dict.fromkeys(STORED))
+        .execution_options(synchronize_session=False)
+    )

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from ..calendar import BusinessCalendar
 from ..models import Account, ConsentRequest, Role, User
 from ..models.requests import OPEN_STATES
-from ..models.sla import SlaDigest, SlaEvent, SlaThreshold
+from ..models.sla import SlaDigest, SlaEvent
 from ..outbox import queue_email
 from ..requests.notifications import SIGNATURE, desk_link
+from .engine import AT_RISK, BREACHED, DAYS, at_level, recorded
 from .escalation import agents_with_most_at_risk, offer_line, suggest_assignees
 
 R, M = ConsentRequest, SlaEvent
@@ -25,18 +26,15 @@ OLDEST = 10
 
 
 def digest_numbers(session: Session) -> dict[str, int]:
-    """Open requests by SLA state, counted in SQL (the sweep's marks say breached / at risk)."""
+    """Open requests by SLA level, counted in SQL: the engine's levels (`engine.at_level`) as
+    the sweep recorded them (`engine.recorded`)."""
     is_open = R.state.in_(OPEN_STATES)
-
-    def marked(threshold: SlaThreshold):
-        """The request has crossed `threshold` (the sweep recorded it)."""
-        return sa.exists().where(M.request_id == R.id, M.threshold == threshold)
-
+    marked = recorded(R.id)
     row = session.execute(
         sa.select(
             sa.func.count(),
-            sa.func.count().filter(marked(SlaThreshold.breached)),
-            sa.func.count().filter(marked(SlaThreshold.at_risk), ~marked(SlaThreshold.breached)),
+            sa.func.count().filter(at_level(BREACHED, marked)),
+            sa.func.count().filter(at_level(AT_RISK, marked)),
             sa.func.count().filter(R.assignee_id.is_(None)),
         ).where(is_open)
     ).one()
@@ -66,8 +64,8 @@ def send_daily_digest(
     lines = [
         f"Consent Desk, {today:%A %d %B %Y}",
         "",
-        f"Breached (over 5 business days): {numbers['breached']:,}",
-        f"At risk (over 3 business days):  {numbers['at_risk']:,}",
+        f"Breached (over {DAYS[BREACHED]} business days): {numbers['breached']:,}",
+        f"At risk (over {DAYS[AT_RISK]} business days):  {numbers['at_risk']:,}",
         f"Unassigned:                      {numbers['unassigned']:,}",
         f"Open in total:                   {numbers['open']:,}",
     ]

@@ -7,20 +7,29 @@ on the clock, the instants it reaches the due time (3 business days) and the bre
 from those whether it is at risk or breached. The arithmetic is the calendar's business line
 (`line.BusinessLine`); the calendar itself only provides working windows.
 
-Everything else reads this clock: the stored clocks (`deadlines.stored_clock`, which the queue
-and the sweep read back through `running_clock` and `stopped_clock`), the report facts, the
-customer's "expected by" and the request's SLA (`clock.request_sla`).
+Where a clock stands (on track, at risk, breached, paused) is said once, by `level` from
+`THRESHOLDS`; SQL asks the same of stored rows through `at_level`, given how a row shows
+that its clock reached N business days (the report facts' `Scale.reached`; `recorded`: the
+sweep's marks).
+
+Everything else reads this clock: the stored clock on the request's row
+(`deadlines.stored_clock`, which the queue and the sweep read back through `running_clock`
+and `stopped_clock`), the report facts, the customer's "expected by" and the request's SLA
+(`clock.request_sla`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
+import sqlalchemy as sa
+
 from ..calendar import BusinessCalendar, check_hours, require_aware
 from ..models.requests import RequestState
+from ..models.sla import SlaEvent, SlaThreshold
 from .line import PER_HOUR, BusinessLine, instant_at, line_for, micros
 
 DUE_DAYS = 3  # "expected by": at risk once past it
@@ -35,6 +44,10 @@ RUNNING_STATES = (
 RUNNING = frozenset(RUNNING_STATES)
 # Where a clock stands, as the queue, the sweep and the reports name it.
 ON_TRACK, AT_RISK, BREACHED, PAUSED = "on_track", "at_risk", "breached", "paused"
+# THE levels a clock reaches, most severe first: (level, business days on the clock, said of
+# open requests only). A breach stays after the clock stops; only an open request is at risk.
+THRESHOLDS = ((BREACHED, BREACH_DAYS, False), (AT_RISK, DUE_DAYS, True))
+DAYS = {level: days for level, days, _ in THRESHOLDS}  # the business days of each threshold
 
 When = TypeVar("When", datetime, int)
 Run = tuple[int, int | None]  # positions of a run's start and stop (None: still running)
@@ -59,6 +72,42 @@ def running_intervals(moves: Iterable[tuple[RequestState, When]]) -> list[tuple[
 def business_days(days: float, day_hours: float) -> int:
     """`days` business days of `day_hours` hours, in business microseconds."""
     return round(days * day_hours * PER_HOUR)
+
+
+def level(reached: Callable[[int], bool], *, is_open: bool = True, paused: bool = False) -> str:
+    """THE level of a clock: the most severe threshold it has reached (`reached(days)`: it
+    has shown `days` business days), else PAUSED while it stands still, else ON_TRACK."""
+    for name, days, open_only in THRESHOLDS:
+        if (is_open or not open_only) and reached(days):
+            return name
+    return PAUSED if paused else ON_TRACK
+
+
+Reached = Callable[[int], sa.ColumnElement[bool]]
+
+
+def at_level(name: str, reached: Reached) -> sa.ColumnElement[bool]:
+    """`level` in SQL, for open requests: the row's clock is at level `name` (AT_RISK or
+    BREACHED) exactly, having reached that threshold and no more severe one (`reached(days)`
+    is a condition on the row; plain comparisons, so an index range can serve them)."""
+    more_severe: list[sa.ColumnElement[bool]] = []
+    for other, days, _ in THRESHOLDS:
+        if other == name:
+            return sa.and_(reached(days), *more_severe)
+        more_severe.append(sa.not_(reached(days)))
+    raise ValueError(f"no threshold is called {name!r}")
+
+
+def recorded(request_id: sa.ColumnElement[int]) -> Reached:
+    """`reached` as the SLA sweep recorded it: the request's mark of that threshold exists
+    (`sla_events`, the notification ledger; its levels are as of the last sweep)."""
+    marks = {days: SlaThreshold(name) for name, days, _ in THRESHOLDS}
+
+    def reached(days: int) -> sa.ColumnElement[bool]:
+        mark = SlaEvent
+        return sa.exists().where(mark.request_id == request_id, mark.threshold == marks[days])
+
+    return reached
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,23 +147,29 @@ class Clock:
         that long past it)."""
         return days * self.day - self.on_clock(position)
 
+    def reached(self, days: int, now: int) -> bool:
+        """The clock has shown `days` (DUE_DAYS or BREACH_DAYS) business days by instant `now`."""
+        if days == DUE_DAYS:
+            deadline = self.due
+        elif days == BREACH_DAYS:
+            deadline = self.breach
+        else:
+            raise ValueError(f"a clock keeps no deadline at {days} business days")
+        return deadline is not None and deadline <= now
+
     def is_at_risk(self, now: int) -> bool:
         """Past the due time at instant `now` (a request decided since is not at risk: ask
         `level`, or check that it is open)."""
-        return self.due is not None and self.due <= now
+        return self.reached(DAYS[AT_RISK], now)
 
     def is_breached(self, now: int) -> bool:
         """Past the breach deadline at instant `now`; a breach stays after the clock stops."""
-        return self.breach is not None and self.breach <= now
+        return self.reached(DAYS[BREACHED], now)
 
     def level(self, now: int, *, is_open: bool = True, paused: bool = False) -> str:
-        """BREACHED, AT_RISK, PAUSED or ON_TRACK at instant `now` (a closed request is only
-        ever breached or on track)."""
-        if self.is_breached(now):
-            return BREACHED
-        if is_open and self.is_at_risk(now):
-            return AT_RISK
-        return PAUSED if paused else ON_TRACK
+        """BREACHED, AT_RISK, PAUSED or ON_TRACK at instant `now` (`level`; a closed request
+        is only ever breached or on track)."""
+        return level(lambda days: self.reached(days, now), is_open=is_open, paused=paused)
 
 
 def clock_of(
@@ -158,7 +213,7 @@ def running_clock(
     The base gives the time on the clock and the level exactly, and the due and breach
     instants when the clock reaches them in its current run. A deadline reached before a
     wait lies earlier than the base says (the wait's business hours did not count):
-    `reached`, the stored (due_at, breach_at) of its `sla_clocks` row, gives it."""
+    `reached`, its stored (`clock_due_at`, `clock_breach_at`), gives it."""
     clock = clock_of(line, [(RequestState.in_review, micros(base))], day_hours)
     if reached is None:
         return clock
@@ -173,7 +228,7 @@ def running_clock(
 def stopped_clock(
     ran_s: int, due_at: datetime | None, breach_at: datetime | None, day_hours: float
 ) -> Clock:
-    """The clock of a stopped request read back from its stored row (`sla_clocks`)."""
+    """The clock of a stopped request read back from its stored clock (`clock_ran_s`, …)."""
     return Clock(
         ran=ran_s * 1_000_000,
         started=None,

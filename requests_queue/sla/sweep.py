@@ -1,11 +1,12 @@
 """The SLA sweep: record each request crossing "at risk" and "breached" once, and tell people.
 
 Everything is decided in SQL from the stored clocks (requests_queue.sla.deadlines), a few
-INSERT … SELECT statements per threshold, whatever the backlog:
+INSERT … SELECT statements per threshold, whatever the backlog. A threshold is one of the
+engine's levels (`engine.THRESHOLDS`: at risk at DUE_DAYS, breached at BREACH_DAYS):
 - a running request is past a deadline of N business days exactly when its clock base lies at
   least N business days before now (`instant_before`): one index range per kind of base;
 - a request whose clock stopped (waiting for the customer, or closed) is judged by the
-  deadlines its `sla_clocks` row says it reached; a closed one's breach is recorded, settled.
+  deadlines its stored clock says it reached; a closed one's breach is recorded, settled.
 
 A mark is inserted already notified when its notice goes out in this sweep, and the emails
 are built from the marks this sweep announced: one per person, to the assignee, or to every
@@ -26,16 +27,16 @@ from sqlalchemy.orm import Session, aliased
 from ..calendar import BusinessCalendar
 from ..models import Account, ConsentRequest, RequestState, Role, User
 from ..models.requests import OPEN_STATES
-from ..models.sla import SlaClock, SlaEvent, SlaThreshold
+from ..models.sla import SlaEvent, SlaThreshold
 from ..outbox import queue_email
 from ..requests.notifications import SIGNATURE, desk_link
 from ..webhooks import queueing as webhooks
-from .clock import calendar_key, instant_before, is_business_time
-from .deadlines import forget_closed_clocks, refresh_stale_clocks, running_past
-from .engine import BREACH_DAYS, DUE_DAYS
+from .clock import calendar_key, is_business_time
+from .deadlines import forget_closed_clocks, refresh_stale_clocks, running_reached, stopped_reached
+from .engine import DAYS
 from .escalation import Suggestion, offer_line, suggest_assignees
 
-R, M, C, T = ConsentRequest, SlaEvent, SlaClock, SlaThreshold
+R, M, T = ConsentRequest, SlaEvent, SlaThreshold
 MANAGERS = "managers"  # notified_to of requests nobody active holds
 LISTED = 20  # requests named per section of an email; the rest are counted
 COLUMNS = ["request_id", "threshold", "recorded_at", "notified_at", "notified_to"]
@@ -121,15 +122,14 @@ def _mark_breached(session: Session, calendar: BusinessCalendar, now: datetime) 
     """(breaches recorded, breaches told): running, waiting and just-closed requests."""
     at = sa.literal(now, M.recorded_at.type)
     threshold = sa.literal(T.breached.value)
-    told = 0
-    cutoff = instant_before(calendar, now, BREACH_DAYS * calendar.hours_per_day)
-    for past in running_past(cutoff) if cutoff is not None else []:
+    told, days = 0, DAYS[T.breached.value]
+    for past in running_reached(calendar, now, days):
         query = sa.select(R.id, threshold, at, at, _holder(R.assignee_id))
         told += _insert(session, query.where(past, _unmarked(R.id, T.breached)))
-    stopped = (
-        sa.select(C.request_id)
-        .join(R, R.id == C.request_id)
-        .where(C.breach_at <= now, _unmarked(C.request_id, T.breached))
+    stopped = sa.select(R.id).where(
+        R.clock_calendar_key.is_not(None),
+        stopped_reached(now, days),
+        _unmarked(R.id, T.breached),
     )
     waiting = stopped.where(R.state == RequestState.awaiting_customer)
     told += _insert(session, waiting.add_columns(threshold, at, at, _holder(R.assignee_id)))
@@ -152,18 +152,13 @@ def _mark_at_risk(
         to = sa.case((_breached_already(R.id), ""), else_=_holder(R.assignee_id))
         return _insert(session, query.add_columns(threshold, at, at, to))
 
-    marked = 0
-    cutoff = instant_before(calendar, now, DUE_DAYS * calendar.hours_per_day)
-    for past in running_past(cutoff) if cutoff is not None else []:
+    marked, days = 0, DAYS[T.at_risk.value]
+    for past in running_reached(calendar, now, days):
         marked += marks(sa.select(R.id).where(past, _unmarked(R.id, T.at_risk)))
-    waiting = (
-        sa.select(C.request_id)
-        .join(R, R.id == C.request_id)
-        .where(
-            R.state == RequestState.awaiting_customer,
-            C.due_at <= now,
-            _unmarked(C.request_id, T.at_risk),
-        )
+    waiting = sa.select(R.id).where(
+        R.state == RequestState.awaiting_customer,
+        stopped_reached(now, days),
+        _unmarked(R.id, T.at_risk),
     )
     return marked + marks(waiting)
 
@@ -277,8 +272,8 @@ def inbox_of_managers(inbox: dict[int, list[_Section]], users: dict[int, User]):
 
 
 HEADINGS = {
-    T.breached: "Breached: no decision after 5 business days",
-    T.at_risk: "At risk: past the 3-business-day due time",
+    T.breached: f"Breached: no decision after {DAYS[T.breached.value]} business days",
+    T.at_risk: f"At risk: past the {DAYS[T.at_risk.value]}-business-day due time",
 }
 
 
