@@ -125,7 +125,9 @@ def fresh_database(backend: str, url: str) -> Iterator[sa.Engine]:
             sa.event.listen(engine, "connect", _sqlite_pragmas)
         else:
             engine = sa.create_engine(url)
-        Base.metadata.drop_all(engine)
+        found = sa.MetaData()  # every table there, one an earlier schema had included
+        found.reflect(engine)
+        found.drop_all(engine)
         Base.metadata.create_all(engine)
         try:
             yield engine
