@@ -91,6 +91,59 @@ def add_address(
     return row
 
 
+def add_many(
+    conn: sa.Connection,
+    account_id: int,
+    new_addresses: sa.TextualSelect | sa.Select,
+    status: EmailStatus,
+    actor: Actor,
+    now: datetime,
+    cause: Cause = Cause(),
+    *,
+    ids_above: int | None = None,
+) -> None:
+    """Set-based `add_address`: create every address `new_addresses` selects with its first
+    status and the event that records it. The caller holds the account's write lock, commits.
+
+    `new_addresses` has the columns contact_id, field, address (canonical) and typed_address;
+    the rule book is asked once for all of them. PostgreSQL: one statement, the events made
+    from the INSERT's RETURNING, the rows in address order so the inserts walk the (account,
+    address) index in order. SQLite: two; the new addresses are those numbered above
+    `ids_above`, the largest id before the INSERT (read under the write lock).
+    """
+    check_transition(None, status, actor, cause)
+    new = new_addresses.subquery("new")
+    select = sa.select(
+        sa.literal(account_id, sa.Integer),
+        new.c.contact_id,
+        new.c.field,
+        new.c.address,
+        new.c.typed_address,
+        sa.literal(status.value, sa.String),
+        _literal("status_changed_at", now, EmailAddress),
+    )
+    columns = [
+        "account_id", "contact_id", "field", "address", "typed_address", "status",
+        "status_changed_at",
+    ]  # fmt: skip
+    first = sa.null()  # the status before a new address's first: none
+    if conn.dialect.name == "postgresql":
+        added = (
+            sa.insert(EmailAddress)
+            .from_select(columns, select.order_by(new.c.address))
+            .returning(EmailAddress.id)
+            .cte("added")
+        )
+        events = _events(added.c.id, first, status, "", account_id, actor, now, cause)
+        conn.execute(events.add_cte(added))
+        return
+    if ids_above is None:
+        raise ValueError("on SQLite, ids_above names the largest address id before the INSERT")
+    conn.execute(sa.insert(EmailAddress).from_select(columns, select))
+    since = EmailAddress.id > ids_above
+    conn.execute(_events(EmailAddress.id, first, status, "", account_id, actor, now, cause, since))
+
+
 def change_status(
     session: Session,
     address: EmailAddress,
@@ -163,19 +216,12 @@ def change_many(
         *_candidates(candidate_ids),
         EmailAddress.status.in_(sorted(sources)),
     )
-    values = _event_values(account_id, actor, now, cause)
-    columns = ["address_id", "from_status", "to_status", "note", *values]
-    note_value = note if isinstance(note, sa.ColumnElement) else sa.literal(note[:500], sa.String)
-    select = sa.select(
-        EmailAddress.id,
-        EmailAddress.status,
-        sa.literal(to.value, sa.String),
-        note_value,
-        *[_literal(k, v) for k, v in values.items()],
-    ).where(eligible)
+    events = _events(
+        EmailAddress.id, EmailAddress.status, to, note, account_id, actor, now, cause, eligible
+    )
     # Before the events and the UPDATE, so it selects the very rows they do.
     webhooks.addresses_changing(session, account_id, eligible, to, actor, cause, now)
-    session.execute(sa.insert(StatusEvent).from_select(columns, select))
+    session.execute(events)
     moved = session.execute(
         sa.update(EmailAddress)
         .where(eligible)
@@ -204,8 +250,36 @@ def _candidates(candidate_ids: sa.Select) -> list[sa.ColumnElement[bool]]:
     return [EmailAddress.id.in_(candidate_ids.scalar_subquery())]
 
 
-def _literal(key: str, value):
-    column = StatusEvent.__table__.c[key]
+def _events(
+    address_id: sa.ColumnElement,
+    from_status: sa.ColumnElement,
+    to: EmailStatus,
+    note: str | sa.ColumnElement[str],
+    account_id: int,
+    actor: Actor,
+    now: datetime,
+    cause: Cause,
+    where: sa.ColumnElement[bool] | None = None,
+) -> sa.Insert:
+    """INSERT … SELECT of one StatusEvent per row (`where`): `address_id` moved from
+    `from_status` to `to`, by `actor` for `cause`, with `note`."""
+    values = _event_values(account_id, actor, now, cause)
+    note_value = note if isinstance(note, sa.ColumnElement) else sa.literal(note[:500], sa.String)
+    select = sa.select(
+        address_id,
+        from_status,
+        sa.literal(to.value, sa.String),
+        note_value,
+        *[_literal(k, v) for k, v in values.items()],
+    )
+    if where is not None:
+        select = select.where(where)
+    columns = ["address_id", "from_status", "to_status", "note", *values]
+    return sa.insert(StatusEvent).from_select(columns, select)
+
+
+def _literal(key: str, value, model: type = StatusEvent):
+    column = model.__table__.c[key]
     if value is None:
         return sa.null().label(key)
     return sa.literal(value, column.type).label(key)

@@ -15,8 +15,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from ..models import Contact, EmailAddress, StatusEvent, UTCDateTime
-from ..statuses import Actor, EmailStatus
+from ..models import Contact, UTCDateTime
+from ..status_changes import add_many
+from ..statuses import Actor, Cause, EmailStatus
 from .rows import Chunk
 from .scratch_tables import DATA, RAW, STAGE, TAGS, clear_stage, load_chunk, probe
 
@@ -62,6 +63,11 @@ def _x(conn: sa.Connection, sql: str, params: dict) -> sa.CursorResult:
     if ":now" in sql:
         stmt = stmt.bindparams(sa.bindparam("now", type_=UTCDateTime()))
     return conn.execute(stmt, params)
+
+
+def _text(sql: str, params: dict) -> sa.TextClause:
+    """`sql` with the parameters it names bound, to be part of a larger statement."""
+    return sa.text(sql).bindparams(**{k: v for k, v in params.items() if f":{k}" in sql})
 
 
 def _kept(alias: str = "") -> str:
@@ -162,7 +168,7 @@ def _update_matched(conn: sa.Connection, run: Run, p: dict) -> int:
 
 
 def _write(conn: sa.Connection, run: Run, p: dict, matched: int) -> tuple[int, int]:
-    """Create contacts, update matched ones, attach addresses, write events.
+    """Create contacts, update matched ones, attach addresses (new ones with their events).
 
     Returns how many contacts were created and how many matched ones were updated.
     """
@@ -185,30 +191,20 @@ def _write(conn: sa.Connection, run: Run, p: dict, matched: int) -> tuple[int, i
                     field = '{FIELDS[k - 1]}'
                 FROM {STAGE} AS s WHERE email_addresses.id = -s.x{k} AND s.x{k} < 0
                   AND {_kept("s.")}""", p)  # fmt: skip
-    parts = []
-    for k in run.fields:
-        columns, values, extra = _columns(EmailAddress.__table__, {
-            "account_id": ":acc", "contact_id": cid, "field": f"'{FIELDS[k - 1]}'",
-            "address": f"e{k}", "typed_address": f"NULLIF(t{k}, '')", "status": ":status",
-            "status_changed_at": ":now",
-        })  # fmt: skip
-        new = f"e{k} <> '' AND x{k} IS NULL AND {_kept()}"
-        parts.append(f"SELECT {values} FROM {STAGE} WHERE {new}")
-    new_addresses = f"INSERT INTO email_addresses ({columns}) {' UNION ALL '.join(parts)}"
-    # One creation event per new address, as status_changes.add_address writes it.
-    event_columns, event_values, event_extra = _columns(StatusEvent.__table__, {
-        "account_id": ":acc", "address_id": "id", "from_status": "NULL",
-        "to_status": ":status", "created_at": ":now", "actor_kind": ":kind",
-        "actor_user_id": ":uid", "import_batch_id": ":batch",
-    })  # fmt: skip
-    events = f"INSERT INTO status_events ({event_columns}) SELECT {event_values}"
-    if postgres:
-        # In address order, so the inserts walk the (account, address) index in order.
-        _x(conn, f"WITH a AS ({new_addresses} ORDER BY 4 RETURNING id) {events} FROM a",
-           {**p, **extra, **event_extra})  # fmt: skip
-    else:  # under the write lock, the ids above the largest one before are this chunk's
-        _x(conn, new_addresses, {**p, **extra})
-        _x(conn, f"{events} FROM email_addresses WHERE id > :abase", {**p, **event_extra})
+    # New addresses with their first status and its event, as every status write: set-based
+    # through status_changes (the rule book asked once for the chunk).
+    new = " UNION ALL ".join(
+        f"SELECT {cid} AS contact_id, '{FIELDS[k - 1]}' AS field, e{k} AS address, "
+        f"NULLIF(t{k}, '') AS typed_address FROM {STAGE} "
+        f"WHERE e{k} <> '' AND x{k} IS NULL AND {_kept()}"
+        for k in run.fields
+    )
+    new_addresses = _text(new, p).columns(
+        contact_id=sa.Integer, field=sa.String, address=sa.String, typed_address=sa.String
+    )
+    cause = Cause(import_batch_id=run.batch_id)
+    add_many(conn, run.account_id, new_addresses, run.status, run.actor, p["now"], cause,
+             ids_above=p.get("abase"))  # fmt: skip
     return created, updated
 
 
@@ -246,9 +242,6 @@ def stage_chunk(conn: sa.Connection, run: Run, chunk: Chunk, now: datetime) -> d
         "acc": run.account_id,
         "batch": run.batch_id,
         "now": now,
-        "status": run.status.value,
-        "kind": run.actor.kind.value,
-        "uid": run.actor.user_id,
     }
     if conn.dialect.name == "sqlite":
         p["cbase"] = conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM contacts").scalar()
