@@ -40,9 +40,9 @@ from ..statuses import (
 )
 from ..webhooks import queueing as webhooks
 from . import notifications
+from .access import lock_for, require_handler
 from .evidence import CHECKLIST, checklist_problem
 from .lifecycle import transition
-from .permissions import lock_for, require_handler
 from .second_review import (
     needs_second_review,
     require_second_reviewer,

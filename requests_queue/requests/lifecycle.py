@@ -1,7 +1,7 @@
 """The operations that move a request (DOMAIN.md: Requests): claim, assign, ask, answer, note,
 reject, withdraw, and the scheduler's warn and close.
 
-Each one checks the move (`state_machine.check_action`, and `permissions` for who may act on
+Each one checks the move (`state_machine.check_action`, and `access` for who may act on
 this request), then `transition` moves the request with a conditional UPDATE
 (`… WHERE state = <the state it checked>`) so two people acting at once cannot both win,
 appends a `RequestEvent` to the timeline, moves the stored SLA clock when the event starts or
@@ -30,7 +30,7 @@ from ..sla.deadlines import moves_clock, refresh_clocks_of
 from ..statuses import Actor, ActorKind
 from ..webhooks import queueing as webhooks
 from . import notifications
-from .permissions import lock_for, lock_request, require_owner
+from .access import lock_for, lock_request, require_owner
 from .state_machine import EVENT_OF, Action, check_action
 
 MAX_MESSAGE = 5000

@@ -21,8 +21,8 @@ from ..errors import ValidationError
 from ..models import Account, ApprovalSettings, ConsentRequest, RequestState, User
 from ..models.approval_settings import DEFAULT_SECOND_REVIEW_THRESHOLD
 from ..statuses import Actor
+from .access import is_second_reviewer, lock_for
 from .lifecycle import message_text, transition
-from .permissions import is_second_reviewer, lock_for
 from .state_machine import Action, NotAllowed
 
 MAX_THRESHOLD = 100_000_000  # more addresses than any account holds: "never ask"

@@ -2,7 +2,7 @@
 
 `TABLE` is the one rule book: (state, action) → (new state, who may do it). `check_action`
 asks it for every move; `EVENT_OF` names the timeline event each action appends. Who may act
-on one particular request now (its handler, its second reviewer) is `permissions`; the
+on one particular request now (its handler, its second reviewer) is `access`; the
 operations that move a request are `lifecycle`.
 """
 

@@ -7,8 +7,8 @@ from wtforms import SelectChoice
 
 from requests_queue.models import ConsentRequest, Role, User
 from requests_queue.now import now_utc
+from requests_queue.requests.access import has_role_for
 from requests_queue.requests.lifecycle import assign_request
-from requests_queue.requests.permissions import has_role_for
 from requests_queue.requests.state_machine import Action
 
 from ..auth.session import current_actor

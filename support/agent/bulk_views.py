@@ -8,9 +8,9 @@ from flask import abort, flash, redirect, request, url_for
 
 from requests_queue.models import User
 from requests_queue.now import now_utc
+from requests_queue.requests.access import has_role_for
 from requests_queue.requests.bulk import apply_each, selected_ids
 from requests_queue.requests.lifecycle import add_internal_note, assign_request, claim_request
-from requests_queue.requests.permissions import has_role_for
 from requests_queue.requests.state_machine import Action
 
 from ..auth.session import current_actor

@@ -15,6 +15,7 @@ from requests_queue.models import (
     RequestState,
 )
 from requests_queue.now import now_utc
+from requests_queue.requests.access import allowed_actions, has_role_for
 from requests_queue.requests.agent_queue import account_history
 from requests_queue.requests.approval import approve_request
 from requests_queue.requests.attachments import request_files
@@ -25,7 +26,6 @@ from requests_queue.requests.lifecycle import (
     claim_request,
     reject_request,
 )
-from requests_queue.requests.permissions import allowed_actions, has_role_for
 from requests_queue.requests.saved_replies import fill_in, get_reply, reply_values
 from requests_queue.requests.second_review import second_review_threshold
 from requests_queue.requests.state_machine import Action

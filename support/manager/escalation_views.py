@@ -7,7 +7,7 @@ from flask import abort, redirect, render_template, request, url_for
 from requests_queue.calendar_store import load_calendar
 from requests_queue.models import ConsentRequest, Role, User
 from requests_queue.now import now_utc
-from requests_queue.requests.permissions import can_reassign
+from requests_queue.requests.access import can_reassign
 from requests_queue.requests.timeline import request_timeline
 from requests_queue.requests.window import request_window
 from requests_queue.sla.escalation import suggest_assignees

@@ -14,6 +14,7 @@ from requests_queue.models import (
     RequestState,
     Role,
 )
+from requests_queue.requests.access import allowed_actions, can_claim, can_decide, can_reassign
 from requests_queue.requests.approval import approve_request, confirm_approval
 from requests_queue.requests.evidence import CHECKLIST
 from requests_queue.requests.lifecycle import (
@@ -27,7 +28,6 @@ from requests_queue.requests.lifecycle import (
     warn_unanswered,
     withdraw_request,
 )
-from requests_queue.requests.permissions import allowed_actions, can_claim, can_decide, can_reassign
 from requests_queue.requests.second_review import return_to_review, set_second_review_threshold
 from requests_queue.requests.state_machine import Action, NotAllowed, check_action
 from requests_queue.requests.timeline import customer_timeline, request_timeline

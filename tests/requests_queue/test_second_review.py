@@ -14,10 +14,10 @@ from requests_queue.models import (
     Role,
     StatusEvent,
 )
+from requests_queue.requests.access import allowed_actions
 from requests_queue.requests.approval import approve_request, confirm_approval
 from requests_queue.requests.evidence import CHECKLIST
 from requests_queue.requests.lifecycle import claim_request
-from requests_queue.requests.permissions import allowed_actions
 from requests_queue.requests.second_review import (
     needs_second_review,
     return_to_review,
