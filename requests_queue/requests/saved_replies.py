@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session
 from ..errors import NotFound, ValidationError
 from ..models import ConsentRequest, ReplyPurpose, SavedReply
 from ..statuses import Actor, ActorKind
+from ..time_zones import instant_text, reader_zone
 from .evidence import CHECKLIST
 from .state_machine import NotAllowed
 
 MAX_TITLE = 80
 MAX_BODY = 5000  # the longest question or rejection message the lifecycle accepts
-DATE_FORMAT = "%A %d %B %Y, %H:%M %Z"  # as the customer's pages write "expected by"
 
 PLACEHOLDERS: dict[str, str] = {
     "customer_name": "the name of the customer who filed the request",
@@ -85,11 +85,16 @@ def reply_values(
     req: ConsentRequest, expected_by: datetime | None, ticked: Iterable[str] = ()
 ) -> dict[str, str]:
     """What each placeholder stands for on `req` (`expected_by` in the team's zone, or None
-    once the request is decided)."""
+    once the request is decided). The reply is read by the customer who filed: the date is in
+    their zone, with the team's time where it reads differently, as their pages show it."""
+    if expected_by is not None:
+        team = expected_by.tzinfo
+        zone = reader_zone(req.filed_by, team)
+        when = instant_text(expected_by, zone, "long", team=team)
     return {
         "customer_name": req.filed_by.display_name,
         "request_number": req.number,
-        "expected_by": expected_by.strftime(DATE_FORMAT) if expected_by else "no date (decided)",
+        "expected_by": when if expected_by is not None else "no date (decided)",
         "missing_evidence": missing_evidence(ticked),
     }
 

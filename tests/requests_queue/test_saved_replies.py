@@ -1,6 +1,7 @@
 """Saved replies: placeholders checked when saved and filled in once; who sees and changes which."""
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -89,6 +90,15 @@ def test_reply_values_come_from_the_request(session, customer, file_opt_in):
     assert values["expected_by"] == "Wednesday 25 November 2026, 17:00 UTC"
     assert values["missing_evidence"].startswith("Last email sent, ")
     assert reply_values(req, None)["expected_by"] == "no date (decided)"
+
+
+def test_expected_by_reads_in_the_customers_zone_with_the_team_time(session, customer, file_opt_in):
+    customer.time_zone = "Europe/Berlin"
+    req = file_opt_in(customer, n=1)
+    team_due = datetime(2026, 11, 25, 17, 0, tzinfo=ZoneInfo("America/Phoenix"))
+    assert reply_values(req, team_due)["expected_by"] == (
+        "Thursday 26 November 2026, 01:00 CET (Wed 25 Nov, 17:00 MST team time)"
+    )
 
 
 def _new(session, user, title="Which form?", body="Which form, {customer_name}?", shared=False):
