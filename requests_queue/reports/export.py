@@ -28,8 +28,8 @@ TABLES = {
     "backlog": "Open backlog by age",
     "agents": "Per agent",
     "breaches": "Breaches in the period",
-    "breached": "Breached now",
-    "at_risk": "At risk now",
+    BREACHED: "Breached now",  # the engine's levels: one list per Watch
+    AT_RISK: "At risk now",
 }
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -89,7 +89,7 @@ def table_rows(
         return header, rows
     if name == "breaches":
         return REQUEST_HEADER, map(_request, breach_list(session, period, scale))
-    if name in ("breached", "at_risk"):
+    if name in {watch.value for watch in Watch}:
         return REQUEST_HEADER, map(_request, watch_list(session, scale, Watch(name)))
     raise NotFound(f"there is no table called {name!r}")
 
