@@ -53,6 +53,9 @@ def _serve(url: str, port: int, log: Path) -> subprocess.Popen:
     env = dict(
         os.environ, DATABASE_URL=url, PORT=str(port), SECRET_KEY="loadtest", LOG_LEVEL="WARNING",
         WEB_CONCURRENCY=os.environ.get("WEB_CONCURRENCY", "2"),
+        # The sending pipeline's token gets the rate its volume needs, as a deployment would
+        # set it; the default 600/minute would answer its checks with 429.
+        API_RATE_LIMIT=os.environ.get("API_RATE_LIMIT", "100/second"),
         PROMETHEUS_MULTIPROC_DIR=str(log.parent / "metrics"),
     )  # fmt: skip
     with log.open("wb") as out:
