@@ -4,7 +4,7 @@ Two reads, whatever the table size:
 - the filter counts come from ONE `GROUP BY state, kind, account_id, assignee_id` over the
   open states, a range of the covering index `ix_consent_requests_facets`; each facet's
   counts (with the other active filters applied) are summed from those groups in Python;
-- the page comes from ordered, limited index ranges merged in Python, so neither database
+- the page comes from ordered, limited index ranges merged by one UNION ALL, so neither database
   sorts the whole queue to show 25 rows (deep pages use one ORDER BY … OFFSET).
 
 The default order is by deadline: running requests by their SLA clock's base (due and
@@ -18,7 +18,6 @@ newest first, is one range per open state (`ix_consent_requests_queue` / `_assig
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -207,8 +206,8 @@ def _ordered_ids(
 def _by_filing(
     session: Session, flt: QueueFilter, states: list, offset: int, limit: int
 ) -> list[int]:
-    """Filing order: one short index range per state, merged here; deep pages let the
-    database skip `offset` rows of a single ordered query instead."""
+    """Filing order: one short index range per state, merged in one statement; deep pages
+    let the database skip `offset` rows of a single ordered query instead."""
     c = ConsentRequest
     newest = flt.order is QueueOrder.newest
     order = (c.filed_at.desc(), c.id.desc()) if newest else (c.filed_at, c.id)
@@ -221,24 +220,21 @@ def _by_filing(
             .offset(offset)
         )
         return list(session.scalars(query))
-    runs = []
-    for state in states:
-        query = (
-            sa.select(c.filed_at, c.id)
-            .where(c.state == state, *flt.conditions())
-            .order_by(*order)
-            .limit(offset + limit)
-        )
-        runs.append(session.execute(query).all())
-    merged = heapq.merge(*runs, reverse=newest)
-    return [request_id for _, request_id in merged][offset : offset + limit]
+    runs = [
+        sa.select(c.filed_at.label("k"), c.id.label("rid"))
+        .where(c.state == state, *flt.conditions())
+        .order_by(*order)
+        for state in states
+    ]
+    return _merged_ids(session, runs, offset, limit, newest=newest)
 
 
 def _by_deadline(
     session: Session, flt: QueueFilter, states: list, offset: int, limit: int
 ) -> list[int]:
     """Running requests by clock base (filing time when they never waited), then filing
-    time and id: two short index ranges per state merged here, or one sorted query deep."""
+    time and id: two short index ranges per state merged in one statement, or one sorted query
+    deep."""
     c = ConsentRequest
     if not states:
         return []
@@ -256,18 +252,34 @@ def _by_deadline(
     for state in states:
         here = (c.state == state, *flt.conditions())
         never_waited = (
-            sa.select(c.filed_at, c.filed_at, c.id)
+            sa.select(c.filed_at.label("k"), c.filed_at.label("filed"), c.id.label("rid"))
             .where(*here, c.clock_base_at.is_(None))
             .order_by(c.filed_at, c.id)
         )
         waited = (
-            sa.select(c.clock_base_at, c.filed_at, c.id)
+            sa.select(c.clock_base_at.label("k"), c.filed_at.label("filed"), c.id.label("rid"))
             .where(*here, c.clock_base_at.is_not(None))
             .order_by(c.clock_base_at, c.filed_at, c.id)
         )
-        runs += [session.execute(q.limit(offset + limit)).all() for q in (never_waited, waited)]
-    merged = heapq.merge(*(map(tuple, run) for run in runs))
-    return [request_id for *_, request_id in merged][offset : offset + limit]
+        runs += [never_waited, waited]
+    return _merged_ids(session, runs, offset, limit)
+
+
+def _merged_ids(
+    session: Session, runs: list[sa.Select], offset: int, limit: int, newest: bool = False
+) -> list[int]:
+    """The ids of rows offset…offset+limit of several ordered runs merged, in one statement.
+
+    Each run keeps its own ORDER BY and LIMIT inside the UNION ALL, so each stays a short
+    range of its index; the database merges at most len(runs) × (offset + limit) rows. The
+    runs select the same labelled sort keys, the id last.
+    """
+    parts = [sa.select(run.limit(offset + limit).subquery()) for run in runs]
+    merged = sa.union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    keys = list(merged.c)
+    order = [k.desc() for k in keys] if newest else keys
+    query = sa.select(keys[-1]).order_by(*order).limit(limit).offset(offset)
+    return list(session.scalars(query))
 
 
 def queue_page(
