@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
@@ -30,6 +30,7 @@ from ..models.requests import OPEN_STATES
 from ..models.sla import SlaEvent, SlaThreshold
 from ..outbox import queue_email
 from ..requests.notifications import SIGNATURE, desk_link
+from ..time_zones import instant_text, reader_zone
 from ..webhooks import queueing as webhooks
 from .clock import calendar_key, is_business_time
 from .deadlines import forget_closed_clocks, refresh_stale_clocks, running_reached, stopped_reached
@@ -260,7 +261,9 @@ def _notify(
     offers = suggest_assignees(session, calendar, now, offered.items()) if offered else {}
     for user_id, sections in inbox.items():
         user = users[user_id]
-        _send(session, user, sections, now, base_url, offers if user.role is Role.manager else None)
+        zone = reader_zone(user, calendar.zone)
+        offer = offers if user.role is Role.manager else None
+        _send(session, user, sections, now, base_url, offer, zone)
     return len(inbox)
 
 
@@ -284,7 +287,9 @@ def _send(
     now: datetime,
     base_url: str,
     offers: dict[int, Suggestion] | None = None,
+    zone: tzinfo = UTC,
 ) -> None:
+    """One alert to `user`, its times in `zone` (theirs, else the team's), the zone named."""
     sections.sort(key=lambda s: (s.threshold is not T.breached, s.unassigned))
     totals = defaultdict(int)
     lines: list[str] = []
@@ -294,7 +299,7 @@ def _send(
         lines += ["", f"{HEADINGS[section.threshold]} ({whose}): {section.total:,}"]
         for request_id, filed_at, account, _assignee in section.listed:
             lines.append(
-                f"  R-{request_id:06d}  {account}  filed {filed_at:%Y-%m-%d %H:%M} UTC  "
+                f"  R-{request_id:06d}  {account}  filed {instant_text(filed_at, zone)}  "
                 f"{desk_link(base_url, request_id)}"
             )
             if offers is not None:

@@ -257,3 +257,20 @@ def test_the_clock_keeps_running_while_an_approval_waits_for_a_second_review(
     assert not sla.is_paused and sla.is_at_risk(at(24, 17))
     assert sweep(at(24, 17))["at_risk"] == 1  # due Tue 24 Nov 17:00, as if still in review
     assert marks(session) == {(req.id, T.at_risk)}
+
+
+def test_an_alert_gives_times_in_its_readers_zone(session, file_at, sweep, manager):
+    manager.time_zone = "Europe/Berlin"
+    session.commit()
+    req = file_at()  # Friday 20 November 08:00 in Phoenix (MST) is 16:00 in Berlin (CET)
+    sweep(at(25, 9))
+    [mail] = alerts(session)
+    assert f"R-{req.id:06d}" in mail.body_text
+    assert "filed 20 Nov 2026, 16:00 CET" in mail.body_text
+
+
+def test_an_alert_to_someone_without_a_zone_gives_team_time(session, file_at, sweep, manager):
+    file_at()
+    sweep(at(25, 9))
+    [mail] = alerts(session)
+    assert "filed 20 Nov 2026, 08:00 MST" in mail.body_text
