@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..calendar import BusinessCalendar
 from ..models import ConsentRequest, RequestState
+from ..time_zones import clock_text
 from .deadlines import base_of
 from .engine import (
     AT_RISK,
@@ -115,7 +116,9 @@ def span(microseconds: int, day_hours: float) -> str:
 
 def _breached(since: int, deadline: datetime, day: float) -> Countdown:
     if since < 60 * PER_SECOND:  # no business time since, e.g. the weekend after a Friday
-        return Countdown(BREACHED, f"breached {deadline:%a %H:%M}", deadline)
+        # The deadline in the team's business hours, its zone named (the cell's tooltip gives
+        # it in the viewer's zone too).
+        return Countdown(BREACHED, f"breached {clock_text(deadline, '%a %H:%M')}", deadline)
     return Countdown(BREACHED, f"breached {span(since, day)} ago", deadline)
 
 

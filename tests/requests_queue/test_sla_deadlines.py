@@ -289,7 +289,7 @@ def test_business_time_in_words(seconds, short, long):
         (at(11, 4, 17), "at_risk", "breach in 2 d"),
         (at(11, 6, 12), "at_risk", "breach in 5 h"),
         (at(11, 9, 11), "breached", "breached 2 h ago"),
-        (at(11, 7, 12), "breached", "breached Fri 17:00"),  # no business time since
+        (at(11, 7, 12), "breached", "breached Fri 17:00 MST"),  # no business time since
     ],
 )
 def test_the_queue_counts_down_in_business_time(session, customer, agent, now, level, text):
