@@ -21,11 +21,6 @@ class Page:
     more: bool = False
 
     @property
-    def has_next(self) -> bool:
-        """Whether a page follows this one."""
-        return self.number < self.pages or self.more
-
-    @property
     def offset(self) -> int:
         """Rows before this page."""
         return (self.number - 1) * self.size

@@ -47,7 +47,6 @@ def contacts():
         more=page.more,
         page=page.number,
         pages=page.pages,
-        has_next=page.has_next,
         flt=flt,
         args=filter_args(flt),
         tags=account_tags(),
