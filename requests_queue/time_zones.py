@@ -59,11 +59,16 @@ def instant_text(
     return text
 
 
+def own_zone(user: object) -> ZoneInfo | None:
+    """The zone `user` chose (at the first login or on the account page), if zoneinfo knows
+    it; None for nobody, a visitor, or a person without one yet."""
+    name = getattr(user, "time_zone", None)
+    return ZoneInfo(name) if name and is_zone_name(name) else None
+
+
 def reader_zone(user: User | None, team: tzinfo) -> tzinfo:
-    """The zone `user` reads times in: theirs once set (at the first login or on the account
-    page), else the team's."""
-    name = user.time_zone if user is not None else None
-    return ZoneInfo(name) if name and is_zone_name(name) else team
+    """The zone `user` reads times in: theirs once set, else the team's."""
+    return own_zone(user) or team
 
 
 @lru_cache(maxsize=1)

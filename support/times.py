@@ -9,12 +9,11 @@ so `dt(..., team=True)` adds the team's clock time when it reads differently.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, tzinfo
-from zoneinfo import ZoneInfo
 
 from flask import has_request_context
 from flask_login import current_user
 
-from requests_queue.time_zones import instant_text, is_zone_name, team_zone
+from requests_queue.time_zones import instant_text, own_zone, team_zone
 
 from .extensions import db
 from .per_request import once_per_request
@@ -40,8 +39,7 @@ def viewer_tz() -> tzinfo:
     """The zone this request's viewer sees times in: theirs, else the team's."""
 
     def make() -> tzinfo:
-        name = getattr(current_user, "time_zone", None) if has_request_context() else None
-        return ZoneInfo(name) if name and is_zone_name(name) else team_tz()
+        return (own_zone(current_user) if has_request_context() else None) or team_tz()
 
     return once_per_request(_VIEWER, make)
 
