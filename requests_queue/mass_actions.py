@@ -9,6 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from .chunked import ChunkedRuns
 from .errors import ValidationError
 from .models import (
     Contact,
@@ -17,9 +18,16 @@ from .models import (
     MassAction,
     MassActionItem,
     MassActionKind,
+    MassActionState,
     StatusEvent,
 )
-from .selection import ContactFilter, address_conditions, address_ids, describe
+from .selection import (
+    ContactFilter,
+    address_conditions,
+    describe,
+    filter_to_json,
+    stored_selection,
+)
 from .status_changes import change_many, lock_account
 from .statuses import (
     ELIGIBLE_FOR,
@@ -33,6 +41,18 @@ from .statuses import (
 )
 
 S = EmailStatus
+# Contacts per chunk of a mass opt-out (one transaction each; about 50,000 addresses).
+CHUNK_CONTACTS = 50_000
+RUNS = ChunkedRuns(
+    MassAction,
+    working=MassActionState.applying,
+    failed=MassActionState.failed,
+    kind="mass_action",
+    failure=(
+        "Applying stopped because of an internal error. The addresses listed below were "
+        "opted out; preview the selection again to opt out the rest."
+    ),
+)
 
 
 class Direction(enum.Enum):
@@ -138,7 +158,7 @@ def preview_rows(flt: ContactFilter, fields: tuple[EmailField, ...], direction: 
     )
 
 
-def mass_opt_out(
+def record_opt_out(
     session: Session,
     flt: ContactFilter,
     fields: tuple[EmailField, ...],
@@ -146,15 +166,26 @@ def mass_opt_out(
     now: datetime,
     expected_count: int,
 ) -> MassAction:
-    """Opt out every eligible address of the selection as one batch; return the batch.
+    """Record the customer's decision to opt out the selection, to be applied; flush only.
 
-    `expected_count` is the number the customer confirmed; if the selection changed since
-    the preview the numbers differ and nothing is done. The prior statuses are kept so an
-    approved undo restores exactly them.
+    Quick whatever the selection's size (one grouped count): `apply_chunk` does the writing,
+    in the background (`mass_runs`). `expected_count` is the number the customer confirmed;
+    if the selection changed since the preview the numbers differ and nothing is recorded.
+    The selection is frozen: its filter, and the newest contact and address at the click.
     """
     if actor.kind is not ActorKind.customer:
         raise ValidationError(None, "only the account's own users run mass opt-outs")
-    lock_account(session, flt.account_id)  # the preview and the change see the same rows
+    lock_account(session, flt.account_id)  # the preview and the record see the same rows
+    busy = session.scalar(
+        sa.select(MassAction.id).where(
+            MassAction.account_id == flt.account_id,
+            MassAction.state == MassActionState.applying,
+        )
+    )
+    if busy is not None:
+        raise ValidationError(
+            None, f"mass opt-out #{busy} is still being applied: run the next one once it is done"
+        )
     before = preview(session, flt, fields, Direction.opt_out)
     if before.changing == 0:
         raise ValidationError(None, "no address in this selection can be opted out")
@@ -163,36 +194,104 @@ def mass_opt_out(
             "confirm_count",
             f"type {before.changing}, the number of addresses that will be opted out",
         )
+    newest_contact = sa.select(sa.func.max(Contact.id)).where(Contact.account_id == flt.account_id)
     batch = MassAction(
         account_id=flt.account_id,
         user_id=actor.user_id,
         kind=MassActionKind.opt_out,
+        state=MassActionState.applying,
+        channel=actor.channel,
         selection=describe(session, flt)[:500],
+        selection_filter=filter_to_json(flt),
         fields=",".join(f.value for f in fields),
+        expected_count=before.changing,
         skipped_count=before.skipped,
         skipped_by_reason=before.skipped_by_reason,
         created_at=now,
+        # Ids only grow: what existed at the click is what lies up to these.
+        last_contact_id=session.scalar(newest_contact) or 0,
+        last_address_id=session.scalar(sa.select(sa.func.max(EmailAddress.id))) or 0,
     )
     session.add(batch)
     session.flush()
+    return batch
+
+
+def apply_chunk(
+    session: Session, batch: MassAction, now: datetime, limit: int = CHUNK_CONTACTS
+) -> bool:
+    """Opt out the eligible addresses of the batch's next `limit` contacts; flush only.
+
+    Returns True when the whole batch is applied. Contacts go in id order from the cursor
+    `applied_through`, through the newest contact at the click; addresses added since are
+    left alone, and an address that stopped being eligible meanwhile is skipped by the rule
+    book (`change_many`). Every event carries the decision's time and actor, and the
+    events' prior statuses become the batch's snapshot, so an approved undo restores
+    exactly them. The first write moves the heartbeat (`mass_runs.RUNS.beat`).
+    """
+    if batch.state is not MassActionState.applying:
+        return True
+    lock_account(session, batch.account_id)
+    RUNS.beat(session, batch, now)
+    flt, fields = stored_selection(batch.account_id, batch.selection_filter, batch.fields)
+    through = batch.applied_through
+    end = session.scalar(
+        sa.select(Contact.id)
+        .where(
+            Contact.account_id == batch.account_id,
+            Contact.id > through,
+            Contact.id <= batch.last_contact_id,
+        )
+        .order_by(Contact.id)
+        .offset(limit - 1)
+        .limit(1)
+    )
+    upper = batch.last_contact_id if end is None else end
+    a = EmailAddress
+    candidates = sa.select(a.id).where(
+        *address_conditions(flt, fields),
+        a.contact_id > through,
+        a.contact_id <= upper,
+        a.id <= batch.last_address_id,
+    )
+    events_before = session.scalar(sa.select(sa.func.max(StatusEvent.id))) or 0
+    actor = Actor(ActorKind.customer, batch.user_id, batch.channel)
+    cause = Cause(mass_action_id=batch.id)
     moved = change_many(
-        session,
-        flt.account_id,
-        address_ids(flt, fields),
-        S.opted_out_by_user,
-        actor,
-        now,
-        Cause(mass_action_id=batch.id),
+        session, batch.account_id, candidates, S.opted_out_by_user, actor, batch.created_at, cause
     )
     # The events just written hold each address's prior status: copy them as the snapshot.
+    e = StatusEvent
     session.execute(
         sa.insert(MassActionItem).from_select(
             ["mass_action_id", "address_id", "prior_status"],
-            sa.select(
-                StatusEvent.mass_action_id, StatusEvent.address_id, StatusEvent.from_status
-            ).where(StatusEvent.mass_action_id == batch.id),
+            sa.select(e.mass_action_id, e.address_id, e.from_status).where(
+                e.mass_action_id == batch.id, e.id > events_before
+            ),
         )
     )
-    batch.changed_count = moved
+    batch.changed_count += moved
+    batch.applied_through = upper
+    if end is None or upper >= batch.last_contact_id:
+        batch.state, batch.finished_at = MassActionState.done, now
     session.flush()
+    return batch.state is MassActionState.done
+
+
+def mass_opt_out(
+    session: Session,
+    flt: ContactFilter,
+    fields: tuple[EmailField, ...],
+    actor: Actor,
+    now: datetime,
+    expected_count: int,
+) -> MassAction:
+    """Record and apply a mass opt-out at once, in the caller's transaction; return the batch.
+
+    What the background run does, chunk for chunk, without committing in between: for the
+    demo data, the CLI and the tests that compare the two.
+    """
+    batch = record_opt_out(session, flt, fields, actor, now, expected_count)
+    while not apply_chunk(session, batch, now):
+        pass
     return batch

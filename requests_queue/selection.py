@@ -33,6 +33,32 @@ class ContactFilter:
         return not (self.search or self.tag_id or self.import_batch_id or self.status)
 
 
+def filter_to_json(flt: ContactFilter) -> dict:
+    """The filter as stored with work done later on its selection (`stored_selection`)."""
+    return {
+        "search": flt.search,
+        "tag_id": flt.tag_id,
+        "import_batch_id": flt.import_batch_id,
+        "status": flt.status.value if flt.status else None,
+    }
+
+
+def stored_selection(
+    account_id: int, data: dict | None, fields: str
+) -> tuple[ContactFilter, tuple[EmailField, ...]]:
+    """The filter and fields a campaign or mass action recorded (`filter_to_json`, and the
+    fields as comma-separated values)."""
+    f = data or {}
+    flt = ContactFilter(
+        account_id,
+        search=f.get("search") or "",
+        tag_id=f.get("tag_id"),
+        import_batch_id=f.get("import_batch_id"),
+        status=EmailStatus(f["status"]) if f.get("status") else None,
+    )
+    return flt, tuple(EmailField(v) for v in fields.split(","))
+
+
 def _prefix(column: sa.ColumnElement, term: str) -> sa.ColumnElement:
     # A range instead of LIKE so both databases use the index whatever the collation.
     return sa.and_(column >= term, column < term + "\U0010ffff")
@@ -139,11 +165,6 @@ def count_contacts(flt: ContactFilter, at_most: int | None = None) -> sa.Select:
     if at_most is not None:
         ids = ids.limit(at_most)
     return sa.select(sa.func.count()).select_from(ids.subquery())
-
-
-def address_ids(flt: ContactFilter, fields: tuple[EmailField, ...]) -> sa.Select:
-    """SELECT of the ids of the chosen fields' addresses of the contacts in the filter."""
-    return sa.select(EmailAddress.id).where(*address_conditions(flt, fields))
 
 
 def address_conditions(flt: ContactFilter, fields: tuple[EmailField, ...]) -> list:

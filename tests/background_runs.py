@@ -11,3 +11,8 @@ def wait_for_imports(timeout: float = 60) -> None:
 def wait_for_campaigns(timeout: float = 60) -> None:
     """Wait for this process's campaign-queueing threads."""
     background.wait("campaign", timeout)
+
+
+def wait_for_mass_actions(timeout: float = 60) -> None:
+    """Wait for this process's mass opt-out threads."""
+    background.wait("mass_action", timeout)

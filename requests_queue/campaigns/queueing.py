@@ -14,27 +14,24 @@ either.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..chunked import ChunkedRuns, LostClaim  # noqa: F401 (LostClaim: callers' name for it)
 from ..errors import ValidationError
-from ..logcontext import running
 from ..models import Account, EmailAddress, EmailField, OutboxMessage, OutboxState
 from ..models.campaigns import Campaign, CampaignRecipient, CampaignState
 from ..now import now_utc
-from ..selection import ContactFilter, describe
+from ..selection import ContactFilter, describe, filter_to_json, stored_selection
 from ..status_changes import lock_account
-from ..statuses import Actor, ActorKind, EmailStatus
+from ..statuses import Actor, ActorKind
 from .content import CONFIRM, UNSUBSCRIBE, CampaignContent, check_content, fill_account
 from .eligibility import eligible_conditions, preview_campaign
 from .links import RecipientLinks
 from .tokens import TokenClaims, new_nonce
-
-log = logging.getLogger(__name__)
 
 KIND = "double_opt_in"
 # Addresses per transaction of a background run (about half a second on SQLite), and how many
@@ -78,12 +75,7 @@ def create_campaign(
         user_id=actor.user_id,
         created_at=now,
         selection=describe(session, flt)[:500],
-        selection_filter={
-            "search": flt.search,
-            "tag_id": flt.tag_id,
-            "import_batch_id": flt.import_batch_id,
-            "status": flt.status.value if flt.status else None,
-        },
+        selection_filter=filter_to_json(flt),
         fields=",".join(f.value for f in fields),
         template=content.template,
         subject=content.subject,
@@ -102,19 +94,7 @@ def create_campaign(
 
 def campaign_filter(campaign: Campaign) -> tuple[ContactFilter, tuple[EmailField, ...]]:
     """The selection and fields the campaign was sent to, as chosen."""
-    f = campaign.selection_filter or {}
-    flt = ContactFilter(
-        campaign.account_id,
-        search=f.get("search") or "",
-        tag_id=f.get("tag_id"),
-        import_batch_id=f.get("import_batch_id"),
-        status=EmailStatus(f["status"]) if f.get("status") else None,
-    )
-    return flt, tuple(EmailField(v) for v in campaign.fields.split(","))
-
-
-class LostClaim(Exception):
-    """Another run took the campaign over (this one was silent too long); stop writing."""
+    return stored_selection(campaign.account_id, campaign.selection_filter, campaign.fields)
 
 
 def queue_chunk(
@@ -131,7 +111,7 @@ def queue_chunk(
     if campaign.state is not CampaignState.queueing:
         return True
     lock_account(session, campaign.account_id)
-    _beat(session, campaign, now)
+    RUNS.beat(session, campaign, now)
     flt, fields = campaign_filter(campaign)
     a, field = EmailAddress, sa.type_coerce(EmailAddress.field, sa.String)
     cursor = sa.tuple_(sa.literal(campaign.queued_through), sa.literal(campaign.queued_field))
@@ -173,27 +153,6 @@ def queue_chunk(
         )
     session.refresh(campaign)
     return done
-
-
-def _beat(session: Session, campaign: Campaign, now: datetime) -> None:
-    """Move the campaign's heartbeat on, if this run still holds it.
-
-    The chunk's first statement, and a write: SQLite takes its write lock before the chunk
-    reads any address. A run that was silent past STALE_AFTER and was taken over finds the
-    heartbeat moved by the other run and stops (LostClaim) instead of writing beside it.
-    """
-    c = Campaign
-    mine = c.heartbeat_at.is_(None) if campaign.heartbeat_at is None else (
-        c.heartbeat_at == campaign.heartbeat_at
-    )  # fmt: skip
-    held = session.execute(
-        sa.update(c)
-        .where(c.id == campaign.id, c.state == CampaignState.queueing, mine)
-        .values(heartbeat_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if held != 1:
-        raise LostClaim(f"campaign {campaign.id} is no longer this run's")
 
 
 _RECIPIENT_COLUMNS = (
@@ -294,16 +253,19 @@ def _write_messages(session, campaign, content, links: RecipientLinks, now, afte
     )
 
 
-# A run beats with every chunk it writes (half a second to a few seconds each): silent for
-# this long, it died, and the customer's page or the scheduler's job resumes it. A run that
-# was only waiting (for the account's lock) finds its claim taken and stops (LostClaim).
-STALE_AFTER = timedelta(seconds=30)
+RUNS = ChunkedRuns(
+    Campaign,
+    working=CampaignState.queueing,
+    failed=CampaignState.failed,
+    kind="campaign",
+    failure="Preparing the emails stopped because of an internal error; what was queued is sent.",
+)
+STALE_AFTER = RUNS.stale_after
 
 
 def is_stalled(campaign: Campaign, now: datetime) -> bool:
     """Still being queued, but its run has been silent for STALE_AFTER (it is resumed)."""
-    beat = campaign.heartbeat_at or campaign.created_at
-    return campaign.state is CampaignState.queueing and beat < now - STALE_AFTER
+    return RUNS.is_stalled(campaign, now)
 
 
 def run_campaign_queueing(
@@ -314,76 +276,19 @@ def run_campaign_queueing(
     chunk: int = CHUNK,
     stop_after_chunks: int | None = None,
 ) -> CampaignState | None:
-    """Queue the campaign to its end, a committed chunk at a time; its final state.
+    """Queue the campaign to its end, a committed chunk at a time (`chunked.ChunkedRuns`); its
+    final state, or None when another run holds it. A run that raises leaves the campaign
+    `failed` with the reason, and what was queued stays queued (and is sent)."""
 
-    None when another run holds it (its heartbeat is fresh). A run that raises leaves the
-    campaign `failed` with the reason, and what was queued stays queued (and is sent).
-    `stop_after_chunks` stops early as a crash would (tests of resuming use it).
-    """
-    with Session(engine, expire_on_commit=False) as session, running("campaign", campaign_id):
-        if not _claim(session, campaign_id, clock()):
-            return None
-        campaign = session.get(Campaign, campaign_id)
-        chunks = 0
-        try:
-            while not queue_chunk(session, campaign, links, clock(), limit=chunk):
-                session.commit()
-                chunks += 1
-                if stop_after_chunks is not None and chunks >= stop_after_chunks:
-                    return campaign.state
-            session.commit()
-        except LostClaim:
-            session.rollback()
-            return None
-        except Exception as exc:  # recorded on the campaign; the log has the trace
-            log.exception("queueing campaign %s failed", campaign_id)
-            session.rollback()
-            campaign = session.get(Campaign, campaign_id)
-            campaign.state = CampaignState.failed
-            campaign.error = _message(exc)
-            session.commit()
-        return campaign.state
+    def step(session: Session, campaign: Campaign, now: datetime) -> bool:
+        return queue_chunk(session, campaign, links, now, limit=chunk)
 
-
-def _claim(session: Session, campaign_id: int, now: datetime) -> bool:
-    """Take the campaign for this run: queueing, and no run has it (no heartbeat yet, or
-    none for STALE_AFTER). One UPDATE, so two runs never both take it."""
-    c = Campaign
-    claimed = session.execute(
-        sa.update(c)
-        .where(c.id == campaign_id, c.state == CampaignState.queueing, _unclaimed(now))
-        .values(heartbeat_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    session.commit()
-    return claimed == 1
-
-
-def _unclaimed(now: datetime) -> sa.ColumnElement[bool]:
-    return sa.or_(Campaign.heartbeat_at.is_(None), Campaign.heartbeat_at < now - STALE_AFTER)
+    return RUNS.run(engine, campaign_id, step, clock, stop_after_chunks)
 
 
 def resume_campaign_queueing(
     session: Session, links: RecipientLinks, now: datetime
 ) -> list[tuple[int, CampaignState | None]]:
     """Resume every campaign whose queueing run died; (campaign id, final state) each."""
-    c = Campaign
-    # Never started for STALE_AFTER (the web process stopped first), or stopped beating.
-    ids = session.scalars(
-        sa.select(c.id)
-        .where(
-            c.state == CampaignState.queueing,
-            _unclaimed(now),
-            c.created_at < now - STALE_AFTER,
-        )
-        .order_by(c.id)
-    ).all()
-    session.commit()
     engine = session.get_bind()
-    return [(cid, run_campaign_queueing(engine, cid, links)) for cid in ids]
-
-
-def _message(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return str(exc)[:500]
-    return "Preparing the emails stopped because of an internal error; what was queued is sent."
+    return RUNS.resume(session, now, lambda cid: run_campaign_queueing(engine, cid, links))

@@ -80,6 +80,14 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
         timeout=timedelta(minutes=10),
     ),
     PeriodicJob(
+        name="resume_mass_actions",
+        title="Resume stopped mass opt-outs",
+        func="requests_queue.jobs.mass_actions:resume_mass_actions",
+        description="Finish applying mass opt-outs whose worker stopped",
+        every=timedelta(minutes=2),
+        timeout=timedelta(minutes=30),
+    ),
+    PeriodicJob(
         name="balance_assignments",
         title="Assign requests fairly",
         func="requests_queue.jobs.assignment:balance_assignments",

@@ -15,7 +15,14 @@ from .contacts import (
     Tag,
     contact_tags,
 )
-from .events import AddressMerge, MassAction, MassActionItem, MassActionKind, StatusEvent
+from .events import (
+    AddressMerge,
+    MassAction,
+    MassActionItem,
+    MassActionKind,
+    MassActionState,
+    StatusEvent,
+)
 from .feedback import FeedbackEvent, FeedbackFeed  # noqa: F401  (issue 13: provider feedback)
 from .files import Blob, BlobChunk, PendingUpload, RequestAttachment  # noqa: F401  (uploads)
 from .imports import ImportMatch, ImportRowError, SkipReason
@@ -80,6 +87,7 @@ __all__ = [
     "MassAction",
     "MassActionItem",
     "MassActionKind",
+    "MassActionState",
     "OutboxMessage",
     "OutboxState",
     "Role",

@@ -18,7 +18,8 @@ class StatusEvent(Base):
     __tablename__ = "status_events"
     __table_args__ = (
         sa.Index("ix_status_events_address", "address_id", "id"),
-        sa.Index("ix_status_events_mass_action", "mass_action_id"),
+        # A batch's events, and those one chunk of it wrote (after a known id).
+        sa.Index("ix_status_events_mass_action", "mass_action_id", "id"),
         sa.Index("ix_status_events_request", "request_id"),
     )
 
@@ -50,8 +51,24 @@ class MassActionKind(TitledEnum):
     opt_out = ("opt_out", "Mass opt-out")
 
 
+class MassActionState(TitledEnum):
+    """Where applying a mass action stands."""
+
+    applying = ("applying", "Applying")
+    done = ("done", "Done")
+    failed = ("failed", "Stopped")
+
+
 class MassAction(Base):
-    """One batch of status changes a customer ran at once (today: a mass opt-out)."""
+    """One batch of status changes a customer ran at once (today: a mass opt-out).
+
+    The customer's click records the batch (`applying`) with the count they confirmed and
+    the selection frozen: its filter, and the newest contact and address at the click. A
+    background run (`requests_queue.mass_runs`) then applies it in chunks of contacts, in
+    id order, each chunk one transaction that moves `applied_through` on, so a run that dies
+    is resumed where it stopped and never changes an address twice. Only a `done` batch
+    reads as finished.
+    """
 
     __tablename__ = "mass_actions"
     __table_args__ = (sa.Index("ix_mass_actions_account", "account_id", "id"),)
@@ -66,8 +83,30 @@ class MassAction(Base):
     skipped_count: Mapped[int] = mapped_column(default=0)
     skipped_by_reason: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    state: Mapped[MassActionState] = mapped_column(
+        enum_column(MassActionState, "mass_action_state"), default=MassActionState.done
+    )
+    # How the customer's decision arrived (web or API): written on every event it causes.
+    channel: Mapped[EventChannel | None] = mapped_column(enum_column(EventChannel, "channel"))
+    selection_filter: Mapped[dict] = mapped_column(sa.JSON, default=dict)  # filter_to_json
+    expected_count: Mapped[int] = mapped_column(default=0)  # the count the customer confirmed
+    last_contact_id: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # newest at the click
+    last_address_id: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    applied_through: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # contact id cursor
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str] = mapped_column(sa.String(500), default="")
 
     user = relationship("User")
+
+    @property
+    def percent_done(self) -> int:
+        """How far applying it got, by addresses changed of those confirmed (100 when done)."""
+        if self.state is MassActionState.done:
+            return 100
+        if not self.expected_count:
+            return 0
+        return min(99, 100 * self.changed_count // self.expected_count)
 
 
 class MassActionItem(Base):

@@ -22,6 +22,7 @@ from ..models import (
     MassAction,
     MassActionItem,
     MassActionKind,
+    MassActionState,
     RequestAddress,
     RequestKind,
     RequestState,
@@ -192,6 +193,10 @@ class UndoTarget:
             raise NotFound(f"mass action {self.mass_action_id} does not exist")
         if batch.kind is not MassActionKind.opt_out:
             raise ValidationError(None, "only a mass opt-out can be undone")
+        if batch.state is MassActionState.applying:
+            raise ValidationError(
+                None, f"mass opt-out #{batch.id} is still being applied: ask for its undo once done"
+            )
         return batch
 
     def summary(self, session: Session) -> SelectionSummary:

@@ -1,24 +1,32 @@
-"""Mass opt-out: preview, run with the confirmed count, and the batches with their results."""
+"""Mass opt-out: preview, run with the confirmed count, and the batches with their results.
+
+Running one answers 202 at once with the batch (`state` "applying"); it is applied in the
+background, and polling the batch's `Location` shows `changed_count` grow until `state` is
+"done" (or "failed", with `error`).
+"""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import url_for
+from flask import current_app, url_for
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from requests_queue.mass_actions import Direction, mass_opt_out, preview
+from requests_queue.mass_actions import Direction, preview, record_opt_out
 from requests_queue.models import (
     EmailAddress,
     EmailField,
     MassAction,
     MassActionItem,
     MassActionKind,
+    MassActionState,
 )
 from requests_queue.now import now_utc
 from requests_queue.selection import describe
 from requests_queue.statuses import EmailStatus
 
+from ..customer.mass_views import start_applying
+from ..edge import committed
 from ..extensions import db
 from .auth import CUSTOMERS, api_actor, own, own_rows, protect
 from .problems import register_problem_handlers
@@ -73,10 +81,24 @@ class MassActionOut(Schema):
         required=True,
         metadata={"type": "array", "items": {"type": "string"}},
     )
-    changed_count = fields.Integer(required=True)
+    state = fields.Enum(
+        MassActionState,
+        by_value=True,
+        required=True,
+        metadata={"description": "applying until every chunk is written; then done, or failed"},
+    )
+    expected_count = fields.Integer(
+        required=True, metadata={"description": "the count the customer confirmed"}
+    )
+    changed_count = fields.Integer(
+        required=True, metadata={"description": "addresses opted out so far"}
+    )
+    percent_done = fields.Integer(required=True)
     skipped_count = fields.Integer(required=True)
     skipped_by_reason = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     created_at = fields.DateTime(required=True)
+    finished_at = fields.DateTime(allow_none=True, required=True)
+    error = fields.String(required=True, metadata={"description": "why it stopped, if it did"})
 
 
 class ItemOut(Schema):
@@ -106,13 +128,17 @@ def preview_action(body: dict):
 
 @bp.route("/mass-actions", methods=["POST"])
 @bp.arguments(RunIn)
-@bp.response(201, MassActionOut)
+@bp.response(202, MassActionOut)
 def run(body: dict):
-    """Opt out the selection now, as one batch the customer cannot undo themselves."""
+    """Opt out the selection, as one batch the customer cannot undo themselves: recorded now
+    and applied in the background (poll the batch until its state is done)."""
     flt, fields_ = chosen_addresses(body)
-    batch = mass_opt_out(db.session, flt, fields_, api_actor(), now_utc(), body["confirm_count"])
-    db.session.commit()
-    return batch, 201, {"Location": url_for(".get_batch", batch_id=batch.id)}
+    with committed():
+        batch = record_opt_out(
+            db.session, flt, fields_, api_actor(), now_utc(), body["confirm_count"]
+        )
+    start_applying(current_app._get_current_object(), batch.id)
+    return batch, 202, {"Location": url_for(".get_batch", batch_id=batch.id)}
 
 
 @bp.route("/mass-actions")

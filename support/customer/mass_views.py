@@ -2,9 +2,12 @@
 
 import sqlalchemy as sa
 from flask import (
+    Flask,
     Response,
     abort,
+    current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -14,17 +17,19 @@ from flask import (
 
 from requests_queue.mass_actions import (
     Direction,
-    mass_opt_out,
     parse_fields,
     preview,
     preview_rows,
+    record_opt_out,
 )
-from requests_queue.models import EmailAddress, MassAction, MassActionItem
+from requests_queue.mass_runs import is_stalled, run_mass_opt_out
+from requests_queue.models import EmailAddress, MassAction, MassActionItem, MassActionState
 from requests_queue.now import now_utc
 from requests_queue.reports.export import csv_lines
 from requests_queue.requests.targets import UndoTarget
 from requests_queue.selection import fields_in_use
 
+from .. import background
 from ..auth.session import current_actor
 from ..edge import operation
 from ..extensions import db
@@ -66,12 +71,14 @@ def new_mass_action():
         rows = db.session.execute(listed).all()
         if request.method == "POST" and direction is Direction.opt_out and confirm.validate():
             with operation(confirm, locate=_on_confirm_form) as op:
-                batch = mass_opt_out(
+                batch = record_opt_out(
                     db.session, flt, fields, current_actor(), now_utc(), confirm.confirm_count.data
                 )
             if op.done:
+                start_applying(current_app._get_current_object(), batch.id)
                 flash(
-                    f"Mass opt-out #{batch.id} done: {batch.changed_count:,} addresses opted out.",
+                    f"Mass opt-out #{batch.id} confirmed: {batch.expected_count:,} addresses are "
+                    "being opted out in the background.",
                     "success",
                 )
                 return redirect(url_for(".mass_action", batch_id=batch.id))
@@ -121,4 +128,37 @@ def mass_action(batch_id: int):
         .limit(100)
     ).all()
     undo = UndoTarget(batch.account_id, batch.id).covering_request(db.session)
-    return render_template("customer/mass_action.html", batch=batch, items=items, undo=undo)
+    stalled = is_stalled(batch, now_utc())
+    if stalled and not background.is_running("mass_action", batch.id):
+        start_applying(current_app._get_current_object(), batch.id)  # its run died: resume
+    return render_template(
+        "customer/mass_action.html", batch=batch, items=items, undo=undo, stalled=stalled
+    )
+
+
+STALLED = "Stalled, resuming…"
+
+
+@bp.route("/mass-actions/<id:batch_id>/progress.json")
+def mass_action_progress(batch_id: int):
+    """How far applying a mass opt-out is, for the progress bar."""
+    batch = own_mass_action(batch_id)
+    body = {
+        "done": batch.state is not MassActionState.applying,
+        "percent": batch.percent_done,
+        "changed": batch.changed_count,
+        "expected": batch.expected_count,
+    }
+    if is_stalled(batch, now_utc()):
+        body["note"] = STALLED  # the page shows it until the resumed run's next chunk
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def start_applying(app: Flask, batch_id: int) -> None:
+    """Apply the mass opt-out in a thread of this process, never inside the request.
+
+    If the process stops first, the scheduler's resume_mass_actions job finishes it.
+    """
+    background.start(app, "mass_action", batch_id, lambda: run_mass_opt_out(db.engine, batch_id))

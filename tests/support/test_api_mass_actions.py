@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.background_runs import wait_for_mass_actions
+
 
 @pytest.fixture
 def listed(customer, make_contact):
@@ -27,9 +29,14 @@ def test_preview_then_run_with_the_confirmed_count(api, customer, make_token, li
     assert "type 3" in wrong.json["errors"][0]["message"].lower()
 
     done = api.post("/api/v1/mass-actions", token, json={"confirm_count": 3})
-    assert done.status_code == 201 and done.json["changed_count"] == 3
+    assert done.status_code == 202 and done.json["expected_count"] == 3
+    assert done.json["state"] in ("applying", "done")  # recorded; applied in the background
     batch = done.json["id"]
-    assert api.get(f"/api/v1/mass-actions/{batch}", token).json["changed_count"] == 3
+    assert done.headers["Location"].endswith(f"/api/v1/mass-actions/{batch}")
+    wait_for_mass_actions()
+    result = api.get(f"/api/v1/mass-actions/{batch}", token).json
+    assert (result["state"], result["changed_count"], result["percent_done"]) == ("done", 3, 100)
+    assert result["finished_at"] is not None
     items = api.get(f"/api/v1/mass-actions/{batch}/addresses?limit=2", token).json
     assert [i["prior_status"] for i in items["items"]] == ["single_opt_in", "single_opt_in"]
     assert {i["status_now"] for i in items["items"]} == {"opted_out_by_user"}
@@ -50,7 +57,8 @@ def test_a_read_token_previews_but_cannot_opt_out(api, customer, make_token, lis
 def test_another_accounts_batch_is_a_404(api, customer, other_customer, make_token, make_contact):
     make_contact(other_customer, email="x@globex.example", consent=True)
     theirs = api.post("/api/v1/mass-actions", make_token(other_customer), json={"confirm_count": 1})
-    assert theirs.status_code == 201
+    assert theirs.status_code == 202
+    wait_for_mass_actions()
     token = make_token(customer)
     batch = theirs.json["id"]
     assert api.get(f"/api/v1/mass-actions/{batch}", token).status_code == 404

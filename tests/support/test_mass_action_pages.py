@@ -1,11 +1,18 @@
 """Mass-action pages: preview, the confirmation step, the batch list, account confinement."""
 
 import re
+from datetime import timedelta
 
 import sqlalchemy as sa
 
-from requests_queue.models import EmailAddress, MassAction
-from requests_queue.statuses import EmailStatus
+from requests_queue.mass_actions import record_opt_out
+from requests_queue.models import EmailAddress, EmailField, MassAction
+from requests_queue.now import now_utc
+from requests_queue.selection import ContactFilter
+from requests_queue.statuses import Actor, ActorKind, EmailStatus, EventChannel
+from tests.background_runs import wait_for_mass_actions
+
+from ..conftest import NOW
 
 PREVIEW = "/mass-actions/new?tag={tag}&fields=email&direction={direction}"
 
@@ -44,7 +51,14 @@ def test_confirming_with_the_number_runs_the_opt_out_as_one_batch(
     response = client.post(PREVIEW.format(tag=tag, direction="opt_out"), {"confirm_count": "4"})
     assert response.status_code == 302
     batch = session.scalar(sa.select(MassAction))
-    assert batch.changed_count == 4 and response.headers["Location"].endswith(f"/{batch.id}")
+    assert batch.expected_count == 4 and response.headers["Location"].endswith(f"/{batch.id}")
+    flashed = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "4 addresses are being opted out in the background" in flashed
+    wait_for_mass_actions()
+    session.refresh(batch)
+    assert (batch.state.value, batch.changed_count) == ("done", 4)
+    page = client.get(f"/mass-actions/{batch.id}").get_data(as_text=True)
+    assert "Applying…" not in page and "Request undo…" in page
     listing = client.get("/mass-actions").get_data(as_text=True)
     assert f"#{batch.id} Mass opt-out" in listing
 
@@ -92,3 +106,44 @@ def test_another_accounts_batch_is_a_404(client, customer, other_customer, make_
     client.login(other_customer.email)
     assert client.get("/mass-actions/1").status_code == 404
     assert "No mass actions yet" in client.get("/mass-actions").get_data(as_text=True)
+
+
+def _recorded(session, customer, tag) -> MassAction:
+    """A confirmed mass opt-out whose run has not started (the web process stopped first)."""
+    flt = ContactFilter(customer.account_id, tag_id=tag)
+    actor = Actor(ActorKind.customer, customer.id, EventChannel.web)
+    batch = record_opt_out(session, flt, (EmailField.email, EmailField.email2), actor, NOW, 4)
+    session.commit()
+    return batch
+
+
+def test_while_it_applies_the_page_shows_progress_and_offers_no_undo(
+    client, session, customer, other_customer, make_contact
+):
+    batch = _recorded(session, customer, _setup(customer, make_contact))
+    batch.heartbeat_at = now_utc()  # a run holds it (in another process)
+    session.commit()
+    client.login(customer.email)
+    page = client.get(f"/mass-actions/{batch.id}").get_data(as_text=True)
+    assert "Applying…" in page and "0</span> of 4 addresses opted out so far" in page
+    assert "Request undo…" not in page and 'http-equiv="refresh"' in page
+    progress = client.get(f"/mass-actions/{batch.id}/progress.json").json
+    assert progress == {"done": False, "percent": 0, "changed": 0, "expected": 4}
+    assert "(applying…)" in client.get("/mass-actions").get_data(as_text=True)
+    assert "applying: 0 of 4 so far" in client.get("/home").get_data(as_text=True)
+    client.login(other_customer.email)
+    assert client.get(f"/mass-actions/{batch.id}/progress.json").status_code == 404
+
+
+def test_a_batch_whose_run_died_is_resumed_by_its_page(client, session, customer, make_contact):
+    batch = _recorded(session, customer, _setup(customer, make_contact))
+    batch.heartbeat_at = now_utc() - timedelta(minutes=5)  # its run went quiet
+    session.commit()
+    client.login(customer.email)
+    page = client.get(f"/mass-actions/{batch.id}").get_data(as_text=True)
+    assert "Stalled, resuming…" in page
+    wait_for_mass_actions()
+    session.refresh(batch)
+    assert (batch.state.value, batch.changed_count) == ("done", 4)
+    page = client.get(f"/mass-actions/{batch.id}").get_data(as_text=True)
+    assert "Applying…" not in page and "Request undo…" in page
