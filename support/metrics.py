@@ -70,7 +70,7 @@ GAUGES = (
     ("consent_desk_open_requests", "Open requests by state.", "open_requests", "state"),
     (
         "consent_desk_requests_at_risk",
-        "Open requests past their due time (as of the last SLA sweep).",
+        "Open requests past their due time, not yet breached (their SLA clocks now).",
         "at_risk",
         None,
     ),
@@ -80,7 +80,12 @@ GAUGES = (
         "breached_open",
         None,
     ),
-    ("consent_desk_sla_breaches_recorded", "Breaches ever recorded.", "breaches_recorded", None),
+    (
+        "consent_desk_sla_breaches_recorded",
+        "Breach notices the SLA sweep ever recorded (kept after closing).",
+        "breaches_recorded",
+        None,
+    ),
     (
         "consent_desk_background_runs_in_progress",
         "Imports running and campaigns being queued.",

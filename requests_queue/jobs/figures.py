@@ -13,12 +13,15 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..calendar import BusinessCalendar
+from ..calendar_store import load_calendar
 from ..models import Campaign, CampaignState, ConsentRequest, ImportBatch, ImportState
 from ..models.jobs import JobOutcome, JobRun
 from ..models.outbox import OutboxMessage, OutboxState
 from ..models.requests import OPEN_STATES
 from ..models.sla import SlaEvent, SlaThreshold
-from ..sla.engine import AT_RISK, BREACHED, at_level, recorded
+from ..sla.deadlines import reached_now
+from ..sla.engine import AT_RISK, BREACHED, at_level
 from .schedule import SCHEDULE
 
 RECENT = timedelta(hours=24)
@@ -34,14 +37,14 @@ class Figures:
     outbox_uncertain: int = 0
     outbox_oldest_unsent_seconds: float = 0.0
     open_requests: dict[str, int] = field(default_factory=dict)  # state → requests
-    at_risk: int = 0  # open, past due, not yet breached (as of the last SLA sweep)
-    breached_open: int = 0  # open and past the breach time
-    breaches_recorded: int = 0  # every breach ever recorded (kept after closing)
+    at_risk: int = 0  # open, past due, not yet breached (the stored clocks now, as the queue)
+    breached_open: int = 0  # open and past the breach time (likewise)
+    breaches_recorded: int = 0  # breach notices the sweep ever recorded (kept after closing)
     background_runs: dict[str, int] = field(default_factory=dict)  # kind → in progress
 
 
 def sample(session: Session, now: datetime) -> Figures:
-    """Read every figure as of `now`."""
+    """Read every figure as of `now` (the SLA levels with the team's calendar as stored)."""
     f = Figures()
     for job, outcome, n in session.execute(
         sa.select(JobRun.job_name, JobRun.outcome, sa.func.count())
@@ -82,7 +85,7 @@ def sample(session: Session, now: datetime) -> Figures:
         .group_by(ConsentRequest.state)
     ):
         f.open_requests[state.value] = n
-    _sla(session, f)
+    _sla(session, f, load_calendar(session), now)
     f.background_runs = {
         "import": session.scalar(
             sa.select(sa.func.count()).where(ImportBatch.state == ImportState.running)
@@ -94,15 +97,17 @@ def sample(session: Session, now: datetime) -> Figures:
     return f
 
 
-def _sla(session: Session, f: Figures) -> None:
-    """Open requests at each of the engine's levels (`engine.at_level`) as the SLA sweep
-    recorded them (`engine.recorded`), and every breach recorded."""
+def _sla(session: Session, f: Figures, calendar: BusinessCalendar, now: datetime) -> None:
+    """Open requests at each of the engine's levels (`engine.at_level`) at `now`, read from
+    their stored clocks as they stand (`deadlines.reached_now`: what the queue shows, whenever
+    the sweep last ran); and the breach notices the sweep ever recorded (`sla_events`, its
+    notification ledger: one per request that breached, kept after it closed)."""
     is_open = ConsentRequest.state.in_(OPEN_STATES)
-    marked = recorded(ConsentRequest.id)
+    reached = reached_now(calendar, now)
     f.breached_open, f.at_risk = session.execute(
         sa.select(
-            sa.func.count().filter(at_level(BREACHED, marked)),
-            sa.func.count().filter(at_level(AT_RISK, marked)),
+            sa.func.count().filter(at_level(BREACHED, reached)),
+            sa.func.count().filter(at_level(AT_RISK, reached)),
         ).where(is_open)
     ).one()
     f.breaches_recorded = session.scalar(

@@ -16,7 +16,10 @@ The request lifecycle calls `refresh_clocks_of` with every event that can start 
 clock (`moves_clock`), so a question, an answer or a decision moves it in the same transaction.
 The sweep calls `refresh_stale_clocks` to catch up after a calendar edit, and for rows written
 with plain SQL. What is stored is the engine's clock (`engine.clock_of`); the queue and the
-sweep read it back with `engine.running_clock` and `engine.stopped_clock`.
+sweep read it back with `engine.running_clock` and `engine.stopped_clock`. In SQL, whether a
+clock has shown N business days by now is `running_reached` and `stopped_reached` (the sweep,
+one index range each), and their OR `reached_now`, which `engine.at_level` turns into levels
+for the digest, the metrics and the escalation ranking.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from ..calendar_store import load_calendar
 from ..models import ConsentRequest, RequestEvent, RequestState
 from ..models.requests import OPEN_STATES
 from .clock import calendar_key, instant_before
-from .engine import BREACH_DAYS, DUE_DAYS, RUNNING, RUNNING_STATES, clock_of, moment
+from .engine import BREACH_DAYS, DUE_DAYS, RUNNING, RUNNING_STATES, Reached, clock_of, moment
 from .line import MICRO, PER_SECOND, BusinessLine, instant_at, line_for
 
 R, E = ConsentRequest, RequestEvent
@@ -209,11 +212,12 @@ def refresh_stale_clocks(session: Session, calendar: BusinessCalendar, key: str)
 
 def running_past(cutoff: datetime) -> list[sa.ColumnElement[bool]]:
     """WHERE clauses (one per index range) for running requests whose base is at or before
-    `cutoff`: those filed by then that never waited, and those with a stored base."""
+    `cutoff`: those filed by then that never waited, and those with a stored base. Each is
+    true or false, never NULL, so a caller may negate them (`engine.at_level` does)."""
     running = R.state.in_(RUNNING_STATES)
     return [
         sa.and_(running, R.clock_base_at.is_(None), R.filed_at <= cutoff),
-        sa.and_(running, R.clock_base_at <= cutoff),
+        sa.and_(running, R.clock_base_at.is_not(None), R.clock_base_at <= cutoff),
     ]
 
 
@@ -228,8 +232,47 @@ def running_reached(
 
 def stopped_reached(now: datetime, days: int) -> sa.ColumnElement[bool]:
     """WHERE clause for requests whose stored stopped clock had shown `days` business days by
-    `now` (ask it of requests whose clock is not running)."""
-    return {DUE_DAYS: R.clock_due_at, BREACH_DAYS: R.clock_breach_at}[days] <= now
+    `now` (ask it of requests whose clock is not running); false, never NULL, when nothing is
+    stored."""
+    deadline = {DUE_DAYS: R.clock_due_at, BREACH_DAYS: R.clock_breach_at}[days]
+    return sa.and_(deadline.is_not(None), deadline <= now)
+
+
+def reached_now(calendar: BusinessCalendar, now: datetime) -> Reached:
+    """THE `reached` of open requests at `now`, for `engine.at_level`: whether a request's
+    stored clock has shown N business days by then. A running clock is read from its base
+    (`running_reached`), one waiting for the customer from the deadlines it reached before it
+    stopped (`stopped_reached`); a running clock that waited also keeps the deadlines it
+    reached before the wait, and the earlier one counts (`engine.running_clock`: while the
+    clock is fresh its base says the same).
+
+    This is how the queue's countdowns read the same rows (`countdown.queue_countdowns`), so the
+    digest, the metrics and the escalation ranking count what the queue shows, whenever the
+    last sweep ran. Like the queue it reads the stored clocks as they are, and writes nothing:
+    after a calendar edit, a running clock's base is read with the new calendar and stored
+    deadlines stay as they are until the sweep recomputes them (`refresh_stale_clocks`).
+    Every condition is true or false, never NULL, so `at_level` can negate it."""
+    waiting = R.state == RequestState.awaiting_customer
+    waited = sa.and_(
+        R.state.in_(RUNNING_STATES),
+        R.clock_base_at.is_not(None),
+        R.clock_calendar_key.is_not(None),
+    )
+
+    def condition(days: int) -> sa.ColumnElement[bool]:
+        stored = stopped_reached(now, days)
+        return sa.or_(
+            *running_reached(calendar, now, days),
+            sa.and_(waiting, stored),
+            sa.and_(waited, stored),
+        )
+
+    conditions = {days: condition(days) for days in (DUE_DAYS, BREACH_DAYS)}
+
+    def reached(days: int) -> sa.ColumnElement[bool]:
+        return conditions[days]
+
+    return reached
 
 
 def base_of(request: ConsentRequest) -> datetime:

@@ -15,26 +15,28 @@ from sqlalchemy.orm import Session
 from ..calendar import BusinessCalendar
 from ..models import Account, ConsentRequest, Role, User
 from ..models.requests import OPEN_STATES
-from ..models.sla import SlaDigest, SlaEvent
+from ..models.sla import SlaDigest
 from ..outbox import queue_email
 from ..requests.notifications import SIGNATURE, desk_link
-from .engine import AT_RISK, BREACHED, DAYS, at_level, recorded
+from .deadlines import reached_now
+from .engine import AT_RISK, BREACHED, DAYS, at_level
 from .escalation import agents_with_most_at_risk, offer_line, suggest_assignees
 
-R, M = ConsentRequest, SlaEvent
+R = ConsentRequest
 OLDEST = 10
 
 
-def digest_numbers(session: Session) -> dict[str, int]:
-    """Open requests by SLA level, counted in SQL: the engine's levels (`engine.at_level`) as
-    the sweep recorded them (`engine.recorded`)."""
+def digest_numbers(session: Session, calendar: BusinessCalendar, now: datetime) -> dict[str, int]:
+    """Open requests by SLA level at `now`, counted in SQL: the engine's levels
+    (`engine.at_level`) of each request's stored clock as it stands (`deadlines.reached_now`),
+    what the queue shows, whenever the sweep last ran."""
     is_open = R.state.in_(OPEN_STATES)
-    marked = recorded(R.id)
+    reached = reached_now(calendar, now)
     row = session.execute(
         sa.select(
             sa.func.count(),
-            sa.func.count().filter(at_level(BREACHED, marked)),
-            sa.func.count().filter(at_level(AT_RISK, marked)),
+            sa.func.count().filter(at_level(BREACHED, reached)),
+            sa.func.count().filter(at_level(AT_RISK, reached)),
             sa.func.count().filter(R.assignee_id.is_(None)),
         ).where(is_open)
     ).one()
@@ -53,7 +55,7 @@ def send_daily_digest(
     managers = session.scalars(
         sa.select(User).where(User.role == Role.manager, User.is_active.is_(True))
     ).all()
-    numbers = digest_numbers(session)
+    numbers = digest_numbers(session, calendar, now)
     oldest = session.execute(
         sa.select(R.id, R.filed_at, R.state, Account.name)
         .join(Account, Account.id == R.account_id)
@@ -100,7 +102,7 @@ def _most_at_risk(
     session: Session, calendar: BusinessCalendar, now: datetime, base_url: str
 ) -> list[str]:
     """The digest's lines on the agents with the most at-risk work, with one-click offers."""
-    agents = agents_with_most_at_risk(session)
+    agents = agents_with_most_at_risk(session, calendar, now)
     if not agents:
         return []
     offers = suggest_assignees(session, calendar, now, [p for a in agents for p in a.oldest])

@@ -9,8 +9,10 @@ from those whether it is at risk or breached. The arithmetic is the calendar's b
 
 Where a clock stands (on track, at risk, breached, paused) is said once, by `level` from
 `THRESHOLDS`; SQL asks the same of stored rows through `at_level`, given how a row shows
-that its clock reached N business days (the report facts' `Scale.reached`; `recorded`: the
-sweep's marks).
+that its clock reached N business days (the report facts' `Scale.reached`; the stored clock
+as it stands now, `deadlines.reached_now`, for the digest, the metrics and the escalation
+ranking). The sweep's marks (`sla_events`) are its notification ledger, not a level: each
+threshold announced once.
 
 Everything else reads this clock: the stored clock on the request's row
 (`deadlines.stored_clock`, which the queue and the sweep read back through `running_clock`
@@ -29,7 +31,6 @@ import sqlalchemy as sa
 
 from ..calendar import BusinessCalendar, check_hours, require_aware
 from ..models.requests import RequestState
-from ..models.sla import SlaEvent, SlaThreshold
 from .line import PER_HOUR, BusinessLine, instant_at, line_for, micros
 
 DUE_DAYS = 3  # "expected by": at risk once past it
@@ -89,25 +90,14 @@ Reached = Callable[[int], sa.ColumnElement[bool]]
 def at_level(name: str, reached: Reached) -> sa.ColumnElement[bool]:
     """`level` in SQL, for open requests: the row's clock is at level `name` (AT_RISK or
     BREACHED) exactly, having reached that threshold and no more severe one (`reached(days)`
-    is a condition on the row; plain comparisons, so an index range can serve them)."""
+    is a condition on the row, true or false but never NULL since it is negated; plain
+    comparisons, so an index range can serve them)."""
     more_severe: list[sa.ColumnElement[bool]] = []
     for other, days, _ in THRESHOLDS:
         if other == name:
             return sa.and_(reached(days), *more_severe)
         more_severe.append(sa.not_(reached(days)))
     raise ValueError(f"no threshold is called {name!r}")
-
-
-def recorded(request_id: sa.ColumnElement[int]) -> Reached:
-    """`reached` as the SLA sweep recorded it: the request's mark of that threshold exists
-    (`sla_events`, the notification ledger; its levels are as of the last sweep)."""
-    marks = {days: SlaThreshold(name) for name, days, _ in THRESHOLDS}
-
-    def reached(days: int) -> sa.ColumnElement[bool]:
-        mark = SlaEvent
-        return sa.exists().where(mark.request_id == request_id, mark.threshold == marks[days])
-
-    return reached
 
 
 @dataclass(frozen=True, slots=True)

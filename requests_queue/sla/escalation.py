@@ -18,13 +18,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..calendar import BusinessCalendar
-from ..models import ConsentRequest, Role, User
+from ..models import ConsentRequest, RequestState, Role, User
 from ..models.requests import OPEN_STATES
-from ..models.sla import SlaEvent, SlaThreshold
 from ..requests.auto_assign import open_loads
 from ..shifts import availability
+from .deadlines import reached_now
+from .engine import AT_RISK, BREACHED, RUNNING_STATES, at_level, running_clock
+from .line import line_for, micros
 
-R, M = ConsentRequest, SlaEvent
+R = ConsentRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,23 +83,28 @@ class AgentRisk:
     user: User
     at_risk: int  # at risk, breached ones included
     breached: int
-    oldest: list[tuple[int, int | None]]  # (request id, assignee id), longest marked first
+    oldest: list[tuple[int, int | None]]  # (request id, assignee id), longest past due first
 
 
-def agents_with_most_at_risk(session: Session, limit: int = 5, listed: int = 3) -> list[AgentRisk]:
-    """The assignees holding the most open at-risk requests (breached included), most first."""
-    marked = (
-        sa.select(R.assignee_id, R.id, M.threshold, M.recorded_at)
-        .join(M, M.request_id == R.id)
-        .where(R.state.in_(OPEN_STATES), R.assignee_id.is_not(None))
-        .subquery()
+def agents_with_most_at_risk(
+    session: Session, calendar: BusinessCalendar, now: datetime, limit: int = 5, listed: int = 3
+) -> list[AgentRisk]:
+    """The assignees holding the most open at-risk requests (breached included) at `now`, most
+    first: the engine's levels (`engine.at_level`) of the stored clocks as they stand
+    (`deadlines.reached_now`), what the queue shows, whenever the sweep last ran."""
+    reached = reached_now(calendar, now)
+    breached = at_level(BREACHED, reached)
+    past_due = sa.and_(
+        R.state.in_(OPEN_STATES),
+        R.assignee_id.is_not(None),
+        sa.or_(breached, at_level(AT_RISK, reached)),
     )
-    is_breach = marked.c.threshold == SlaThreshold.breached
-    at_risk = sa.func.count(sa.distinct(marked.c.id))
+    at_risk = sa.func.count()
     rows = session.execute(
-        sa.select(marked.c.assignee_id, at_risk, sa.func.count().filter(is_breach))
-        .group_by(marked.c.assignee_id)
-        .order_by(at_risk.desc(), marked.c.assignee_id)
+        sa.select(R.assignee_id, at_risk, sa.func.count().filter(breached))
+        .where(past_due)
+        .group_by(R.assignee_id)
+        .order_by(at_risk.desc(), R.assignee_id)
         .limit(limit)
     ).all()
     if not rows:
@@ -106,14 +113,42 @@ def agents_with_most_at_risk(session: Session, limit: int = 5, listed: int = 3) 
         u.id: u for u in session.scalars(sa.select(User).where(User.id.in_([r[0] for r in rows])))
     }
     out = []
-    for assignee_id, count, breached in rows:
-        oldest = session.scalars(
-            sa.select(marked.c.id)
-            .where(marked.c.assignee_id == assignee_id, marked.c.threshold == SlaThreshold.at_risk)
-            .order_by(marked.c.recorded_at, marked.c.id)
-            .limit(listed)
-        ).all()
+    for assignee_id, count, n_breached in rows:
+        oldest = _longest_past_due(session, calendar, past_due, assignee_id, listed)
         out.append(
-            AgentRisk(users[assignee_id], count, breached, [(i, assignee_id) for i in oldest])
+            AgentRisk(users[assignee_id], count, n_breached, [(i, assignee_id) for i in oldest])
         )
     return out
+
+
+def _longest_past_due(
+    session: Session,
+    calendar: BusinessCalendar,
+    past_due: sa.ColumnElement[bool],
+    assignee_id: int,
+    listed: int,
+) -> list[int]:
+    """The `listed` requests of an assignee longest past their due time, earliest due first.
+
+    A running request's due time follows its base (the queue's deadline order), a waiting
+    one's is stored: the first `listed` of each, then their due times compared (the engine's
+    `running_clock`, read as the queue's countdowns read it)."""
+    mine = sa.and_(past_due, R.assignee_id == assignee_id)
+    running = session.execute(
+        sa.select(R.id, R.filed_at, R.clock_base_at, R.clock_due_at, R.clock_breach_at)
+        .where(mine, R.state.in_(RUNNING_STATES))
+        .order_by(sa.func.coalesce(R.clock_base_at, R.filed_at), R.id)
+        .limit(listed)
+    ).all()
+    waiting = session.execute(
+        sa.select(R.id, R.clock_due_at)
+        .where(mine, R.state == RequestState.awaiting_customer)
+        .order_by(R.clock_due_at, R.id)
+        .limit(listed)
+    ).all()
+    line, day = line_for(calendar), calendar.hours_per_day
+    due = {request_id: micros(due_at) for request_id, due_at in waiting}
+    for request_id, filed_at, base_at, due_at, breach_at in running:
+        stored = (due_at, breach_at) if base_at is not None else None
+        due[request_id] = running_clock(line, base_at or filed_at, day, stored).due
+    return sorted(due, key=lambda request_id: (due[request_id], request_id))[:listed]

@@ -110,7 +110,7 @@ def test_the_digest_names_the_agents_with_the_most_at_risk_work_with_offers(
     claim_request(session, held_by_bob, actor_of(bob), FILED)
     session.commit()
     _sweep(session)
-    ranking = agents_with_most_at_risk(session)
+    ranking = agents_with_most_at_risk(session, load_calendar(session), SWEPT)
     assert [(a.user.email, a.at_risk) for a in ranking] == [
         ("agent@support.example", 2),
         ("bob@support.example", 1),
