@@ -84,18 +84,21 @@ class MassAction(Base):
     skipped_by_reason: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     state: Mapped[MassActionState] = mapped_column(
-        enum_column(MassActionState, "mass_action_state"), default=MassActionState.done
+        enum_column(MassActionState, "mass_action_state"),
+        default=MassActionState.done,
+        server_default="done",  # rows written with plain SQL (a bench's floor) are applied
     )
     # How the customer's decision arrived (web or API): written on every event it causes.
     channel: Mapped[EventChannel | None] = mapped_column(enum_column(EventChannel, "channel"))
-    selection_filter: Mapped[dict] = mapped_column(sa.JSON, default=dict)  # filter_to_json
-    expected_count: Mapped[int] = mapped_column(default=0)  # the count the customer confirmed
-    last_contact_id: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # newest at the click
-    last_address_id: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    applied_through: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # contact id cursor
+    selection_filter: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
+    expected_count: Mapped[int] = mapped_column(default=0, server_default="0")  # confirmed
+    # The newest contact and address at the click, and the contact id the run got through.
+    last_contact_id: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    last_address_id: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    applied_through: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    error: Mapped[str] = mapped_column(sa.String(500), default="")
+    error: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
 
     user = relationship("User")
 
