@@ -7,12 +7,18 @@ into what the user sees: a form error next to the field (ValidationError, throug
 form_errors.attach_errors), a flashed sentence (a move the state machine refuses, or somebody
 else acting first), a 403 (NotAllowed) or a 404 (NotFound). Anything else propagates; the
 session is removed, and so rolled back, when the request ends (Flask-SQLAlchemy's teardown).
+
+Where a refusal is answered by something else (the API's problems, api/problems.py; a
+recipient's page; a provider's delivery; a view that catches the one refusal it expects), the
+view runs its operation inside `with committed():`, which commits the same way and rolls back
+before letting any error go on.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from flask import abort, flash
 
@@ -73,3 +79,15 @@ def perform(run: Callable[[], object], form=None, about: str = "") -> Outcome:
     with operation(form, about) as op:
         run()
     return op.outcome
+
+
+@contextmanager
+def committed() -> Iterator[None]:
+    """Commit when the block ends; on any error (the commit's own too) roll back, then let the
+    error go on to whatever answers it: the API's problem handlers, or the view's `except`."""
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise

@@ -3,7 +3,6 @@ and the account's tags."""
 
 from __future__ import annotations
 
-from flask import url_for
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
@@ -13,10 +12,11 @@ from requests_queue.now import now_utc
 from requests_queue.selection import contact_ids, contacts_listed
 from requests_queue.statuses import MARKETABLE, EmailStatus
 
+from ..edge import committed
 from ..extensions import db
 from .auth import CUSTOMERS, account_id, api_actor, own, own_rows, protect
 from .problems import register_problem_handlers
-from .schemas import PageArgs, Schema, Text, cursor_of, page_of, page_schema
+from .schemas import PageArgs, Schema, Text, created, cursor_of, page_of, page_schema
 from .selection import SelectionQuery, contact_filter
 
 bp = Blueprint("contacts", __name__, description="Contacts and tags (customers).")
@@ -148,10 +148,9 @@ def get_contact(contact_id: int):
 @bp.response(201, ContactOut)
 def new_contact(body: dict):
     """Add a contact; new addresses start single opt-in only with permission recorded."""
-    contact = create_contact(db.session, account_id(), _data(body), api_actor(), now_utc())
-    db.session.commit()
-    location = url_for(".get_contact", contact_id=contact.id)
-    return _loaded(contact.id), 201, {"Location": location}
+    with committed():
+        contact = create_contact(db.session, account_id(), _data(body), api_actor(), now_utc())
+    return created(_loaded(contact.id), 201, ".get_contact", contact_id=contact.id)
 
 
 @bp.route("/contacts/<id:contact_id>", methods=["PUT"])
@@ -161,8 +160,8 @@ def edit_contact(body: dict, contact_id: int):
     """Replace a contact's fields; a changed address is a new address (the permission question
     decides its status), and an address taken away keeps its status and history."""
     contact = own(Contact, contact_id)
-    update_contact(db.session, contact, _data(body), api_actor(), now_utc())
-    db.session.commit()
+    with committed():
+        update_contact(db.session, contact, _data(body), api_actor(), now_utc())
     return _loaded(contact.id)
 
 

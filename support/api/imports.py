@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
@@ -33,11 +33,12 @@ from requests_queue.models import ImportBatch, ImportRowError, ImportState, Skip
 from requests_queue.now import now_utc
 
 from ..customer.import_views import start_background
+from ..edge import committed
 from ..extensions import db
 from ..uploads import saved_for_checks, upload_store
 from .auth import CUSTOMERS, account_id, api_actor, own, own_rows, protect
 from .problems import register_problem_handlers
-from .schemas import UNSTORABLE, PageArgs, Schema, Text, keyset_page, page_schema
+from .schemas import UNSTORABLE, PageArgs, Schema, Text, created, keyset_page, page_schema
 
 
 class MultipartParser(FlaskParser):
@@ -160,7 +161,7 @@ def _detail(batch: ImportBatch) -> ImportDetail:
 def upload(form: dict):
     """Upload a CSV and start its import in the background; poll the batch until `done`."""
     upload_file = form["file"]
-    with saved_for_checks(upload_file) as path:
+    with committed(), saved_for_checks(upload_file) as path:
         try:
             fmt = inspect_file(path)
             mapping = _mapping(form["mapping"], fmt.mapping, len(fmt.header))
@@ -181,10 +182,8 @@ def upload(form: dict):
             )
         except FileRefused as exc:
             raise ValidationError("file", exc.reason) from None
-    db.session.commit()
     start_background(current_app._get_current_object(), batch.id)
-    location = url_for(".get_import", batch_id=batch.id)
-    return _detail(batch), 202, {"Location": location}
+    return created(_detail(batch), 202, ".get_import", batch_id=batch.id)
 
 
 @bp.route("/imports")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from flask import abort, current_app, url_for
+from flask import abort, current_app
 from flask_smorest import Blueprint
 
 from requests_queue.calendar_store import load_calendar
@@ -23,6 +23,7 @@ from requests_queue.requests.targets import OptInTarget, UndoTarget
 from requests_queue.requests.timeline import customer_timeline, request_timeline
 from requests_queue.requests.window import request_window
 
+from ..edge import committed
 from ..extensions import db
 from .auth import EVERYONE, account_id, api_actor, api_user, protect
 from .problems import register_problem_handlers, validation_problem
@@ -34,7 +35,7 @@ from .request_schemas import (
     RequestListArgs,
     RequestOut,
 )
-from .schemas import PageArgs, keyset_page, page_schema
+from .schemas import PageArgs, created, keyset_page, page_schema
 from .selection import chosen_addresses
 
 bp = Blueprint("requests", __name__, description="Mass opt-in and undo requests.")
@@ -70,8 +71,8 @@ def act_on(request_id: int, operation: Callable[..., object], *args, **kwargs) -
     problems through the blueprint's handlers.
     """
     req = load_request(request_id)
-    operation(db.session, req, *args, actor=api_actor(), now=now_utc(), **kwargs)
-    db.session.commit()
+    with committed():
+        operation(db.session, req, *args, actor=api_actor(), now=now_utc(), **kwargs)
     return detail(req)
 
 
@@ -127,10 +128,9 @@ def file(body: dict):
     problems = evidence_problems(evidence, now)
     if problems:  # every broken rule at once, as the form shows them
         return validation_problem(problems)
-    req = file_request(db.session, target, evidence, api_actor(), now, base_url=base_url())
-    db.session.commit()
-    location = url_for(".get_request", request_id=req.id)
-    return detail(req), 201, {"Location": location}
+    with committed():
+        req = file_request(db.session, target, evidence, api_actor(), now, base_url=base_url())
+    return created(detail(req), 201, ".get_request", request_id=req.id)
 
 
 @bp.route("/requests")

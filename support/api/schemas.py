@@ -1,4 +1,5 @@
-"""Schemas shared by the API's resources: safe text, cursors, problems, pages."""
+"""Schemas shared by the API's resources: safe text, cursors, problems, pages, and the answer
+to a POST that made something."""
 
 from __future__ import annotations
 
@@ -124,6 +125,12 @@ def keyset_page(query: sa.Select, column, args: dict, *, newest_first: bool = Fa
     rows = result.scalars().all() if len(query.column_descriptions) == 1 else result.all()
     items, next_url = page_of(list(rows), limit, key=lambda row: getattr(row, column.key))
     return {"items": items, "next": next_url}
+
+
+def created(body, status: int, endpoint: str, **values) -> tuple:
+    """The answer to a POST that made something: `body`, `status` (201, or 202 when it goes on
+    in the background) and a Location header naming where it can be read from now on."""
+    return body, status, {"Location": url_for(endpoint, **values)}
 
 
 def page_schema(item: type[ma.Schema], name: str) -> type[ma.Schema]:
