@@ -6,7 +6,6 @@ from flask_login import current_user, login_required, user_logged_in
 from requests_queue.time_zones import adopt_browser_zone, set_time_zone
 
 from ..edge import operation
-from ..extensions import db
 from ..times import viewer_zone_name
 from .forms import PasswordChangeForm, SignOutEverywhereForm, TimeZoneForm
 from .passwords import hash_password, verify_password
@@ -31,12 +30,13 @@ def account():
             form.current_password.errors.append("That is not your current password.")
         else:
             attempt.succeeded()
-            user.password_hash = hash_password(form.new_password.data)
-            end_all_sessions(user.id)
-            db.session.commit()
-            start_session(user)  # this client carries the new version; the others are out
-            flash("Password changed. You were signed out on every other device.", "success")
-            return redirect(url_for("auth.account"))
+            with operation(form) as op:
+                user.password_hash = hash_password(form.new_password.data)
+                end_all_sessions(user.id)
+            if op.done:
+                start_session(user)  # this client carries the new version; the others are out
+                flash("Password changed. You were signed out on every other device.", "success")
+                return redirect(url_for("auth.account"))
     return _account_page(form=form)
 
 
@@ -65,9 +65,10 @@ def time_zone():
 @user_logged_in.connect
 def _adopt_browser_zone(app, user) -> None:
     # The first login brings the browser's zone (the login form's hidden field, filled by
-    # static/time-zone.js); later logins leave the person's choice alone.
-    if has_request_context() and adopt_browser_zone(user, request.form.get("browser_time_zone")):
-        db.session.commit()
+    # static/time-zone.js); later logins leave the person's choice alone. The login view
+    # commits it with the login (views.login).
+    if has_request_context():
+        adopt_browser_zone(user, request.form.get("browser_time_zone"))
 
 
 @bp.route("/account/sign-out-everywhere", methods=["POST"])

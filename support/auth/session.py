@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from requests_queue.models import Role, User
 from requests_queue.statuses import Actor, ActorKind, EventChannel
 
+from ..edge import committed
 from ..extensions import db, login_manager
 from ..ids import parse_number
 
@@ -58,9 +59,10 @@ def end_all_sessions(user_id: int) -> None:
 
 
 def log_out_everywhere() -> None:
-    """End every session of the current user, this client's included, and commit."""
-    end_all_sessions(current_user.id)
-    db.session.commit()
+    """End every session of the current user, this client's included, and commit (the logout
+    and "sign out everywhere" views' one operation)."""
+    with committed():
+        end_all_sessions(current_user.id)
     logout_user()
     session.pop(VERSION_KEY, None)
 

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from requests_queue.models import Role, User
 
+from ..edge import operation
 from ..extensions import db
 from .forms import LoginForm
 from .passwords import DUMMY_HASH, verify_password
@@ -53,7 +54,8 @@ def login():
         verify_password(DUMMY_HASH, form.password.data)
     elif verify_password(user.password_hash, form.password.data):
         attempt.succeeded()
-        start_session(user)
+        with operation():  # the browser's zone, taken at a first login (account_views)
+            start_session(user)
         return redirect(safe_next(request.args.get("next", "")) or url_for(HOME[user.role]))
     form.password.errors.append("Wrong email or password.")
     return render_template("auth/login.html", form=form)

@@ -19,6 +19,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from requests_queue.errors import ValidationError
 from requests_queue.imports import (
     STALE_AFTER,
     FileFormat,
@@ -42,7 +43,7 @@ from requests_queue.now import now_utc
 
 from .. import background
 from ..auth.session import current_actor
-from ..edge import operation
+from ..edge import committed, operation
 from ..extensions import db
 from ..uploads import saved_for_checks, upload_store
 from .import_forms import UploadForm, mapping_form
@@ -75,36 +76,38 @@ def new_import():
     form = UploadForm()
     if form.validate_on_submit():
         now = now_utc()
-        forget_stale_uploads(db.session, now)
+        # The sweep deletes forgotten uploads' files at once, so it is committed on its own,
+        # whatever becomes of this upload.
+        with committed():
+            forget_stale_uploads(db.session, now)
         name = Path(form.file.data.filename or "upload.csv").name
-        with saved_for_checks(form.file.data) as path:
+        with operation(form) as op, saved_for_checks(form.file.data) as path:
             try:
                 fmt = inspect_file(path)
             except FileRefused as exc:
-                form.file.errors = [*form.file.errors, f"“{name}” cannot be imported. {exc.reason}"]
-            else:
-                meta = {
-                    "filename": name,
-                    "tag": (form.tag.data or "").strip(),
-                    "encoding": fmt.encoding,
-                    "delimiter": fmt.delimiter,
-                    "header": fmt.header,
-                    "sample": fmt.sample,
-                    "size": fmt.size,
-                    "mapping": {str(i): t.value for i, t in fmt.mapping.items()},
-                }
-                token = keep_upload(
-                    db.session,
-                    upload_store(),
-                    path,
-                    account_id=current_user.account_id,
-                    user_id=current_user.id,
-                    meta=meta,
-                    now=now,
-                )
-                db.session.commit()
-                return redirect(url_for(".map_import", token=token))
-        db.session.commit()  # the sweep of forgotten uploads
+                refused = f"“{name}” cannot be imported. {exc.reason}"
+                raise ValidationError("file", refused) from None
+            meta = {
+                "filename": name,
+                "tag": (form.tag.data or "").strip(),
+                "encoding": fmt.encoding,
+                "delimiter": fmt.delimiter,
+                "header": fmt.header,
+                "sample": fmt.sample,
+                "size": fmt.size,
+                "mapping": {str(i): t.value for i, t in fmt.mapping.items()},
+            }
+            token = keep_upload(
+                db.session,
+                upload_store(),
+                path,
+                account_id=current_user.account_id,
+                user_id=current_user.id,
+                meta=meta,
+                now=now,
+            )
+        if op.done:
+            return redirect(url_for(".map_import", token=token))
     return render_template(
         "customer/import_new.html",
         form=form,

@@ -16,6 +16,7 @@ from requests_queue.feedback.reported import BadPayload
 from requests_queue.feedback.signatures import Refused
 from requests_queue.now import now_utc
 
+from ..edge import committed
 from ..extensions import csrf, db
 from . import certificate_fetcher, sealer
 
@@ -38,20 +39,18 @@ def receive(public_id: str):
     now = now_utc()
     feed_id = feed.id
     try:
-        secret = sealer().open(feed.secret_sealed)
-        receipt = receive_delivery(
-            db.session, feed, body, request.headers, secret, now, certificate_fetcher()
-        )
-    except Refused as refused:
-        db.session.rollback()
-        record_refusal(db.session, feed_id, refused, now)
-        db.session.commit()
+        with committed():
+            secret = sealer().open(feed.secret_sealed)
+            receipt = receive_delivery(
+                db.session, feed, body, request.headers, secret, now, certificate_fetcher()
+            )
+    except Refused as refused:  # nothing of the delivery is kept; the refusal is counted
+        with committed():
+            record_refusal(db.session, feed_id, refused, now)
         status = 409 if refused.kind == "replayed" else 401
         return _problem(status, refused.reason)
     except BadPayload as exc:
-        db.session.rollback()
         return _problem(400, str(exc))
-    db.session.commit()
     return jsonify(receipt.as_json())
 
 

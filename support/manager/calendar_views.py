@@ -25,7 +25,7 @@ from requests_queue.errors import NotFound
 from requests_queue.now import now_utc
 
 from ..auth.session import current_actor
-from ..edge import operation
+from ..edge import committed, operation
 from ..extensions import db
 from ..form_errors import field_named
 from .calendar_forms import CalendarForm, HolidayForm, UndoHolidayForm
@@ -75,11 +75,11 @@ def undo_calendar_holiday(change_id: int):
     """Undo one holiday edit: the day follows the public calendar again."""
     if UndoHolidayForm().validate_on_submit():
         try:
-            change = delete_holiday_change(db.session, change_id)
+            with committed():
+                change = delete_holiday_change(db.session, change_id)
         except NotFound:
             flash("That holiday edit was already undone.", "info")
         else:
-            db.session.commit()
             flash(f"{change.day:%A %d %B %Y} follows the public calendar again.", "success")
     return redirect(url_for(".calendar"))
 

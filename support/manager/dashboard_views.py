@@ -31,7 +31,7 @@ from requests_queue.requests.second_review import (
 
 from ..agent.assigning import assign_form, assign_from_form
 from ..agent.forms import AssignForm
-from ..edge import Outcome
+from ..edge import Outcome, committed
 from ..extensions import db
 from ..form_errors import attach_errors
 from ..ids import parse_number
@@ -75,13 +75,12 @@ def _refresh(calendar: BusinessCalendar, now: datetime) -> int:
     """Bring the facts up to date with events since the last refresh; return how many
     requests were left for the scheduler."""
     try:
-        done = refresh_report_facts(
-            db.session, calendar, now, recent_only=True, limit=PAGE_REFRESH_LIMIT
-        )
-        db.session.commit()
+        with committed():
+            done = refresh_report_facts(
+                db.session, calendar, now, recent_only=True, limit=PAGE_REFRESH_LIMIT
+            )
     except (OperationalError, IntegrityError) as exc:
         # Another refresh (the scheduler's, another page) is doing the same work right now.
-        db.session.rollback()
         current_app.logger.warning("report facts not refreshed for this page: %s", exc)
         return 0
     return done.get("deferred", 0)

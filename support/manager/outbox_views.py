@@ -122,14 +122,16 @@ def retry_all_failed():
     whose delivery is uncertain, which are retried one by one."""
     if not RetryForm().validate_on_submit():
         abort(400)
-    count = retry_failed(db.session, now_utc())
-    left = uncertain_count(db.session)
-    db.session.commit()
-    flash(f"{count:,} failed message(s) will be sent again at the sender's next run.", "success")
-    if left:
-        flash(
-            f"{left:,} message(s) whose delivery is uncertain were left alone: retry them one "
-            "by one after checking with the recipient.",
-            "info",
-        )
+    with operation() as op:
+        count = retry_failed(db.session, now_utc())
+        left = uncertain_count(db.session)
+    if op.done:
+        sent = f"{count:,} failed message(s) will be sent again at the sender's next run."
+        flash(sent, "success")
+        if left:
+            flash(
+                f"{left:,} message(s) whose delivery is uncertain were left alone: retry them "
+                "one by one after checking with the recipient.",
+                "info",
+            )
     return redirect(url_for(".outbox", state="pending"))

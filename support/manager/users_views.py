@@ -8,6 +8,7 @@ from requests_queue.models import Account, Role, User
 
 from ..auth.forms import SignOutEverywhereForm
 from ..auth.session import end_all_sessions
+from ..edge import operation
 from ..extensions import db
 from ..ids import query_text
 from .views import bp
@@ -47,7 +48,8 @@ def users():
 def sign_out_user(user_id: int):
     """End every session of one user (a lost laptop, a leaver, a suspected stolen cookie)."""
     user = db.session.get(User, user_id) or abort(404)
-    end_all_sessions(user.id)
-    db.session.commit()
-    flash(f"{user.email} was signed out everywhere.", "success")
+    with operation() as op:
+        end_all_sessions(user.id)
+    if op.done:
+        flash(f"{user.email} was signed out everywhere.", "success")
     return redirect(url_for("manager.users", q=request.args.get("q") or None))

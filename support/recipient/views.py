@@ -25,6 +25,7 @@ from requests_queue.errors import Conflict
 from requests_queue.now import now_utc
 from requests_queue.statuses import EventChannel
 
+from ..edge import committed
 from ..extensions import csrf, db
 from .forms import ConfirmForm, UnsubscribeForm
 
@@ -78,12 +79,10 @@ def confirm(token: str):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            result = confirm_address(db.session, _secret(), token, now_utc(), _proof())
-        except Conflict:  # another click used the link at the same instant
-            db.session.rollback()
+            with committed():
+                result = confirm_address(db.session, _secret(), token, now_utc(), _proof())
+        except Conflict:  # another click used the link at the same instant: show what it did
             result = inspect_confirm(db.session, _secret(), token, now_utc())
-        else:
-            db.session.commit()
         return _page(result)
     return _page(inspect_confirm(db.session, _secret(), token, now_utc()), form)
 
@@ -93,8 +92,8 @@ def unsubscribe(token: str):
     """The unsubscribe link in the text: a page with a button; the button unsubscribes."""
     form = UnsubscribeForm()
     if form.validate_on_submit():
-        result = unsubscribe_address(db.session, _secret(), token, now_utc(), _proof())
-        db.session.commit()
+        with committed():
+            result = unsubscribe_address(db.session, _secret(), token, now_utc(), _proof())
         return _page(result)
     return _page(inspect_unsubscribe(db.session, _secret(), token, now_utc()), form)
 
@@ -114,10 +113,10 @@ def one_click(token: str):
         return redirect(url_for(".unsubscribe", token=token))
     if request.form.get("List-Unsubscribe") != ONE_CLICK_POST.partition("=")[2]:
         abort(400, "expected List-Unsubscribe=One-Click (RFC 8058)")
-    result = unsubscribe_address(
-        db.session, _secret(), token, now_utc(), _proof(EventChannel.one_click)
-    )
-    db.session.commit()
+    with committed():
+        result = unsubscribe_address(
+            db.session, _secret(), token, now_utc(), _proof(EventChannel.one_click)
+        )
     if result.outcome in (Outcome.invalid, Outcome.expired):
         return "This unsubscribe link is not valid.\n", STATUS[result.outcome], _TEXT
     return "You are unsubscribed.\n", 200, _TEXT

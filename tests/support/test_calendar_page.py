@@ -110,8 +110,11 @@ def test_closing_a_day_names_it_in_the_preview_and_undo_restores_it(as_manager, 
     assert "<strong>Closed</strong>: Team &lt;offsite&gt;" in page
     assert page.count("09:00–17:00 MST") == 15  # still fifteen business days, one further out
     [change] = holiday_changes(session)
-    as_manager.post(f"{URL}/holidays/{change.id}/undo")
+    undone = as_manager.post(f"{URL}/holidays/{change.id}/undo", follow_redirects=True)
+    assert f"{day:%A %d %B %Y} follows the public calendar again." in undone.get_data(as_text=True)
     assert day not in load_calendar(session).added_holidays
+    again = as_manager.post(f"{URL}/holidays/{change.id}/undo", follow_redirects=True)
+    assert "That holiday edit was already undone." in again.get_data(as_text=True)
 
 
 def test_working_a_public_holiday_from_the_list(as_manager, session):

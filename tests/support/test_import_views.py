@@ -3,12 +3,23 @@
 import csv
 import io
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from requests_queue.models import Contact, EmailAddress, ImportBatch, ImportState, Tag
+from requests_queue.blobs import BlobStore
+from requests_queue.imports.uploads import PENDING_FOR, keep_upload
+from requests_queue.models import (
+    Contact,
+    EmailAddress,
+    ImportBatch,
+    ImportState,
+    PendingUpload,
+    Tag,
+)
+from requests_queue.now import now_utc
 from requests_queue.statuses import EmailStatus
 from tests.background_runs import wait_for_imports
 from tests.stored_files import kept_files
@@ -155,6 +166,26 @@ def test_unusable_files_are_refused_with_the_reason_and_nothing_is_written(
     assert message in page and 'class="field-error"' in page
     assert _batch(session) is None
     assert kept_files(session) == 0
+
+
+def test_a_refused_file_still_sweeps_the_uploads_left_a_day(client, session, customer, tmp_path):
+    forgotten = tmp_path / "forgotten.csv"
+    forgotten.write_text("Email\na@example.com\n")
+    keep_upload(
+        session,
+        BlobStore(),
+        forgotten,
+        account_id=customer.account_id,
+        user_id=customer.id,
+        meta={},
+        now=now_utc() - PENDING_FOR - timedelta(minutes=1),
+    )
+    session.commit()
+    client.login(customer.email)
+    response = _upload(client, "empty.csv")
+    assert "The file is empty." in response.get_data(as_text=True)
+    assert kept_files(session) == 0  # the forgotten upload's file is gone, and its row with it
+    assert session.scalar(sa.select(sa.func.count()).select_from(PendingUpload)) == 0
 
 
 def test_an_upload_over_the_size_limit_gets_a_clear_refusal(client, app, customer):
