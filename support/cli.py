@@ -31,7 +31,7 @@ def seed_demo() -> None:
     from .demo import DEMO_PASSWORD, DEMO_USERS, seed
 
     created = seed(db.session)
-    db.session.commit()
+    db.session.commit()  # a command, not a request: it commits its own work
     click.echo("Demo data created." if created else "Demo data already present; nothing changed.")
     click.echo(f"Demo-only logins (password {DEMO_PASSWORD!r}):")
     for email, role, account in DEMO_USERS:
@@ -64,7 +64,7 @@ def create_user(email: str, role: str, account_name: str | None, password: str) 
     db.session.add(
         User(email=email, role=role_value, account=account, password_hash=hash_password(password))
     )
-    db.session.commit()
+    db.session.commit()  # a command, not a request: it commits its own work
     click.echo(f"Created {role_value.value} {email}" + (f" in {account_name}" if account else ""))
 
 
@@ -85,6 +85,6 @@ def create_token_command(email: str, name: str, scope: str) -> None:
         new = create_token(db.session, user, name, scope, now_utc())
     except ValidationError as exc:
         raise click.ClickException(exc.reason) from None
-    db.session.commit()
+    db.session.commit()  # a command, not a request: it commits its own work
     click.echo(f"Created {scope} token {new.token.name!r} for {user.email}; it is not shown again:")
     click.echo(new.secret)

@@ -79,7 +79,7 @@ def ingest_feedback(file: Path, provider: str, account_name: str, feed_name: str
     new = 0
     for start in range(0, len(events), CHUNK):
         receipt = ingest(db.session, feed, events[start : start + CHUNK], now_utc())
-        db.session.commit()
+        db.session.commit()  # a command, not a request: each chunk is kept as it is ingested
         new += receipt.new
         for key, value in receipt.outcomes.items():
             totals[key] = totals.get(key, 0) + value

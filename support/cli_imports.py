@@ -109,9 +109,9 @@ def import_contacts(file, account_name, permission, tag, user_email, resume) -> 
             Path(file).name, fmt.mapping, permission == "yes", tag, now_utc(),
         )  # fmt: skip
     except (FileRefused, ValidationError) as exc:
-        db.session.rollback()
+        db.session.rollback()  # a command, not a request: nothing of a refused import is kept
         raise click.ClickException(exc.reason) from None
-    db.session.commit()
+    db.session.commit()  # a command, not a request: it commits its own work
     click.echo(f"Permission answered {permission!r} by {user.email}; mapping: " + ", ".join(
         f"{fmt.header[i]!r} → {t.title}" for i, t in sorted(fmt.mapping.items())
         if t.value != "ignore"

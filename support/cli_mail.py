@@ -22,7 +22,7 @@ def send_outbox(loop: bool, interval: float, batch_size: int) -> None:
     transport = transport_from_config(current_app.config)
     if transport is None:
         pending = state_counts(db.session)
-        db.session.rollback()
+        db.session.rollback()  # a command that only read: end its transaction
         click.echo(
             "SMTP_HOST is not set: nothing is sent, messages stay in the outbox "
             f"({pending_summary(pending)}). Managers see them at /manager/outbox."

@@ -56,9 +56,9 @@ def readiness_checks() -> list[Check]:
         now = now_utc()
         checks.append(scheduler_check(db.session, now))
         checks.append(outbox_check(db.session, now, limits))
-        db.session.rollback()
+        db.session.rollback()  # a read-only check: end its transaction, nothing to commit
     except sa.exc.DBAPIError:
-        db.session.rollback()
+        db.session.rollback()  # the connection failed: give it back clean for the next check
         current_app.logger.warning("readiness: database unreachable", exc_info=True)
         return [Check("database", False, "unreachable")]
     return checks

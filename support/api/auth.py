@@ -68,9 +68,11 @@ def protect(bp: Blueprint, roles: Iterable[Role]) -> None:
             return _unauthorized("Send a personal API token: Authorization: Bearer <token>.")
         token = authenticate_token(db.session, secret, now_utc(), request.remote_addr)
         if token is None:
-            db.session.rollback()
+            db.session.rollback()  # nothing was written: end the read before answering 401
             return _unauthorized("This token is unknown or was revoked.")
-        if db.session.dirty:  # its "last used", written at most once a minute
+        # Its "last used", written at most once a minute, is committed before the view runs,
+        # so a call the view refuses (and rolls back) is still recorded as a use.
+        if db.session.dirty:
             db.session.commit()
         limited = _over_limit(token)
         if limited is not None:
