@@ -112,9 +112,9 @@ class FiguresCollector:
         """One sample; `consent_desk_database_up` 0 (and nothing else) when it is out of reach."""
         try:
             f: Figures = sample(db.session, now_utc())
-            db.session.rollback()
+            db.session.rollback()  # a read-only sample: end its transaction, nothing to commit
         except sa.exc.DBAPIError:
-            db.session.rollback()
+            db.session.rollback()  # the connection failed: give it back clean for the next scrape
             yield _gauge(DATABASE_UP, "1 when the database answered.", 0)
             return
         yield _gauge(DATABASE_UP, "1 when the database answered.", 1)
