@@ -39,6 +39,9 @@ def from_environment(instance_path: str) -> dict:
         # The contact list counts matches up to this many ("more than 10,000") unless a
         # later page needs more: counting every match of a million-address account is slow.
         "CONTACT_COUNT_CAP": int(env("CONTACT_COUNT_CAP", "10000")),
+        # An approval of more addresses than this is applied by a background run (the agent's
+        # click answers at once; the request reads "applying" until it is done).
+        "APPLY_INLINE_MAX": int(env("APPLY_INLINE_MAX", "5000")),
         "EVIDENCE_MAX_MB": float(env("EVIDENCE_MAX_MB", "10")),
         # Failed logins: at most LOGIN_MAX_FAILURES per email and LOGIN_MAX_FAILURES_PER_CLIENT
         # per client address within LOGIN_LOCK_MINUTES (a fraction is allowed: tests use

@@ -16,3 +16,8 @@ def wait_for_campaigns(timeout: float = 60) -> None:
 def wait_for_mass_actions(timeout: float = 60) -> None:
     """Wait for this process's mass opt-out threads."""
     background.wait("mass_action", timeout)
+
+
+def wait_for_approvals(timeout: float = 60) -> None:
+    """Wait for this process's threads applying approvals."""
+    background.wait("approval", timeout)

@@ -1,15 +1,23 @@
-"""Finishing mass opt-outs whose background run died, as a periodic job."""
+"""Finishing mass opt-outs and approvals whose background run died, as periodic jobs."""
 
 from __future__ import annotations
 
 from collections import Counter
 
 from ..mass_runs import resume_mass_opt_outs
+from ..requests.applying import resume_approvals as resume_approval_runs
 from .runner import JobContext
 
 
 def resume_mass_actions(ctx: JobContext) -> dict[str, int]:
     """Resume mass opt-outs whose run stopped; counts by final state."""
     results = resume_mass_opt_outs(ctx.session, ctx.now)
+    by_state = Counter(state.value if state else "busy" for _, state in results)
+    return {"resumed": len(results), **by_state}
+
+
+def resume_approvals(ctx: JobContext) -> dict[str, int]:
+    """Resume approvals whose application run stopped; counts by final state."""
+    results = resume_approval_runs(ctx.session, ctx.now, ctx.settings["PUBLIC_BASE_URL"])
     by_state = Counter(state.value if state else "busy" for _, state in results)
     return {"resumed": len(results), **by_state}

@@ -88,6 +88,14 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
         timeout=timedelta(minutes=30),
     ),
     PeriodicJob(
+        name="resume_approvals",
+        title="Resume stopped approvals",
+        func="requests_queue.jobs.mass_actions:resume_approvals",
+        description="Finish applying approved requests whose worker stopped",
+        every=timedelta(minutes=2),
+        timeout=timedelta(minutes=30),
+    ),
+    PeriodicJob(
         name="balance_assignments",
         title="Assign requests fairly",
         func="requests_queue.jobs.assignment:balance_assignments",

@@ -32,10 +32,12 @@ from .replies import ReplyPurpose, SavedReply
 from .reports import ReportFact, ReportFactsState
 from .requests import (
     AddressOutcome,
+    ApplyState,
     ConsentRequest,
     ListSource,
     RejectReason,
     RequestAddress,
+    RequestApplication,
     RequestEvent,
     RequestEventKind,
     RequestKind,
@@ -48,6 +50,7 @@ from .webhooks import WebhookDelivery, WebhookEndpoint  # noqa: F401  (issue 13:
 __all__ = [
     "AddressMerge",
     "ApiToken",
+    "ApplyState",
     "TokenScope",
     "SlaDigest",
     "SlaEvent",
@@ -62,6 +65,7 @@ __all__ = [
     "ReportFact",
     "ReportFactsState",
     "RequestAddress",
+    "RequestApplication",
     "RequestEvent",
     "RequestEventKind",
     "RequestKind",

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..now import now_utc
-from ..statuses import ActorKind, EmailStatus
+from ..statuses import ActorKind, EmailStatus, EventChannel
 from .base import Base, TitledEnum, UTCDateTime, enum_column
 from .contacts import EmailField
 
@@ -237,6 +237,50 @@ class RequestAddress(Base):
     skip_reason: Mapped[str | None] = mapped_column(sa.String(120))
 
     address = relationship("EmailAddress")
+
+
+class ApplyState(TitledEnum):
+    """Where applying an approved request's status changes stands."""
+
+    applying = ("applying", "Applying")
+    done = ("done", "Applied")
+    failed = ("failed", "Stopped")
+
+
+class RequestApplication(Base):
+    """Applying one approved request's changes, a chunk of its frozen addresses at a time.
+
+    Written in the approval's transaction (the decision, its time and its agent, counted by
+    the SLA at that moment). A request of up to `APPLY_INLINE_MAX` addresses is applied in that
+    same transaction; a larger one by a background run (`requests.applying`), in address-id
+    order from `applied_through`, each chunk one transaction, so a run that dies is resumed
+    where it stopped and no address is changed twice. An approved request without a row was
+    applied whole, before this table existed.
+    """
+
+    __tablename__ = "request_applications"
+
+    id: Mapped[int] = mapped_column(  # the request's id
+        sa.ForeignKey("consent_requests.id"), primary_key=True, autoincrement=False
+    )
+    state: Mapped[ApplyState] = mapped_column(
+        enum_column(ApplyState, "apply_state"), default=ApplyState.applying
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the decision
+    actor_kind: Mapped[ActorKind] = mapped_column(enum_column(ActorKind, "actor_kind"))
+    actor_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    channel: Mapped[EventChannel | None] = mapped_column(enum_column(EventChannel, "channel"))
+    applied_through: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # address id cursor
+    processed_count: Mapped[int] = mapped_column(default=0)  # addresses changed or skipped
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str] = mapped_column(sa.String(500), default="")
+
+    def percent_of(self, total: int) -> int:
+        """How far it got, of the request's `total` frozen addresses (100 once applied)."""
+        if self.state is ApplyState.done:
+            return 100
+        return min(99, 100 * self.processed_count // total) if total else 0
 
 
 class RequestEvent(Base):

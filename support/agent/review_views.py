@@ -8,6 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from requests_queue.calendar_store import load_calendar
 from requests_queue.errors import NotFound
 from requests_queue.models import (
+    ApplyState,
     ConsentRequest,
     EmailAddress,
     RejectReason,
@@ -17,6 +18,7 @@ from requests_queue.models import (
 from requests_queue.now import now_utc
 from requests_queue.requests.access import allowed_actions, has_role_for
 from requests_queue.requests.agent_queue import account_history
+from requests_queue.requests.applying import application_of
 from requests_queue.requests.approval import approve_request
 from requests_queue.requests.attachments import request_files
 from requests_queue.requests.evidence import checklist_problem
@@ -33,6 +35,7 @@ from requests_queue.requests.targets import eligibility_now
 from requests_queue.requests.timeline import request_timeline
 from requests_queue.requests.window import request_window
 
+from ..applying import applying_shown, progress_response, start_applying
 from ..auth.session import current_actor
 from ..edge import Outcome, perform
 from ..extensions import db
@@ -99,6 +102,7 @@ def _review_page(req: ConsentRequest, status: int = 200, **forms):
         can_second_review=Action.confirm in actions,
         second_review_threshold=second_review_threshold(db.session),
         files=request_files(db.session, req.id),
+        **applying_shown(req),
     ), status
 
 
@@ -106,6 +110,12 @@ def _review_page(req: ConsentRequest, status: int = 200, **forms):
 def review(request_id: int):
     """The review page: evidence with a checklist, eligibility now, timeline, history, actions."""
     return _review_page(_load(request_id))
+
+
+@bp.route("/requests/<id:request_id>/applying.json")
+def applying_progress(request_id: int):
+    """How far applying the request's approval is, for the progress bar."""
+    return progress_response(_load(request_id))
 
 
 def _act(
@@ -242,13 +252,20 @@ def apply_checked(
             now_utc(),
             checklist=form.checklist.data or [],
             base_url=_base_url(),
+            inline_max=current_app.config["APPLY_INLINE_MAX"],
         )
 
-    return _act(req, run, said, form_key, form)
+    response = _act(req, run, said, form_key, form)
+    start_applying(req)  # a large approval: its changes are applied in the background
+    return response
 
 
 def applied_counts(req: ConsentRequest) -> str:
-    """What an applied approval did, as the flash says it: "3 addresses changed, 1 skipped"."""
+    """What an applied approval did, as the flash says it: "3 addresses changed, 1 skipped";
+    for one still being applied, that it is."""
+    application = application_of(db.session, req)
+    if application is not None and application.state is ApplyState.applying:
+        return f"{counted(req.address_count, 'address')} are being applied in the background"
     skipped = f", {req.skipped_count:,} skipped" if req.skipped_count else ""
     return f"{counted(req.changed_count, 'address')} changed{skipped}"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
@@ -13,6 +14,7 @@ from requests_queue.requests.approval import approve_request, confirm_approval
 from requests_queue.requests.evidence import CHECKLIST
 from requests_queue.requests.lifecycle import ask_customer, claim_request, reject_request
 
+from ..applying import start_applying
 from ..ids import MAX_ID
 from .auth import STAFF, protect
 from .problems import register_problem_handlers
@@ -97,8 +99,9 @@ def ask(body: dict, request_id: int):
 @bp.response(200, RequestDetailOut)
 def approve(body: dict, request_id: int):
     """Approve and apply the changes (eligibility is checked again now). Above the second-review
-    threshold nothing is applied yet: the request becomes `pending_second_review`."""
-    return act_on(request_id, approve_request, checklist=body["checklist"], base_url=base_url())
+    threshold nothing is applied yet: the request becomes `pending_second_review`. A large
+    request is applied in the background: `applying` stays true until it is done."""
+    return _approved(request_id, approve_request, body)
 
 
 @bp.route("/requests/<id:request_id>/confirm", methods=["POST"])
@@ -107,7 +110,17 @@ def approve(body: dict, request_id: int):
 def confirm(body: dict, request_id: int):
     """Confirm another agent's approval waiting for a second review, and apply it (never the
     first approver's own)."""
-    return act_on(request_id, confirm_approval, checklist=body["checklist"], base_url=base_url())
+    return _approved(request_id, confirm_approval, body)
+
+
+def _approved(request_id: int, operation, body: dict):
+    """Approve or confirm, then start the background run a large request needs."""
+    limit = current_app.config["APPLY_INLINE_MAX"]
+    shown = act_on(
+        request_id, operation, checklist=body["checklist"], base_url=base_url(), inline_max=limit
+    )
+    start_applying(shown.request)
+    return shown
 
 
 @bp.route("/requests/<id:request_id>/reject", methods=["POST"])

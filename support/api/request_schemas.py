@@ -143,6 +143,13 @@ class RequestDetailOut(RequestOut):
     timeline = fields.List(fields.Nested(TimelineEventSchema), required=True)
     expected_by = fields.DateTime(allow_none=True, required=True)
     latest = fields.DateTime(allow_none=True, required=True)
+    applying = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "approved, and its changes are still being applied in the "
+            "background: changed_count grows until this is false"
+        },
+    )
 
 
 class RequestListArgs(Schema):

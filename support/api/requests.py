@@ -16,6 +16,7 @@ from requests_queue.calendar_store import load_calendar
 from requests_queue.errors import ValidationError
 from requests_queue.models import ConsentRequest, RequestKind, Role
 from requests_queue.now import now_utc
+from requests_queue.requests.applying import is_applying
 from requests_queue.requests.evidence import EvidenceInput, evidence_problems
 from requests_queue.requests.filing import file_request
 from requests_queue.requests.lifecycle import answer_question, withdraw_request
@@ -90,6 +91,7 @@ def detail(req: ConsentRequest) -> Detailed:
             "timeline": events,
             "expected_by": window.expected_by if window else None,
             "latest": window.latest if window else None,
+            "applying": is_applying(db.session, req),
         },
     )
 

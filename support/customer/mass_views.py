@@ -65,11 +65,9 @@ def new_mass_action():
     if "direction" in request.args and form.validate():
         fields = parse_fields(form.fields.data)
         direction = Direction(form.direction.data)
-        result = preview(db.session, flt, fields, direction)
-        page = requested_page(result.total)
-        listed = preview_rows(flt, fields, direction).limit(page.size).offset(page.offset)
-        rows = db.session.execute(listed).all()
         if request.method == "POST" and direction is Direction.opt_out and confirm.validate():
+            # The operation counts the selection again under the account's lock; the page's own
+            # preview is only needed if it refuses (one count of a large account, not two).
             with operation(confirm, locate=_on_confirm_form) as op:
                 batch = record_opt_out(
                     db.session, flt, fields, current_actor(), now_utc(), confirm.confirm_count.data
@@ -82,6 +80,10 @@ def new_mass_action():
                     "success",
                 )
                 return redirect(url_for(".mass_action", batch_id=batch.id))
+        result = preview(db.session, flt, fields, direction)
+        page = requested_page(result.total)
+        listed = preview_rows(flt, fields, direction).limit(page.size).offset(page.offset)
+        rows = db.session.execute(listed).all()
     return render_template(
         "customer/mass_action_new.html",
         form=form,

@@ -25,6 +25,7 @@ from requests_queue.requests.targets import OptInTarget, UndoTarget
 from requests_queue.requests.timeline import customer_timeline, request_timelines
 from requests_queue.requests.window import request_window
 
+from ..applying import applying_shown, progress_response
 from ..auth.session import current_actor
 from ..edge import Outcome, operation
 from ..evidence_files import checked_uploads, file_limits, send_attachment
@@ -175,7 +176,14 @@ def _request_page(req: ConsentRequest, answer_form: AnswerForm, status: int = 20
         outcome=outcome,
         sample=SAMPLE,
         files=request_files(db.session, req.id),
+        **applying_shown(req),
     ), status
+
+
+@bp.route("/requests/<id:request_id>/applying.json")
+def request_applying(request_id: int):
+    """How far applying the request's approval is, for the progress bar."""
+    return progress_response(own(ConsentRequest, request_id))
 
 
 @bp.route("/requests/<id:request_id>/answer", methods=["POST"])
