@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
 from requests_queue.models import (
+    ApplyState,
     ConsentRequest,
     EmailField,
     ListSource,
@@ -14,6 +16,7 @@ from requests_queue.models import (
     RequestState,
     Role,
 )
+from requests_queue.requests.applying import run_approval
 from requests_queue.requests.approval import approve_request, confirm_approval
 from requests_queue.requests.evidence import CHECKLIST, EvidenceInput
 from requests_queue.requests.filing import file_request
@@ -29,6 +32,7 @@ from .harness import Bench, Result, fresh_database, median_time, session_for, ti
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 FIELDS = (EmailField.email, EmailField.email2)
 BASE_URL = "http://bench.example"
+INLINE_MAX = 5000  # the web app's APPLY_INLINE_MAX default
 PASSWORD = BENCH_PASSWORD
 EVIDENCE = EvidenceInput(
     reason="Imported without the permission flag from our own sign-up form.",
@@ -86,23 +90,31 @@ def _floor(engine: sa.Engine, account_id: int, agent_id: int, request_id: int) -
         ).rowcount
 
 
-def _approve(engine: sa.Engine, request_id: int, agent_id: int, second_id: int) -> int:
+def _approve(engine: sa.Engine, request_id: int, agent_id: int, second_id: int) -> tuple:
     """Approve as the agent does; above the four-eyes threshold (issue 15) a second agent then
-    confirms, which is where the addresses change: both steps are the approval's cost."""
+    confirms: that decision is what the agent's click waits for (`inline_max` as the web
+    app's default), and a background run then applies the changes in committed chunks, as
+    the web app's thread does. (Seconds of the click, changed count.)"""
     checklist = [k for k, _ in CHECKLIST]
     with session_for(engine) as s:
         req = s.get(ConsentRequest, request_id)
+        start = time.perf_counter()
         done = approve_request(
-            s, req, Actor(ActorKind.agent, agent_id), NOW, checklist=checklist, base_url=BASE_URL
-        )
+            s, req, Actor(ActorKind.agent, agent_id), NOW, checklist=checklist, base_url=BASE_URL,
+            inline_max=INLINE_MAX,
+        )  # fmt: skip
         s.commit()
         if done.state is RequestState.pending_second_review:
+            start = time.perf_counter()
             done = confirm_approval(
                 s, req, Actor(ActorKind.agent, second_id), NOW, checklist=checklist,
-                base_url=BASE_URL,
+                base_url=BASE_URL, inline_max=INLINE_MAX,
             )  # fmt: skip
             s.commit()
-        return done.changed_count
+        click_s = time.perf_counter() - start
+    assert run_approval(engine, request_id, BASE_URL) in (ApplyState.done, None)
+    with session_for(engine) as s:
+        return click_s, s.get(ConsentRequest, request_id).changed_count
 
 
 def _warm_up(engine: sa.Engine, agent: int, second: int) -> None:
@@ -147,11 +159,20 @@ def _approval(bench: Bench, backend: str, url: str, size: int) -> None:
             Result("request: file mass opt-in (freeze selection)", backend, file_s, rows=size)
         )
         floor_s, floor_rows = timed(lambda: _floor(engine, floor_acc, agent, floor_request))
-        approve_s, changed = timed(lambda: _approve(engine, request_id, agent, second))
+        approve_s, (click_s, changed) = timed(lambda: _approve(engine, request_id, agent, second))
         assert floor_rows == changed == size, (floor_rows, changed, size)
         bench.record(
             Result(
-                "request: approve mass opt-in (recheck, events, update, outcomes)",
+                "request: the agent's approval click (the decision; applied in the background)",
+                backend,
+                click_s,
+                rows=changed,
+                limit="< 0.5 s",
+            )
+        )
+        bench.record(
+            Result(
+                "request: approve mass opt-in, end to end (recheck, events, update, outcomes)",
                 backend,
                 approve_s,
                 rows=changed,
