@@ -3,7 +3,7 @@ the agent's and the customer's pages show of it (progress, "stalled, resuming…
 
 from __future__ import annotations
 
-from flask import current_app, jsonify
+from flask import current_app
 
 from requests_queue.models import ApplyState, ConsentRequest
 from requests_queue.now import now_utc
@@ -11,8 +11,6 @@ from requests_queue.requests.applying import application_of, is_stalled, run_app
 
 from . import background
 from .extensions import db
-
-STALLED = "Stalled, resuming…"
 
 
 def start_applying(req: ConsentRequest) -> None:
@@ -42,15 +40,12 @@ def applying_shown(req: ConsentRequest) -> dict:
 def progress_response(req: ConsentRequest):
     """How far the application is, for the progress bar (progress.js)."""
     application = application_of(db.session, req)
-    applying = application is not None and application.state is ApplyState.applying
-    body = {
-        "done": not applying,
-        "percent": 100 if application is None else application.percent_of(req.address_count),
-        "processed": req.address_count if application is None else application.processed_count,
-        "total": req.address_count,
-    }
-    if applying and is_stalled(application, now_utc()):
-        body["note"] = STALLED
-    response = jsonify(body)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    if application is None:  # applied whole, before applications were recorded
+        return background.progress_response(True, 100, processed=req.address_count)
+    return background.progress_response(
+        application.state is not ApplyState.applying,
+        application.percent_of(req.address_count),
+        is_stalled(application, now_utc()),
+        processed=application.processed_count,
+        total=req.address_count,
+    )

@@ -11,9 +11,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, jsonify
 
 _runs: dict[tuple[str, int], threading.Thread] = {}
+# What a progress bar says of a run that went silent until the resumed run's next chunk.
+STALLED = "Stalled, resuming…"
 
 
 def start(app: Flask, kind: str, key: int, work: Callable[[], Any]) -> threading.Thread:
@@ -42,3 +44,13 @@ def wait(kind: str, timeout: float = 60) -> None:
     for key in [k for k in _runs if k[0] == kind]:
         _runs[key].join(timeout)
         _runs.pop(key, None)
+
+
+def progress_response(done: bool, percent: int, stalled: bool = False, **counts: int) -> Response:
+    """A background run's progress for its page's bar (progress.js), never cached."""
+    body: dict = {"done": done, "percent": percent, **counts}
+    if stalled:
+        body["note"] = STALLED
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -4,7 +4,6 @@ from flask import (
     Flask,
     current_app,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -111,9 +110,6 @@ def new_campaign():
     )
 
 
-STALLED = "Stalled, resuming…"
-
-
 @bp.route("/campaigns/<id:campaign_id>")
 def campaign(campaign_id: int):
     """One campaign: progress while it sends, then sent, confirmed, unsubscribed, failed."""
@@ -135,17 +131,13 @@ def campaign(campaign_id: int):
 def campaign_progress(campaign_id: int):
     """How far the preparation of a campaign's emails is, for the progress bar."""
     row = own(Campaign, campaign_id)
-    body = {
-        "done": row.state is not CampaignState.queueing,
-        "percent": row.percent,
-        "written": row.recipient_count,
-        "expected": row.expected_count,
-    }
-    if is_stalled(row, now_utc()):
-        body["note"] = STALLED  # the page shows it until the resumed run's next chunk
-    response = jsonify(body)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return background.progress_response(
+        row.state is not CampaignState.queueing,
+        row.percent,
+        is_stalled(row, now_utc()),
+        written=row.recipient_count,
+        expected=row.expected_count,
+    )
 
 
 def _base_url() -> str:

@@ -7,7 +7,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -138,24 +137,17 @@ def mass_action(batch_id: int):
     )
 
 
-STALLED = "Stalled, resuming…"
-
-
 @bp.route("/mass-actions/<id:batch_id>/progress.json")
 def mass_action_progress(batch_id: int):
     """How far applying a mass opt-out is, for the progress bar."""
     batch = own_mass_action(batch_id)
-    body = {
-        "done": batch.state is not MassActionState.applying,
-        "percent": batch.percent_done,
-        "changed": batch.changed_count,
-        "expected": batch.expected_count,
-    }
-    if is_stalled(batch, now_utc()):
-        body["note"] = STALLED  # the page shows it until the resumed run's next chunk
-    response = jsonify(body)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return background.progress_response(
+        batch.state is not MassActionState.applying,
+        batch.percent_done,
+        is_stalled(batch, now_utc()),
+        changed=batch.changed_count,
+        expected=batch.expected_count,
+    )
 
 
 def start_applying(app: Flask, batch_id: int) -> None:
