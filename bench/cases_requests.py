@@ -181,6 +181,43 @@ def _approval(bench: Bench, backend: str, url: str, size: int) -> None:
                 limit="ratio <= 2",
             )
         )
+        _pages(bench, backend, engine, request_id)
+
+
+def _pages(bench: Bench, backend: str, engine: sa.Engine, request_id: int) -> None:
+    """The approved 1,000,000-address request's pages, as the agent and the customer get them."""
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": engine.url.render_as_string(hide_password=False),
+            "WTF_CSRF_ENABLED": False,
+            "SECRET_KEY": "bench",
+        }
+    )
+    for who, path in (
+        ("agent@bench.example", f"/desk/requests/{request_id}"),
+        ("bench@bench.example", f"/requests/{request_id}"),
+    ):
+        client = app.test_client()
+        client.post("/login", data={"email": who, "password": PASSWORD})
+
+        def fetch(path=path, client=client):
+            response = client.get(path)
+            assert response.status_code == 200, response.status_code
+
+        side = "review page (agent)" if who.startswith("agent") else "request page (customer)"
+        bench.record(
+            Result(
+                f"page: an approved request's {side}",
+                backend,
+                median_time(fetch, repeat=3),
+                rows=1,
+                limit="< 0.3 s",
+            )
+        )
+    with app.app_context():
+        from support.extensions import db
+
+        db.engine.dispose()
 
 
 def _fill_requests(engine: sa.Engine, count: int, accounts: int, agents: list[int]) -> None:
