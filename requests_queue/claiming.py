@@ -3,17 +3,33 @@ several sender processes share a queue without sending a row twice.
 
 A claim marks up to `size` due pending rows as being sent under the sender's token, in one
 UPDATE. On PostgreSQL the rows are chosen with FOR UPDATE SKIP LOCKED, so two senders never
-wait on each other nor take the same row; SQLite serialises writers anyway.
+wait on each other nor take the same row; SQLite serialises writers anyway. `Backoff` is how
+long a sender waits after a failed try and when a dead sender's claim is taken back.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """A queue's waits: after `attempts` failed tries, base × 2^(attempts-1), capped at `cap`;
+    a claim older than `claim_timeout` belongs to a dead sender. Each sender sets its own."""
+
+    base: timedelta
+    cap: timedelta
+    claim_timeout: timedelta
+
+    def delay(self, attempts: int) -> timedelta:
+        """The wait before the next try, after `attempts` failed tries."""
+        return min(self.base * 2 ** max(attempts - 1, 0), self.cap)
 
 
 def claim_due(

@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, scoped_session
 
-from ..claiming import claim_due
+from ..claiming import Backoff, claim_due
 from ..models.outbox import OutboxMessage, OutboxState
 from ..now import now_utc
 from .batch import GROUP, Batch
@@ -47,18 +47,14 @@ UNCERTAIN = (
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff: base × 2^(attempt-1), capped; failed after `max_attempts`."""
+class RetryPolicy(Backoff):
+    """The outbox's backoff (`claiming.Backoff`); a message fails after `max_attempts` tries."""
 
     base: timedelta = timedelta(minutes=1)
     cap: timedelta = timedelta(hours=2)
-    max_attempts: int = 10  # with the defaults about six hours of trying
     # A claim older than this belongs to a dead sender (a healthy batch takes seconds).
     claim_timeout: timedelta = timedelta(minutes=15)
-
-    def delay(self, attempts: int) -> timedelta:
-        """Wait before the next try, after `attempts` failed tries."""
-        return min(self.base * 2 ** max(attempts - 1, 0), self.cap)
+    max_attempts: int = 10  # with the defaults about six hours of trying
 
 
 DEFAULT_POLICY = RetryPolicy()

@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..claiming import claim_due
+from ..claiming import Backoff, claim_due
 from ..models.webhooks import DeliveryState, WebhookDelivery, WebhookEndpoint
 from ..now import now_utc
 from . import http, signing
@@ -35,16 +35,12 @@ D, E = WebhookDelivery, WebhookEndpoint
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff: base × 2^(tries-1), capped; tried until the delivery's give_up_at."""
+class RetryPolicy(Backoff):
+    """Webhooks' backoff (`claiming.Backoff`); tried until the delivery's give_up_at."""
 
     base: timedelta = timedelta(seconds=30)
     cap: timedelta = timedelta(hours=2)
     claim_timeout: timedelta = timedelta(minutes=10)
-
-    def delay(self, attempts: int) -> timedelta:
-        """The wait after `attempts` failed tries."""
-        return min(self.base * 2 ** max(attempts - 1, 0), self.cap)
 
 
 DEFAULT_POLICY = RetryPolicy()
