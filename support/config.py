@@ -42,6 +42,10 @@ def from_environment(instance_path: str) -> dict:
         # An approval of more addresses than this is applied by a background run (the agent's
         # click answers at once; the request reads "applying" until it is done).
         "APPLY_INLINE_MAX": int(env("APPLY_INLINE_MAX", "5000")),
+        # A filing whose selection has more eligible addresses than this has them recorded by
+        # a background run (the POST answers at once; the request reads "recording the
+        # selection" and cannot be approved until it is done).
+        "FREEZE_INLINE_MAX": int(env("FREEZE_INLINE_MAX", "5000")),
         "EVIDENCE_MAX_MB": float(env("EVIDENCE_MAX_MB", "10")),
         # Failed logins: at most LOGIN_MAX_FAILURES per email and LOGIN_MAX_FAILURES_PER_CLIENT
         # per client address within LOGIN_LOCK_MINUTES (a fraction is allowed: tests use

@@ -21,3 +21,8 @@ def wait_for_mass_actions(timeout: float = 60) -> None:
 def wait_for_approvals(timeout: float = 60) -> None:
     """Wait for this process's threads applying approvals."""
     background.wait("approval", timeout)
+
+
+def wait_for_freezes(timeout: float = 60) -> None:
+    """Wait for this process's threads recording filed requests' selections."""
+    background.wait("freeze", timeout)

@@ -1,4 +1,5 @@
-"""Finishing mass opt-outs and approvals whose background run died, as periodic jobs."""
+"""Finishing mass opt-outs, approvals and request freezes whose background run died, as
+periodic jobs."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections import Counter
 
 from ..mass_runs import resume_mass_opt_outs
 from ..requests.applying import resume_approvals as resume_approval_runs
+from ..requests.freezing import resume_freezes as resume_freeze_runs
 from .runner import JobContext
 
 
@@ -19,5 +21,12 @@ def resume_mass_actions(ctx: JobContext) -> dict[str, int]:
 def resume_approvals(ctx: JobContext) -> dict[str, int]:
     """Resume approvals whose application run stopped; counts by final state."""
     results = resume_approval_runs(ctx.session, ctx.now, ctx.settings["PUBLIC_BASE_URL"])
+    by_state = Counter(state.value if state else "busy" for _, state in results)
+    return {"resumed": len(results), **by_state}
+
+
+def resume_freezes(ctx: JobContext) -> dict[str, int]:
+    """Resume request freezes whose run stopped; counts by final state."""
+    results = resume_freeze_runs(ctx.session, ctx.now)
     by_state = Counter(state.value if state else "busy" for _, state in results)
     return {"resumed": len(results), **by_state}

@@ -96,6 +96,14 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
         timeout=timedelta(minutes=30),
     ),
     PeriodicJob(
+        name="resume_freezes",
+        title="Resume stopped request freezes",
+        func="requests_queue.jobs.mass_actions:resume_freezes",
+        description="Finish recording the selections of filed requests whose worker stopped",
+        every=timedelta(minutes=2),
+        timeout=timedelta(minutes=30),
+    ),
+    PeriodicJob(
         name="balance_assignments",
         title="Assign requests fairly",
         func="requests_queue.jobs.assignment:balance_assignments",

@@ -283,6 +283,55 @@ class RequestApplication(Base):
         return min(99, 100 * self.processed_count // total) if total else 0
 
 
+class FreezeState(TitledEnum):
+    """Where recording a filed request's selection (its frozen addresses) stands."""
+
+    freezing = ("freezing", "Recording")
+    done = ("done", "Recorded")
+    failed = ("failed", "Stopped")
+
+
+class RequestFreeze(Base):
+    """Recording a filed request's addresses, a chunk at a time (`requests.freezing`).
+
+    Written with the request at filing: the selection as it stood then (its filter and
+    fields, and the newest contact and address of the account, for an opt-in; the batch,
+    named on the request, for an undo). A selection of up to `FREEZE_INLINE_MAX` eligible
+    addresses is recorded in the filing's own transaction; a larger one by a background
+    run, in address-id order from `frozen_through`, each chunk one transaction, so a run
+    that dies is resumed where it stopped and no address is recorded twice. The request
+    cannot be approved before this is done. A request without a row was frozen whole,
+    before this table existed.
+    """
+
+    __tablename__ = "request_freezes"
+
+    id: Mapped[int] = mapped_column(  # the request's id
+        sa.ForeignKey("consent_requests.id"), primary_key=True, autoincrement=False
+    )
+    state: Mapped[FreezeState] = mapped_column(
+        enum_column(FreezeState, "freeze_state"), default=FreezeState.freezing
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the filing
+    selection_filter: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    fields: Mapped[str] = mapped_column(sa.String(40), default="")  # comma-separated
+    last_contact_id: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    last_address_id: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    expected_count: Mapped[int] = mapped_column(default=0)  # eligible at filing
+    frozen_through: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # address id cursor
+    frozen_count: Mapped[int] = mapped_column(default=0)  # addresses recorded so far
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str] = mapped_column(sa.String(500), default="")
+
+    def percent(self) -> int:
+        """How far it got, of the addresses eligible at filing (100 once recorded)."""
+        if self.state is FreezeState.done:
+            return 100
+        n = self.expected_count
+        return min(99, 100 * self.frozen_count // n) if n else 0
+
+
 class RequestEvent(Base):
     """One entry of a request's append-only timeline; the SLA clock is derived from it."""
 

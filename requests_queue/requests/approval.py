@@ -26,6 +26,7 @@ from ..statuses import Actor
 from .access import lock_for, require_handler
 from .applying import apply_chunk, record_application
 from .evidence import CHECKLIST, checklist_problem
+from .freezing import require_frozen
 from .lifecycle import transition
 from .second_review import (
     needs_second_review,
@@ -60,6 +61,7 @@ def approve_request(
     req = lock_for(
         session, req, action, actor, require_second_reviewer if confirming else require_handler
     )
+    require_frozen(session, req)  # its addresses are all recorded (`freezing`)
     ticked = _checked(checklist)
     if not confirming and needs_second_review(session, req):
         threshold = second_review_threshold(session)

@@ -1,4 +1,8 @@
-"""Filing a request: evidence checked, the selection frozen, the customer told (DOMAIN.md)."""
+"""Filing a request: evidence checked, the selection frozen, the customer told (DOMAIN.md).
+
+A selection of more than `inline_max` eligible addresses is only recorded here: its
+addresses are frozen by a background run (`freezing.run_freeze`).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from ..webhooks import queueing as webhooks
 from . import notifications
 from .auto_assign import auto_assign
 from .evidence import EvidenceInput, check_evidence
+from .freezing import freeze_chunk, record_freeze
 from .state_machine import Action, check_action
 from .targets import OptInTarget, UndoTarget
 
@@ -26,8 +31,14 @@ def file_request(
     now: datetime,
     *,
     base_url: str,
+    inline_max: int | None = None,
 ) -> ConsentRequest:
-    """File a mass opt-in or undo request with its evidence; the addresses are frozen now."""
+    """File a mass opt-in or undo request with its evidence.
+
+    Its addresses are frozen now when at most `inline_max` are eligible (None: whatever
+    their number); a larger selection is recorded (`RequestFreeze`) and frozen by a
+    background run. Either way, what is frozen is the selection at this moment, and the
+    customer is told and the webhook queued in this transaction."""
     check_action(None, Action.file, actor.kind)
     user = session.get(User, actor.user_id) if actor.user_id else None
     if user is None or user.account_id != target.account_id:
@@ -36,7 +47,8 @@ def file_request(
     # Hold the account's writers off so the counts, the frozen rows and the check agree.
     lock_account(session, target.account_id)
     target.check(session)
-    if target.summary(session).eligible == 0:
+    expected = target.summary(session).eligible
+    if expected == 0:
         raise ValidationError(
             None, "no address in this selection is eligible, so there is nothing to request"
         )
@@ -58,10 +70,10 @@ def file_request(
         form_links=list(checked.form_links),
         list_source=checked.list_source,
         attested=True,
+        address_count=expected,  # until the freeze ends with the number it recorded
     )
     session.add(req)
     session.flush()
-    req.address_count = target.freeze(session, req.id)
     session.add(
         RequestEvent(
             request_id=req.id,
@@ -73,7 +85,12 @@ def file_request(
             to_state=RequestState.submitted,
         )
     )
-    session.flush()
+    freeze = record_freeze(session, req, target, expected, now)
+    if inline_max is None or expected <= inline_max:
+        while not freeze_chunk(session, freeze, now):
+            pass
+    # Told now, before anything else can happen to the request; while the selection is still
+    # being recorded, they name the count eligible at this moment.
     notifications.notify_filed(session, req, now, base_url)
     webhooks.request_filed(session, req, now)
     auto_assign(session, req, now)  # when the manager turned fair assignment on

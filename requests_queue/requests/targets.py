@@ -1,7 +1,8 @@
 """What a request applies to: the selection frozen at filing, and its eligibility now.
 
 A mass opt-in freezes the non-marketable addresses of a contact selection; an undo freezes
-the addresses a mass opt-out changed that are still opted out by that very batch. The same
+the addresses a mass opt-out changed that are still opted out by that very batch. Freezing
+goes a chunk of addresses at a time, in address-id order (`freezing`). The same
 eligibility conditions serve the filing form, the agent's preview and approval.
 """
 
@@ -17,6 +18,7 @@ from ..errors import NotFound, ValidationError
 from ..mass_actions import Direction, preview, skip_reason_sql
 from ..models import (
     ConsentRequest,
+    Contact,
     EmailAddress,
     EmailField,
     MassAction,
@@ -24,12 +26,13 @@ from ..models import (
     MassActionKind,
     MassActionState,
     RequestAddress,
+    RequestFreeze,
     RequestKind,
     RequestState,
     StatusEvent,
 )
 from ..models.requests import OPEN_STATES
-from ..selection import ContactFilter, address_conditions, describe
+from ..selection import ContactFilter, address_conditions, describe, filter_to_json
 from ..statuses import (
     ELIGIBLE_FOR_MASS_OPT_IN,
     UNDOABLE,
@@ -124,7 +127,10 @@ class Target(Protocol):
     def describe(self, session: Session) -> str: ...
     def field_values(self, session: Session) -> str: ...
     def check(self, session: Session) -> None: ...
-    def freeze(self, session: Session, request_id: int) -> int: ...
+    def frozen_selection(self, session: Session) -> dict: ...
+    def freeze_chunk(
+        self, session: Session, request_id: int, freeze: RequestFreeze, limit: int
+    ) -> tuple[int, int | None]: ...
 
 
 @dataclass(frozen=True)
@@ -163,19 +169,48 @@ class OptInTarget:
         if not self.fields:
             raise ValidationError("fields", "choose at least one email field")
 
-    def freeze(self, session: Session, request_id: int) -> int:
-        """Record the exact eligible addresses with the request, in one INSERT … SELECT."""
-        select = sa.select(
-            sa.literal(request_id).label("request_id"),
-            EmailAddress.id,
-            EmailAddress.field,
-            EmailAddress.status,
-        ).where(*address_conditions(self.flt, self.fields), is_eligible_for_opt_in())
-        return session.execute(
+    def frozen_selection(self, session: Session) -> dict:
+        """The selection as it stands at filing, for the freeze's row (`RequestFreeze`): the
+        filter, the fields, and the newest contact and address (ids only grow, so what
+        existed at filing is what lies up to these)."""
+        newest_contact = sa.select(sa.func.max(Contact.id)).where(
+            Contact.account_id == self.account_id
+        )
+        return {
+            "selection_filter": filter_to_json(self.flt),
+            "fields": self.field_values(session),
+            "last_contact_id": session.scalar(newest_contact) or 0,
+            "last_address_id": session.scalar(sa.select(sa.func.max(EmailAddress.id))) or 0,
+        }
+
+    def freeze_chunk(
+        self, session: Session, request_id: int, freeze: RequestFreeze, limit: int
+    ) -> tuple[int, int | None]:
+        """Record the next `limit` eligible addresses of the selection after the cursor, in
+        address-id order, in one INSERT … SELECT; (how many, the chunk's last address id or
+        None when it was the last). Contacts and addresses added since filing are left out."""
+        a = EmailAddress
+        conds = [
+            *address_conditions(self.flt, self.fields),
+            is_eligible_for_opt_in(),
+            a.id > freeze.frozen_through,
+            a.id <= freeze.last_address_id,
+            a.contact_id <= freeze.last_contact_id,
+        ]
+        end = session.scalar(
+            sa.select(a.id).where(*conds).order_by(a.id).offset(limit - 1).limit(1)
+        )
+        if end is not None:
+            conds.append(a.id <= end)
+        select = sa.select(sa.literal(request_id).label("request_id"), a.id, a.field, a.status)
+        frozen = session.execute(
             sa.insert(RequestAddress)
-            .from_select(["request_id", "address_id", "field", "status_at_filing"], select)
+            .from_select(
+                ["request_id", "address_id", "field", "status_at_filing"], select.where(*conds)
+            )
             .execution_options(preserve_rowcount=True)  # INSERT rowcount is opt-in in SA 2
         ).rowcount
+        return frozen, end
 
 
 @dataclass(frozen=True)
@@ -239,29 +274,50 @@ class UndoTarget:
                 None, f"request {other.number} already covers mass opt-out #{self.mass_action_id}"
             )
 
-    def freeze(self, session: Session, request_id: int) -> int:
-        """Record the batch's still-opted-out addresses with their prior status."""
+    def frozen_selection(self, session: Session) -> dict:
+        """For the freeze's row: the batch's fields (the batch itself is named on the
+        request, and its addresses are fixed since it finished)."""
+        return {"fields": self.field_values(session)}
+
+    def freeze_chunk(
+        self, session: Session, request_id: int, freeze: RequestFreeze, limit: int
+    ) -> tuple[int, int | None]:
+        """Record the batch's next `limit` addresses after the cursor (address-id order) that
+        are still opted out by it, with their prior status; (how many recorded, the chunk's
+        last address id or None when it was the last)."""
+        item = MassActionItem
+        in_chunk = [
+            item.mass_action_id == self.mass_action_id,
+            item.address_id > freeze.frozen_through,
+        ]
+        end = session.scalar(
+            sa.select(item.address_id)
+            .where(*in_chunk)
+            .order_by(item.address_id)
+            .offset(limit - 1)
+            .limit(1)
+        )
+        if end is not None:
+            in_chunk.append(item.address_id <= end)
         select = (
             sa.select(
                 sa.literal(request_id).label("request_id"),
-                MassActionItem.address_id,
+                item.address_id,
                 EmailAddress.field,
                 EmailAddress.status,
-                MassActionItem.prior_status,
+                item.prior_status,
             )
-            .join(EmailAddress, EmailAddress.id == MassActionItem.address_id)
-            .where(
-                MassActionItem.mass_action_id == self.mass_action_id,
-                still_from_batch(self.mass_action_id),
-            )
+            .join(EmailAddress, EmailAddress.id == item.address_id)
+            .where(*in_chunk, still_from_batch(self.mass_action_id))
         )
-        return session.execute(
+        frozen = session.execute(
             sa.insert(RequestAddress)
             .from_select(
                 ["request_id", "address_id", "field", "status_at_filing", "prior_status"], select
             )
             .execution_options(preserve_rowcount=True)  # INSERT rowcount is opt-in in SA 2
         ).rowcount
+        return frozen, end
 
 
 def eligibility_now(session: Session, req: ConsentRequest) -> SelectionSummary:

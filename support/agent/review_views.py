@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from requests_queue.calendar_store import load_calendar
-from requests_queue.errors import NotFound
+from requests_queue.errors import NotFound, ValidationError
 from requests_queue.models import (
     ApplyState,
     ConsentRequest,
@@ -22,6 +22,7 @@ from requests_queue.requests.applying import application_of
 from requests_queue.requests.approval import approve_request
 from requests_queue.requests.attachments import request_files
 from requests_queue.requests.evidence import checklist_problem
+from requests_queue.requests.freezing import require_frozen
 from requests_queue.requests.lifecycle import (
     add_internal_note,
     ask_customer,
@@ -40,6 +41,8 @@ from ..auth.session import current_actor
 from ..edge import Outcome, perform
 from ..extensions import db
 from ..form_errors import sentence
+from ..freezing import freezing_shown
+from ..freezing import progress_response as freezing_progress_response
 from ..templating import counted
 from .assigning import assign_form, assign_from_form
 from .forms import ApproveForm, AskForm, ClaimForm, ConfirmForm, NoteForm, RejectForm, ReturnForm
@@ -103,6 +106,7 @@ def _review_page(req: ConsentRequest, status: int = 200, **forms):
         second_review_threshold=second_review_threshold(db.session),
         files=request_files(db.session, req.id),
         **applying_shown(req),
+        **freezing_shown(req),
     ), status
 
 
@@ -110,6 +114,12 @@ def _review_page(req: ConsentRequest, status: int = 200, **forms):
 def review(request_id: int):
     """The review page: evidence with a checklist, eligibility now, timeline, history, actions."""
     return _review_page(_load(request_id))
+
+
+@bp.route("/requests/<id:request_id>/freezing.json")
+def freezing_progress(request_id: int):
+    """How far recording the request's selection is, for the progress bar."""
+    return freezing_progress_response(_load(request_id))
 
 
 @bp.route("/requests/<id:request_id>/applying.json")
@@ -213,6 +223,13 @@ def approve(request_id: int):
     req = _load(request_id)
     form = ApproveForm()
     if not form.validate():
+        return _invalid(req, "approve", form)
+    try:  # its selection still being recorded: said next to the button, the ticks kept
+        if Action.approve in allowed_actions(req, current_actor()):
+            require_frozen(db.session, req)
+    except ValidationError as exc:
+        form.checklist.data = form.ticked()
+        form.refusal = sentence(exc.reason)
         return _invalid(req, "approve", form)
     if form.confirmed.data != "yes" and Action.approve in allowed_actions(req, current_actor()):
         # The first press changes nothing: it says what approving will do and asks once more,
