@@ -21,6 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .errors import ValidationError
 from .logcontext import running
@@ -96,6 +97,9 @@ class ChunkedRuns:
         ).rowcount
         if held != 1:
             raise LostClaim(f"{self.kind} {row.id} is no longer this run's")
+        # The loaded row says so too: the next chunk, in this transaction or after a commit,
+        # proves its claim with this beat.
+        set_committed_value(row, "heartbeat_at", now)
 
     def run(
         self,

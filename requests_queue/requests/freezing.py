@@ -23,7 +23,6 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from ..chunked import ChunkedRuns
 from ..errors import ValidationError
@@ -108,10 +107,7 @@ def freeze_chunk(
         return True
     req = session.get(ConsentRequest, freeze.id)
     lock_account(session, req.account_id)
-    RUNS.beat(session, freeze, now)
-    # The beat moved the heartbeat in the database: the next chunk of the same transaction
-    # (an inline freeze) must hold the row by that value.
-    set_committed_value(freeze, "heartbeat_at", now)
+    RUNS.beat(session, freeze, now)  # the loaded row keeps the beat for the next chunk
     frozen, end = _target(req, freeze).freeze_chunk(session, req.id, freeze, limit)
     freeze.frozen_count += frozen
     if end is None:

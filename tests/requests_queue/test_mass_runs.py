@@ -273,3 +273,14 @@ def test_two_runs_at_once_apply_the_batch_once(db, session, customer, make_conta
     assert sorted(results, key=str) == sorted([MassActionState.done, None], key=str)
     statuses, events, priors = _outcome(session, batch_id)
     assert priors == EXPECTED and len(events) == len(EXPECTED)
+
+
+def test_several_chunks_in_one_transaction_hold_their_claim(session, customer, make_contact):
+    """The one-transaction version (demo data, tests) runs every chunk without a commit."""
+    _contacts(session, customer, make_contact)
+    batch = session.get(MassAction, _recorded(session, customer))
+    done = [apply_chunk(session, batch, NOW, limit=2) for _ in range(4)]
+    assert done == [False, False, False, True]
+    session.commit()
+    statuses, events, priors = _outcome(session, batch.id)
+    assert priors == EXPECTED and len(events) == len(EXPECTED)
