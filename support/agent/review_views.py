@@ -36,13 +36,11 @@ from requests_queue.requests.targets import eligibility_now
 from requests_queue.requests.timeline import request_timeline
 from requests_queue.requests.window import request_window
 
-from ..applying import applying_shown, progress_response, start_applying
 from ..auth.session import current_actor
 from ..edge import Outcome, perform
 from ..extensions import db
 from ..form_errors import sentence
-from ..freezing import freezing_shown
-from ..freezing import progress_response as freezing_progress_response
+from ..request_runs import APPLYING, FREEZING, shown
 from ..templating import counted
 from .assigning import assign_form, assign_from_form
 from .forms import ApproveForm, AskForm, ClaimForm, ConfirmForm, NoteForm, RejectForm, ReturnForm
@@ -105,8 +103,7 @@ def _review_page(req: ConsentRequest, status: int = 200, **forms):
         can_second_review=Action.confirm in actions,
         second_review_threshold=second_review_threshold(db.session),
         files=request_files(db.session, req.id),
-        **applying_shown(req),
-        **freezing_shown(req),
+        **shown(req),
     ), status
 
 
@@ -119,13 +116,13 @@ def review(request_id: int):
 @bp.route("/requests/<id:request_id>/freezing.json")
 def freezing_progress(request_id: int):
     """How far recording the request's selection is, for the progress bar."""
-    return freezing_progress_response(_load(request_id))
+    return FREEZING.progress(_load(request_id))
 
 
 @bp.route("/requests/<id:request_id>/applying.json")
 def applying_progress(request_id: int):
     """How far applying the request's approval is, for the progress bar."""
-    return progress_response(_load(request_id))
+    return APPLYING.progress(_load(request_id))
 
 
 def _act(
@@ -273,7 +270,7 @@ def apply_checked(
         )
 
     response = _act(req, run, said, form_key, form)
-    start_applying(req)  # a large approval: its changes are applied in the background
+    APPLYING.start(req)  # a large approval: its changes are applied in the background
     return response
 
 

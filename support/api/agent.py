@@ -14,8 +14,8 @@ from requests_queue.requests.approval import approve_request, confirm_approval
 from requests_queue.requests.evidence import CHECKLIST
 from requests_queue.requests.lifecycle import ask_customer, claim_request, reject_request
 
-from ..applying import start_applying
 from ..ids import MAX_ID
+from ..request_runs import APPLYING
 from .auth import STAFF, protect
 from .problems import register_problem_handlers
 from .request_schemas import RequestDetailOut, RequestOut
@@ -119,7 +119,7 @@ def _approved(request_id: int, operation, body: dict):
     shown = act_on(
         request_id, operation, checklist=body["checklist"], base_url=base_url(), inline_max=limit
     )
-    start_applying(shown.request)
+    APPLYING.start(shown.request)
     return shown
 
 

@@ -26,7 +26,7 @@ from requests_queue.requests.window import request_window
 
 from ..edge import committed
 from ..extensions import db
-from ..freezing import start_freezing
+from ..request_runs import FREEZING
 from .auth import EVERYONE, account_id, api_actor, api_user, protect
 from .problems import register_problem_handlers, validation_problem
 from .request_schemas import (
@@ -141,7 +141,7 @@ def file(body: dict):
             base_url=base_url(),
             inline_max=current_app.config["FREEZE_INLINE_MAX"],
         )
-    start_freezing(req)  # a large selection: its addresses are recorded in the background
+    FREEZING.start(req)  # a large selection: its addresses are recorded in the background
     return created(detail(req), 201, ".get_request", request_id=req.id)
 
 

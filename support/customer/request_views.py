@@ -26,15 +26,13 @@ from requests_queue.requests.targets import OptInTarget, UndoTarget
 from requests_queue.requests.timeline import customer_timeline, request_timelines
 from requests_queue.requests.window import request_window
 
-from ..applying import applying_shown, progress_response
 from ..auth.session import current_actor
 from ..edge import Outcome, operation
 from ..evidence_files import checked_uploads, file_limits, send_attachment
 from ..extensions import db
 from ..form_errors import attach_errors, refusal, sentence
-from ..freezing import freezing_shown, start_freezing
-from ..freezing import progress_response as freezing_progress
 from ..paging import requested_page
+from ..request_runs import APPLYING, FREEZING, shown
 from ..uploads import upload_store
 from .request_forms import AnswerForm, EvidenceForm, WithdrawForm
 from .scoping import filter_args, filter_from_args, own, own_mass_action
@@ -130,7 +128,7 @@ def _evidence_page(target, back_url: str):
                     current_actor(), file_limits(), now,
                 )  # fmt: skip
             if op.done:
-                start_freezing(req)  # a large selection: recorded in the background
+                FREEZING.start(req)  # a large selection: recorded in the background
                 return redirect(url_for(".request_filed", request_id=req.id))
     return render_template(
         "customer/request_new.html",
@@ -195,21 +193,20 @@ def _request_page(req: ConsentRequest, answer_form: AnswerForm, status: int = 20
         outcome=outcome,
         sample=SAMPLE,
         files=request_files(db.session, req.id),
-        **applying_shown(req),
-        **freezing_shown(req),
+        **shown(req),
     ), status
 
 
 @bp.route("/requests/<id:request_id>/freezing.json")
 def request_freezing(request_id: int):
     """How far recording the request's selection is, for the progress bar."""
-    return freezing_progress(own(ConsentRequest, request_id))
+    return FREEZING.progress(own(ConsentRequest, request_id))
 
 
 @bp.route("/requests/<id:request_id>/applying.json")
 def request_applying(request_id: int):
     """How far applying the request's approval is, for the progress bar."""
-    return progress_response(own(ConsentRequest, request_id))
+    return APPLYING.progress(own(ConsentRequest, request_id))
 
 
 @bp.route("/requests/<id:request_id>/answer", methods=["POST"])
