@@ -11,6 +11,7 @@ from requests_queue.models import (
     ApplyState,
     ConsentRequest,
     EmailField,
+    FreezeState,
     ListSource,
     RequestKind,
     RequestState,
@@ -20,6 +21,7 @@ from requests_queue.requests.applying import run_approval
 from requests_queue.requests.approval import approve_request, confirm_approval
 from requests_queue.requests.evidence import CHECKLIST, EvidenceInput
 from requests_queue.requests.filing import file_request
+from requests_queue.requests.freezing import run_freeze
 from requests_queue.requests.lifecycle import claim_request
 from requests_queue.requests.targets import OptInTarget
 from requests_queue.selection import ContactFilter
@@ -32,7 +34,7 @@ from .harness import Bench, Result, fresh_database, median_time, session_for, ti
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 FIELDS = (EmailField.email, EmailField.email2)
 BASE_URL = "http://bench.example"
-INLINE_MAX = 5000  # the web app's APPLY_INLINE_MAX default
+INLINE_MAX = 5000  # the web app's APPLY_INLINE_MAX and FREEZE_INLINE_MAX defaults
 PASSWORD = BENCH_PASSWORD
 EVIDENCE = EvidenceInput(
     reason="Imported without the permission flag from our own sign-up form.",
@@ -142,21 +144,47 @@ def _approval(bench: Bench, backend: str, url: str, size: int) -> None:
         second = make_user(engine, "second@bench.example", Role.agent)
         floor_request = _bare_request(engine, floor_acc, floor_user)
 
+        clicked: list[float] = []
+
         def file() -> int:
+            """The customer's filing (the web's FREEZE_INLINE_MAX default: recorded, then
+            frozen by a background run in committed chunks), then the agent's claim."""
             with session_for(engine) as s:
                 target = OptInTarget(ContactFilter(account_id=acc), FIELDS)
+                start = time.perf_counter()
                 req = file_request(
-                    s, target, EVIDENCE, Actor(ActorKind.customer, customer), NOW, base_url=BASE_URL
-                )
+                    s, target, EVIDENCE, Actor(ActorKind.customer, customer), NOW,
+                    base_url=BASE_URL, inline_max=INLINE_MAX,
+                )  # fmt: skip
+                s.commit()
+                clicked.append(time.perf_counter() - start)
+                request_id = req.id
+            assert run_freeze(engine, request_id) in (FreezeState.done, None)
+            with session_for(engine) as s:
+                req = s.get(ConsentRequest, request_id)
                 claim_request(s, req, Actor(ActorKind.agent, agent), NOW)
                 s.commit()
                 return req.id
 
         file_s, request_id = timed(file)
+        bench.record(
+            Result(
+                "request: the customer's filing click (recorded; frozen in the background)",
+                backend,
+                clicked[0],
+                rows=size,
+                limit="< 0.5 s",
+            )
+        )
         analyze(engine)
         _warm_up(engine, agent, second)
         bench.record(
-            Result("request: file mass opt-in (freeze selection)", backend, file_s, rows=size)
+            Result(
+                "request: file mass opt-in, end to end (freeze the selection in the background)",
+                backend,
+                file_s,
+                rows=size,
+            )
         )
         floor_s, floor_rows = timed(lambda: _floor(engine, floor_acc, agent, floor_request))
         approve_s, (click_s, changed) = timed(lambda: _approve(engine, request_id, agent, second))
