@@ -11,11 +11,11 @@ import sqlalchemy as sa
 from requests_queue.mass_actions import Direction, preview
 from requests_queue.models import EmailField, MassAction, MassActionState, Role
 from requests_queue.selection import ContactFilter
-from support import background, create_app
+from support import background
 from support.extensions import db
 
 from .data import BENCH_PASSWORD, fill_account, make_user
-from .harness import Bench, Result, fresh_database, median_time, session_for, timed
+from .harness import Bench, Result, fresh_database, median_time, session_for, timed, web_app
 
 FIELDS = (EmailField.email, EmailField.email2)
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
@@ -68,13 +68,7 @@ PAGES: dict[str, float] = {}  # the pages timed on the way, for run() to record
 
 def _app(engine: sa.Engine):
     """The web app on the bench database, logged in as the bench account's customer."""
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": engine.url.render_as_string(hide_password=False),
-            "WTF_CSRF_ENABLED": False,
-            "SECRET_KEY": "bench",
-        }
-    )
+    app = web_app(engine)
     client = app.test_client()
     client.post("/login", data={"email": "bench@bench.example", "password": BENCH_PASSWORD})
     return app, client

@@ -15,11 +15,10 @@ from requests_queue.feedback.feeds import FeedSettings, create_feed
 from requests_queue.feedback.sealing import Sealer
 from requests_queue.models.feedback import FeedbackEvent, FeedProvider
 from requests_queue.now import now_utc
-from support import create_app
 from tests import feedback_samples as samples
 
 from .data import fill_account
-from .harness import Bench, Result, fresh_database, session_for, timed
+from .harness import Bench, Result, fresh_database, session_for, timed, web_app
 
 LIMIT = ">= 2,000 events/s"
 BATCH = 1000
@@ -45,12 +44,7 @@ def run(bench: Bench, backend: str, url: str, size: int) -> None:
     with fresh_database(backend, url) as engine:
         contacts = max(1, size // 2)
         account_id = fill_account(engine, "Bench Co", contacts, fields=2)
-        app = create_app(
-            {
-                "SQLALCHEMY_DATABASE_URI": engine.url.render_as_string(hide_password=False),
-                "SECRET_KEY": "bench",
-            }
-        )
+        app = web_app(engine, WTF_CSRF_ENABLED=True)
         keys = samples.SendGridKeys()
         with session_for(engine) as s:
             sendgrid = create_feed(

@@ -12,10 +12,9 @@ from requests_queue.api_tokens import create_token
 from requests_queue.models import Role, User
 from requests_queue.now import now_utc
 from requests_queue.send_check import MAX_LOOKUP, lookup_addresses
-from support import create_app
 
 from .data import fill_account, make_user
-from .harness import Bench, Result, fresh_database, median_time, session_for
+from .harness import Bench, Result, fresh_database, median_time, session_for, web_app
 
 LIMIT = "<= 50 ms at 1,000,000 addresses"
 
@@ -51,13 +50,11 @@ def run(bench: Bench, backend: str, url: str, size: int) -> None:
             )
         )
 
-        app = create_app(
-            {
-                "SQLALCHEMY_DATABASE_URI": engine.url.render_as_string(hide_password=False),
-                "SECRET_KEY": "bench",
-                "API_RATE_LIMIT": "1000000/minute",
-                "LOG_LEVEL": "WARNING",  # no line per call in the figures
-            }
+        app = web_app(
+            engine,
+            WTF_CSRF_ENABLED=True,
+            API_RATE_LIMIT="1000000/minute",
+            LOG_LEVEL="WARNING",  # no line per call in the figures
         )
         with session_for(engine) as s:
             secret = create_token(s, s.get(User, user_id), "bench", "read", now_utc()).secret

@@ -26,10 +26,9 @@ from requests_queue.requests.lifecycle import claim_request
 from requests_queue.requests.targets import OptInTarget
 from requests_queue.selection import ContactFilter
 from requests_queue.statuses import Actor, ActorKind
-from support import create_app
 
 from .data import BENCH_PASSWORD, _numbers, analyze, fill_account, make_user
-from .harness import Bench, Result, fresh_database, median_time, session_for, timed
+from .harness import Bench, Result, fresh_database, median_time, session_for, timed, web_app
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 FIELDS = (EmailField.email, EmailField.email2)
@@ -214,13 +213,7 @@ def _approval(bench: Bench, backend: str, url: str, size: int) -> None:
 
 def _pages(bench: Bench, backend: str, engine: sa.Engine, request_id: int) -> None:
     """The approved 1,000,000-address request's pages, as the agent and the customer get them."""
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": engine.url.render_as_string(hide_password=False),
-            "WTF_CSRF_ENABLED": False,
-            "SECRET_KEY": "bench",
-        }
-    )
+    app = web_app(engine)
     for who, path in (
         ("agent@bench.example", f"/desk/requests/{request_id}"),
         ("bench@bench.example", f"/requests/{request_id}"),
@@ -334,13 +327,7 @@ def _queue(bench: Bench, backend: str, url: str, count: int) -> None:
                 ).scalars()
             )
         _fill_requests(engine, count, accounts=500, agents=agents)
-        app = create_app(
-            {
-                "SQLALCHEMY_DATABASE_URI": engine.url.render_as_string(hide_password=False),
-                "WTF_CSRF_ENABLED": False,
-                "SECRET_KEY": "bench",
-            }
-        )
+        app = web_app(engine)
         client = app.test_client()
         client.post("/login", data={"email": "agent0@bench.example", "password": PASSWORD})
         for label, query in (

@@ -16,11 +16,10 @@ from requests_queue.reports import refresh_report_facts
 from requests_queue.sla.clock import calendar_key
 from requests_queue.sla.deadlines import refresh_stale_clocks
 from requests_queue.sla.sweep import sweep_sla
-from support import create_app
 from support.auth.passwords import hash_password
 
 from .data import BENCH_PASSWORD, _numbers, analyze
-from .harness import Bench, Result, fresh_database, median_time, session_for, timed
+from .harness import Bench, Result, fresh_database, median_time, session_for, timed, web_app
 
 NOW = datetime(2026, 11, 20, 19, 0, tzinfo=UTC)  # Friday 12:00 in Phoenix
 PASSWORD = BENCH_PASSWORD
@@ -206,10 +205,7 @@ def _dashboard(bench: Bench, backend: str, url: str, size: int) -> None:
             s.commit()
         analyze(engine)
         bench.record(Result("report facts, first full refresh", backend, seconds, rows=size))
-        app = create_app({
-            "SQLALCHEMY_DATABASE_URI": engine.url.render_as_string(hide_password=False),
-            "WTF_CSRF_ENABLED": False, "SECRET_KEY": "bench",
-        })  # fmt: skip
+        app = web_app(engine)
         from support.manager import dashboard_views
 
         real_clock, dashboard_views.now_utc = dashboard_views.now_utc, lambda: NOW

@@ -45,12 +45,11 @@ from requests_queue.requests.lifecycle import claim_request
 from requests_queue.requests.targets import OptInTarget, UndoTarget
 from requests_queue.selection import ContactFilter
 from requests_queue.statuses import Actor, ActorKind
-from support import create_app
 from support.auth.passwords import hash_password
 
 from .cases_requests import EVIDENCE
 from .data import BENCH_PASSWORD, fill_account, make_user
-from .harness import Bench, Result, fresh_database, median_time, session_for, timed
+from .harness import Bench, Result, fresh_database, median_time, session_for, timed, web_app
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 BASE_URL = "http://bench.example"
@@ -281,11 +280,7 @@ def run(bench: Bench, backend: str, url: str, size: int) -> None:
             seconds, done = timed(op)
             assert done == EXPECTED.get(label, done), (label, done)  # the work was done
             bench.record(Result(f"{case}: {label}", backend, seconds, rows=200, limit=LIMIT))
-        app = create_app({
-            "SQLALCHEMY_DATABASE_URI": engine.url.render_as_string(hide_password=False),
-            "WTF_CSRF_ENABLED": False, "SECRET_KEY": "bench",
-            "API_RATE_LIMIT": "1000000/minute", "LOG_LEVEL": "WARNING",
-        })  # fmt: skip
+        app = web_app(engine, API_RATE_LIMIT="1000000/minute", LOG_LEVEL="WARNING")
         clients = _clients(small, app)
         for label, who, path in pages(small):
 

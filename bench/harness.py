@@ -139,3 +139,18 @@ def fresh_database(backend: str, url: str) -> Iterator[sa.Engine]:
 def session_for(engine: sa.Engine) -> Session:
     """A plain SQLAlchemy session (no Flask) on the bench engine."""
     return Session(engine, expire_on_commit=False)
+
+
+def web_app(engine: sa.Engine, **config):
+    """The web app on the bench database, forms without CSRF tokens (a test client posts
+    them); `config` adds to or overrides that."""
+    from support import create_app  # the bench's domain cases need no Flask
+
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": engine.url.render_as_string(hide_password=False),
+            "WTF_CSRF_ENABLED": False,
+            "SECRET_KEY": "bench",
+            **config,
+        }
+    )
