@@ -38,6 +38,7 @@ from ..models import (
     RequestKind,
 )
 from ..now import now_utc
+from ..planner_stats import analyze_after_bulk
 from ..status_changes import change_many, lock_account
 from ..statuses import (
     ELIGIBLE_FOR_MASS_OPT_IN,
@@ -168,6 +169,9 @@ def _finish(
     req.skipped_by_reason = dict(sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0])))
     application.state, application.finished_at = ApplyState.done, now
     session.flush()
+    # Every frozen address now has an outcome: the planner learns it, or the pages' samples of
+    # each outcome are planned for the few the statistics still think there are.
+    analyze_after_bulk(session, ("request_addresses",), application.processed_count)
     notifications.notify_decision(session, req, application.created_at, base_url)
     webhooks.request_decided(session, req, application.created_at)
 

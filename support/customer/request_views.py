@@ -173,15 +173,25 @@ def _request_page(req: ConsentRequest, answer_form: AnswerForm, status: int = 20
             AddressOutcome.changed: req.changed_count,
             AddressOutcome.skipped: req.skipped_count,
         }
+        ra = RequestAddress
         for kind in AddressOutcome:
             if not counts.get(kind, 1):
                 continue
-            outcome[kind] = db.session.execute(
-                sa.select(EmailAddress, RequestAddress.skip_reason)
-                .join(RequestAddress, RequestAddress.address_id == EmailAddress.id)
-                .where(RequestAddress.request_id == req.id, RequestAddress.outcome == kind)
-                .order_by(RequestAddress.address_id)
+            # The sample is taken from the request's own key range first, then joined: a
+            # plan that starts from the addresses (statistics not yet caught up with a large
+            # approval) took two seconds.
+            sample = (
+                sa.select(ra.address_id, ra.skip_reason)
+                .where(ra.request_id == req.id, ra.outcome == kind)
+                .order_by(ra.address_id)
                 .limit(SAMPLE)
+                .cte("sample")
+                .prefix_with("MATERIALIZED", dialect="postgresql")
+            )
+            outcome[kind] = db.session.execute(
+                sa.select(EmailAddress, sample.c.skip_reason)
+                .join(sample, sample.c.address_id == EmailAddress.id)
+                .order_by(sample.c.address_id)
             ).all()
     return render_template(
         "customer/request.html",
