@@ -143,6 +143,14 @@ class RequestDetailOut(RequestOut):
     timeline = fields.List(fields.Nested(TimelineEventSchema), required=True)
     expected_by = fields.DateTime(allow_none=True, required=True)
     latest = fields.DateTime(allow_none=True, required=True)
+    freezing = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "filed, and its selection is still being recorded in the "
+            "background: address_count is the count eligible at filing until this is false, "
+            "and the request cannot be approved before"
+        },
+    )
     applying = fields.Boolean(
         required=True,
         metadata={

@@ -19,6 +19,7 @@ from requests_queue.now import now_utc
 from requests_queue.requests.applying import is_applying
 from requests_queue.requests.evidence import EvidenceInput, evidence_problems
 from requests_queue.requests.filing import file_request
+from requests_queue.requests.freezing import is_freezing
 from requests_queue.requests.lifecycle import answer_question, withdraw_request
 from requests_queue.requests.targets import OptInTarget, UndoTarget
 from requests_queue.requests.timeline import customer_timeline, request_timeline
@@ -92,6 +93,7 @@ def detail(req: ConsentRequest) -> Detailed:
             "timeline": events,
             "expected_by": window.expected_by if window else None,
             "latest": window.latest if window else None,
+            "freezing": is_freezing(db.session, req),
             "applying": is_applying(db.session, req),
         },
     )

@@ -169,3 +169,6 @@ def test_the_api_files_a_large_selection_and_refuses_its_approval_until_recorded
     refused = api.post(f"/api/v1/requests/{waiting.id}/approve", desk, json={"checklist": CHECKED})
     assert refused.status_code == 422
     assert "still being recorded" in str(refused.json)
+    shown = api.get(f"/api/v1/requests/{waiting.id}", desk).json
+    assert (shown["freezing"], shown["applying"]) == (True, False)
+    assert api.get(f"/api/v1/requests/{req.id}", desk).json["freezing"] is False
