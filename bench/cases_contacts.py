@@ -52,14 +52,6 @@ def _floor(engine: sa.Engine, account_id: int, user_id: int) -> int:
             ),
             p,
         ).rowcount
-        conn.execute(
-            sa.text(
-                "INSERT INTO mass_action_items (mass_action_id, address_id, prior_status) "
-                "SELECT mass_action_id, address_id, from_status FROM status_events "
-                "WHERE mass_action_id = :ma"
-            ),
-            {"ma": ma},
-        )
     return moved
 
 

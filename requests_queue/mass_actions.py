@@ -16,7 +16,6 @@ from .models import (
     EmailAddress,
     EmailField,
     MassAction,
-    MassActionItem,
     MassActionKind,
     MassActionState,
     StatusEvent,
@@ -254,21 +253,12 @@ def apply_chunk(
         a.contact_id <= upper,
         a.id <= batch.last_address_id,
     )
-    events_before = session.scalar(sa.select(sa.func.max(StatusEvent.id))) or 0
     actor = Actor(ActorKind.customer, batch.user_id, batch.channel)
     cause = Cause(mass_action_id=batch.id)
+    # Each event keeps the address's prior status (`from_status`): that is the batch's
+    # snapshot for an undo (`prior_statuses`), with no second copy to write.
     moved = change_many(
         session, batch.account_id, candidates, S.opted_out_by_user, actor, batch.created_at, cause
-    )
-    # The events just written hold each address's prior status: copy them as the snapshot.
-    e = StatusEvent
-    session.execute(
-        sa.insert(MassActionItem).from_select(
-            ["mass_action_id", "address_id", "prior_status"],
-            sa.select(e.mass_action_id, e.address_id, e.from_status).where(
-                e.mass_action_id == batch.id, e.id > events_before
-            ),
-        )
     )
     batch.changed_count += moved
     batch.applied_through = upper
@@ -276,6 +266,16 @@ def apply_chunk(
         batch.state, batch.finished_at = MassActionState.done, now
     session.flush()
     return batch.state is MassActionState.done
+
+
+def prior_statuses(mass_action_id: int) -> sa.Select:
+    """The batch's snapshot: each address a mass action changed with the status it had just
+    before, its event's `from_status` (the status events' partial (mass action, address)
+    index reads a range of it in address order)."""
+    e = StatusEvent
+    return sa.select(e.address_id, e.from_status.label("prior_status")).where(
+        e.mass_action_id == mass_action_id
+    )
 
 
 def mass_opt_out(

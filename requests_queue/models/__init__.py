@@ -18,7 +18,6 @@ from .contacts import (
 from .events import (
     AddressMerge,
     MassAction,
-    MassActionItem,
     MassActionKind,
     MassActionState,
     StatusEvent,
@@ -93,7 +92,6 @@ __all__ = [
     "JobOutcome",
     "JobRun",
     "MassAction",
-    "MassActionItem",
     "MassActionKind",
     "MassActionState",
     "OutboxMessage",

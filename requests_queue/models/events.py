@@ -19,7 +19,15 @@ class StatusEvent(Base):
     __table_args__ = (
         sa.Index("ix_status_events_address", "address_id", "id"),
         # A batch's events, and those one chunk of it wrote (after a known id).
-        sa.Index("ix_status_events_mass_action", "mass_action_id", "id"),
+        # A mass opt-out's snapshot for its undo (`mass_actions.prior_statuses`), in address
+        # order; partial, so the events of everything else do not pay for it.
+        sa.Index(
+            "ix_status_events_mass_action",
+            "mass_action_id",
+            "address_id",
+            sqlite_where=sa.text("mass_action_id IS NOT NULL"),
+            postgresql_where=sa.text("mass_action_id IS NOT NULL"),
+        ),
         sa.Index("ix_status_events_request", "request_id"),
     )
 
@@ -110,18 +118,6 @@ class MassAction(Base):
         if not self.expected_count:
             return 0
         return min(99, 100 * self.changed_count // self.expected_count)
-
-
-class MassActionItem(Base):
-    """The status an address had before a mass action, so an undo restores exactly it."""
-
-    __tablename__ = "mass_action_items"
-
-    mass_action_id: Mapped[int] = mapped_column(sa.ForeignKey("mass_actions.id"), primary_key=True)
-    address_id: Mapped[int] = mapped_column(sa.ForeignKey("email_addresses.id"), primary_key=True)
-    prior_status: Mapped[EmailStatus] = mapped_column(enum_column(EmailStatus, "prior_status"))
-
-    __table_args__ = (sa.Index("ix_mass_action_items_address", "address_id"),)
 
 
 class AddressMerge(Base):

@@ -13,7 +13,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from ..models import EmailAddress, EmailField, MassActionItem, User
+from ..mass_actions import prior_statuses
+from ..models import EmailAddress, EmailField, User
 from ..selection import ContactFilter, address_conditions
 from .events import CHUNK, ProofAddress, iso, proof_events, request_attachments
 from .formats import HEADER, as_csv, as_json, safe_cell
@@ -53,9 +54,8 @@ def filter_selection(flt: ContactFilter, fields: tuple[EmailField, ...] = tuple(
 
 def mass_action_selection(mass_action_id: int) -> sa.Select:
     """SELECT of the ids of the addresses a mass action changed."""
-    return sa.select(MassActionItem.address_id).where(
-        MassActionItem.mass_action_id == mass_action_id
-    )
+    snapshot = prior_statuses(mass_action_id)
+    return snapshot.with_only_columns(snapshot.selected_columns.address_id)
 
 
 def about_export(user: User, selection: str, now: datetime) -> dict:

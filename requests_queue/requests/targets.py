@@ -15,14 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, ValidationError
-from ..mass_actions import Direction, preview, skip_reason_sql
+from ..mass_actions import Direction, preview, prior_statuses, skip_reason_sql
 from ..models import (
     ConsentRequest,
     Contact,
     EmailAddress,
     EmailField,
     MassAction,
-    MassActionItem,
     MassActionKind,
     MassActionState,
     RequestAddress,
@@ -236,12 +235,12 @@ class UndoTarget:
 
     def summary(self, session: Session) -> SelectionSummary:
         """The batch's addresses now: still opted out by it (eligible) or why not."""
+        item = prior_statuses(self.mass_action_id).subquery()
         return _count_reasons(
             session,
             sa.select(undo_reason(self.mass_action_id).label("reason"))
-            .select_from(MassActionItem)
-            .join(EmailAddress, EmailAddress.id == MassActionItem.address_id)
-            .where(MassActionItem.mass_action_id == self.mass_action_id),
+            .select_from(item)
+            .join(EmailAddress, EmailAddress.id == item.c.address_id),
         )
 
     def describe(self, session: Session) -> str:
@@ -283,32 +282,31 @@ class UndoTarget:
         self, session: Session, request_id: int, freeze: RequestFreeze, limit: int
     ) -> tuple[int, int | None]:
         """Record the batch's next `limit` addresses after the cursor (address-id order) that
-        are still opted out by it, with their prior status; (how many recorded, the chunk's
-        last address id or None when it was the last)."""
-        item = MassActionItem
-        in_chunk = [
-            item.mass_action_id == self.mass_action_id,
-            item.address_id > freeze.frozen_through,
-        ]
+        are still opted out by it, with their prior status (its snapshot: `prior_statuses`);
+        (how many recorded, the chunk's last address id or None when it was the last)."""
+        snapshot = prior_statuses(self.mass_action_id)
+        address = snapshot.selected_columns.address_id
         end = session.scalar(
-            sa.select(item.address_id)
-            .where(*in_chunk)
-            .order_by(item.address_id)
+            snapshot.with_only_columns(address)
+            .where(address > freeze.frozen_through)
+            .order_by(address)
             .offset(limit - 1)
             .limit(1)
         )
+        chunk = snapshot.where(address > freeze.frozen_through)
         if end is not None:
-            in_chunk.append(item.address_id <= end)
+            chunk = chunk.where(address <= end)
+        item = chunk.subquery()
         select = (
             sa.select(
                 sa.literal(request_id).label("request_id"),
-                item.address_id,
+                item.c.address_id,
                 EmailAddress.field,
                 EmailAddress.status,
-                item.prior_status,
+                item.c.prior_status,
             )
-            .join(EmailAddress, EmailAddress.id == item.address_id)
-            .where(*in_chunk, still_from_batch(self.mass_action_id))
+            .join(EmailAddress, EmailAddress.id == item.c.address_id)
+            .where(still_from_batch(self.mass_action_id))
         )
         frozen = session.execute(
             sa.insert(RequestAddress)

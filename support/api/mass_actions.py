@@ -12,12 +12,11 @@ from flask import current_app, url_for
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from requests_queue.mass_actions import Direction, preview, record_opt_out
+from requests_queue.mass_actions import Direction, preview, prior_statuses, record_opt_out
 from requests_queue.models import (
     EmailAddress,
     EmailField,
     MassAction,
-    MassActionItem,
     MassActionKind,
     MassActionState,
 )
@@ -162,14 +161,11 @@ def get_batch(batch_id: int):
 def batch_addresses(args: dict, batch_id: int):
     """The addresses the batch opted out, with the status each had before and has now."""
     batch = own(MassAction, batch_id)
-    query = (
-        sa.select(
-            EmailAddress.address,
-            MassActionItem.prior_status,
-            EmailAddress.status.label("status_now"),
-            MassActionItem.address_id,
-        )
-        .join(EmailAddress, EmailAddress.id == MassActionItem.address_id)
-        .where(MassActionItem.mass_action_id == batch.id)
-    )
-    return keyset_page(query, MassActionItem.address_id, args)
+    item = prior_statuses(batch.id).subquery()
+    query = sa.select(
+        EmailAddress.address,
+        item.c.prior_status,
+        EmailAddress.status.label("status_now"),
+        item.c.address_id,
+    ).join(EmailAddress, EmailAddress.id == item.c.address_id)
+    return keyset_page(query, item.c.address_id, args)

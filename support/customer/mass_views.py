@@ -19,10 +19,11 @@ from requests_queue.mass_actions import (
     parse_fields,
     preview,
     preview_rows,
+    prior_statuses,
     record_opt_out,
 )
 from requests_queue.mass_runs import is_stalled, run_mass_opt_out
-from requests_queue.models import EmailAddress, MassAction, MassActionItem, MassActionState
+from requests_queue.models import EmailAddress, MassAction, MassActionState
 from requests_queue.now import now_utc
 from requests_queue.reports.export import csv_lines
 from requests_queue.requests.targets import UndoTarget
@@ -121,11 +122,11 @@ def mass_action_preview_csv():
 def mass_action(batch_id: int):
     """One batch: counts, skipped by reason, and the addresses it changed."""
     batch = own_mass_action(batch_id)
+    item = prior_statuses(batch.id).subquery()
     items = db.session.execute(
-        sa.select(EmailAddress, MassActionItem.prior_status)
-        .join(MassActionItem, MassActionItem.address_id == EmailAddress.id)
-        .where(MassActionItem.mass_action_id == batch.id)
-        .order_by(EmailAddress.id)
+        sa.select(EmailAddress, item.c.prior_status)
+        .join(item, item.c.address_id == EmailAddress.id)
+        .order_by(item.c.address_id)
         .limit(100)
     ).all()
     undo = UndoTarget(batch.account_id, batch.id).covering_request(db.session)

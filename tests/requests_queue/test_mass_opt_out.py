@@ -4,8 +4,8 @@ import pytest
 import sqlalchemy as sa
 
 from requests_queue.errors import ValidationError
-from requests_queue.mass_actions import Direction, mass_opt_out, preview
-from requests_queue.models import EmailAddress, EmailField, MassActionItem, StatusEvent
+from requests_queue.mass_actions import Direction, mass_opt_out, preview, prior_statuses
+from requests_queue.models import EmailAddress, EmailField, StatusEvent
 from requests_queue.selection import ContactFilter
 from requests_queue.status_changes import change_status
 from requests_queue.statuses import Actor, ActorKind, EmailStatus
@@ -82,11 +82,12 @@ def test_mass_opt_out_changes_eligible_addresses_and_records_prior_status(sessio
     assert after["p4@acme.example"] is S.hard_bounce
     assert [after[f"p{i}@acme.example"] for i in (0, 1, 2, 5)] == [S.opted_out_by_user] * 4
     assert batch.changed_count == 5 and batch.skipped_count == 2
+    item = prior_statuses(batch.id).subquery()  # the undo's snapshot: the batch's events
     priors = dict(
         session.execute(
-            sa.select(EmailAddress.address, MassActionItem.prior_status)
-            .join(MassActionItem, MassActionItem.address_id == EmailAddress.id)
-            .where(MassActionItem.mass_action_id == batch.id)
+            sa.select(EmailAddress.address, item.c.prior_status).join(
+                item, item.c.address_id == EmailAddress.id
+            )
         ).all()
     )
     assert priors == {
