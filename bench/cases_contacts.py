@@ -55,6 +55,35 @@ def _floor(engine: sa.Engine, account_id: int, user_id: int) -> int:
     return moved
 
 
+def _physical_floor(engine: sa.Engine, account_id: int) -> int:
+    """What the database itself needs for a mass opt-out (issue 11 §3): each address's status
+    updated in place, and one narrow row per address (address, change set, from, to) in a
+    table with no key, no index and no foreign key. None of our schema's own costs."""
+    p = {"acc": account_id, "now": NOW.replace(tzinfo=None)}
+    where = f"account_id = :acc AND field IN ('email', 'email2') AND status IN {OPEN}"
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS bench_physical_events")
+        conn.exec_driver_sql(
+            "CREATE TABLE bench_physical_events (address_id BIGINT, change_set INTEGER, "
+            "from_status VARCHAR(32), to_status VARCHAR(32))"
+        )
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO bench_physical_events SELECT id, 1, status, 'opted_out_by_user' "
+                f"FROM email_addresses WHERE {where}"
+            ),
+            p,
+        )
+        return conn.execute(
+            sa.text(
+                "UPDATE email_addresses SET status = 'opted_out_by_user', status_changed_at = :now "
+                f"WHERE {where}"
+            ),
+            p,
+        ).rowcount
+
+
 PAGES: dict[str, float] = {}  # the pages timed on the way, for run() to record
 
 
@@ -91,6 +120,7 @@ def run(bench: Bench, backend: str, url: str, size: int) -> None:
     with fresh_database(backend, url) as engine:
         floor_acc = fill_account(engine, "Floor Co", size // 2, fields=2, mix=True)
         acc = fill_account(engine, "Bench Co", size // 2, fields=2, mix=True)
+        physical_acc = fill_account(engine, "Physical Co", size // 2, fields=2, mix=True)
         floor_user = make_user(engine, "floor@bench.example", Role.customer, floor_acc)
         make_user(engine, "bench@bench.example", Role.customer, acc)
 
@@ -107,9 +137,12 @@ def run(bench: Bench, backend: str, url: str, size: int) -> None:
         app, client = _app(engine)
         _contact_list(bench, backend, client, size)
 
+        physical_s, physical_rows = timed(lambda: _physical_floor(engine, physical_acc))
         floor_s, floor_rows = timed(lambda: _floor(engine, floor_acc, floor_user))
         post_s, dom_s, dom_rows = _through_the_app(app, client)
-        assert floor_rows == dom_rows == expected, (floor_rows, dom_rows, expected)
+        assert physical_rows == floor_rows == dom_rows == expected, (
+            physical_rows, floor_rows, dom_rows, expected
+        )  # fmt: skip
         for label, seconds in PAGES.items():
             bench.record(Result(label, backend, seconds, rows=dom_rows, limit="< 0.3 s"))
         bench.record(
@@ -123,13 +156,23 @@ def run(bench: Bench, backend: str, url: str, size: int) -> None:
         )
         bench.record(
             Result(
-                "mass opt-out, end to end in the background (update + snapshot + events)",
+                "mass opt-out, end to end in the background (update + events)",
                 backend,
                 dom_s,
                 rows=dom_rows,
                 baseline_seconds=floor_s,
                 ratio=dom_s / floor_s,
                 limit="ratio <= 2",
+            )
+        )
+        bench.record(
+            Result(
+                "mass opt-out vs the physical floor (update + one bare row per address)",
+                backend,
+                dom_s,
+                rows=dom_rows,
+                baseline_seconds=physical_s,
+                ratio=dom_s / physical_s,
             )
         )
         with app.app_context():
