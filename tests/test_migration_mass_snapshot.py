@@ -37,6 +37,11 @@ def _x(db, sql: str, **params):
         return result.all() if sql.lstrip().startswith("SELECT") else None
 
 
+def _batch_index(db) -> list[str]:
+    indexes = sa.inspect(db.engine).get_indexes("status_events")
+    return next(i["column_names"] for i in indexes if i["name"] == "ix_status_events_mass_action")
+
+
 def _items(db) -> set[tuple]:
     return set(_x(db, "SELECT mass_action_id, address_id, prior_status FROM mass_action_items"))
 
@@ -80,9 +85,11 @@ def test_upgrade_reads_the_snapshot_from_the_events_and_downgrade_rebuilds_it(ol
     with db.engine.connect() as conn:
         snapshot = {(5, *row) for row in conn.execute(prior_statuses(5))}
     assert {(b, a, s.value) for b, a, s in snapshot} == copied
+    assert _batch_index(db) == ["mass_action_id", "address_id"]  # the snapshot in address order
 
     downgrade(revision=_before())
     assert _items(db) == copied
+    assert _batch_index(db) == ["mass_action_id", "id"]
 
 
 def test_an_item_without_its_event_stops_the_upgrade_and_keeps_the_table(old_database, caplog):

@@ -8,8 +8,10 @@ rather than lose a prior status an undo needs.
 
 The status events' mass action index becomes (mass_action_id, address_id), partial on
 mass_action_id IS NOT NULL: it reads a batch's snapshot in address order, as the table's key
-did, and the events of imports, requests and recipients no longer write an entry in it.
-The downgrade rebuilds the table from the events and the index as it was.
+did, and the events of imports, requests and recipients no longer write an entry in it. The
+request index becomes partial on request_id IS NOT NULL the same way: an import or a mass
+opt-out writes one index entry less per address. The downgrade rebuilds the table from the
+events and the indexes as they were.
 
 Revision ID: b7e3d91c5a20
 Revises: d2f7b9c4e816
@@ -31,6 +33,7 @@ STATUSES = (
     'opted_out_by_recipient', 'spam_complaint', 'hard_bounce', 'invalid',
 )
 BATCH_EVENTS = sa.text('mass_action_id IS NOT NULL')
+REQUEST_EVENTS = sa.text('request_id IS NOT NULL')
 
 
 def upgrade():
@@ -50,6 +53,11 @@ def upgrade():
         batch_op.create_index(
             'ix_status_events_mass_action', ['mass_action_id', 'address_id'], unique=False,
             sqlite_where=BATCH_EVENTS, postgresql_where=BATCH_EVENTS,
+        )
+        batch_op.drop_index('ix_status_events_request')
+        batch_op.create_index(
+            'ix_status_events_request', ['request_id'], unique=False,
+            sqlite_where=REQUEST_EVENTS, postgresql_where=REQUEST_EVENTS,
         )
     with op.batch_alter_table('mass_action_items', schema=None) as batch_op:
         batch_op.drop_index('ix_mass_action_items_address')
@@ -76,3 +84,5 @@ def downgrade():
     with op.batch_alter_table('status_events', schema=None) as batch_op:
         batch_op.drop_index('ix_status_events_mass_action')
         batch_op.create_index('ix_status_events_mass_action', ['mass_action_id', 'id'], unique=False)
+        batch_op.drop_index('ix_status_events_request')
+        batch_op.create_index('ix_status_events_request', ['request_id'], unique=False)

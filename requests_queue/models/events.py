@@ -28,7 +28,13 @@ class StatusEvent(Base):
             sqlite_where=sa.text("mass_action_id IS NOT NULL"),
             postgresql_where=sa.text("mass_action_id IS NOT NULL"),
         ),
-        sa.Index("ix_status_events_request", "request_id"),
+        # An approval's events; partial too (most events are an import's or a batch's).
+        sa.Index(
+            "ix_status_events_request",
+            "request_id",
+            sqlite_where=sa.text("request_id IS NOT NULL"),
+            postgresql_where=sa.text("request_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
