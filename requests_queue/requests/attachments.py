@@ -327,3 +327,50 @@ def request_attachments(session: Session, request_id: int) -> list[AttachmentInf
         )
         for att, email, kind in rows
     ]
+
+
+# Once support does one of these after the customer's filing or answer, files no longer join
+# it: support has started reading it (or decided). An assignment, an internal note or a
+# reminder does not count.
+_REVIEWED_SINCE = frozenset(
+    {
+        RequestEventKind.claimed,
+        RequestEventKind.question,
+        RequestEventKind.approved,
+        RequestEventKind.first_approval,
+        RequestEventKind.returned,
+        RequestEventKind.rejected,
+        RequestEventKind.withdrawn,
+        RequestEventKind.closed,
+    }
+)
+
+
+def joins_latest(session: Session, req: ConsentRequest, actor: Actor) -> RequestEventKind:
+    """What files sent on their own (the API, after a JSON filing or answer) come with: the
+    customer's latest filing or answer, as long as support has not started on it since and
+    the request is still open. Otherwise a ValidationError says to send them with an answer."""
+    latest = session.execute(
+        sa.select(RequestEvent.id, RequestEvent.kind)
+        .where(
+            RequestEvent.request_id == req.id,
+            RequestEvent.kind.in_([RequestEventKind.filed, RequestEventKind.answer]),
+            RequestEvent.actor_user_id == actor.user_id,
+        )
+        .order_by(RequestEvent.id.desc())
+        .limit(1)
+    ).first()
+    reviewed = latest is not None and session.scalar(
+        sa.select(sa.func.count()).where(
+            RequestEvent.request_id == req.id,
+            RequestEvent.id > latest.id,
+            RequestEvent.kind.in_(_REVIEWED_SINCE),
+        )
+    )
+    if latest is None or reviewed or not req.state.is_open:
+        raise ValidationError(
+            FIELD,
+            f"files join what you just sent, until support starts reviewing it; request "
+            f"{req.number} is past that: send them with your answer to support's next question",
+        )
+    return latest.kind

@@ -73,13 +73,24 @@ def _settings(app: Flask) -> None:
 
 def register_api(app: Flask) -> None:
     """Mount the API's blueprints, its OpenAPI document and its browsable page."""
-    from . import addresses, agent, contacts, docs, imports, mass_actions, proof, requests
+    from . import (
+        addresses,
+        agent,
+        contacts,
+        docs,
+        imports,
+        mass_actions,
+        proof,
+        request_files,
+        requests,
+    )
 
     _settings(app)
     api = ConsentApi(app)
     id_schema = {"type": "integer", "format": "int32", "minimum": 1, "maximum": MAX_ID}
     api.register_converter(IdConverter, lambda converter: id_schema)
-    for module in (addresses, proof, contacts, imports, mass_actions, requests, agent):
+    blueprints = (addresses, proof, contacts, imports, mass_actions, requests, request_files, agent)
+    for module in blueprints:
         # Token calls carry no CSRF token: no browser attaches a bearer token by itself.
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp, url_prefix=PREFIX)

@@ -45,21 +45,22 @@ def problem(
     return response
 
 
-def _flatten(messages, prefix: str = "") -> list[tuple[str | None, str]]:
-    """webargs' nested {location: {field: [messages]}} as (field, message) pairs."""
+def _flatten(messages, prefix: str = "", *, top: bool = True) -> list[tuple[str | None, str]]:
+    """webargs' nested {location: {field: [messages]}} as (field, message) pairs (only the
+    outer keys are locations: a field may be called `files` too)."""
     pairs: list[tuple[str | None, str]] = []
     if isinstance(messages, dict):
         for key, value in messages.items():
             key = str(key)
-            if key in ("json", "query", "form", "files", "path", "headers") and not prefix:
-                pairs += _flatten(value)
+            if top and key in ("json", "query", "form", "files", "path", "headers"):
+                pairs += _flatten(value, top=False)
             elif key == "_schema":
-                pairs += _flatten(value, prefix)
+                pairs += _flatten(value, prefix, top=False)
             else:
-                pairs += _flatten(value, f"{prefix}.{key}" if prefix else key)
+                pairs += _flatten(value, f"{prefix}.{key}" if prefix else key, top=False)
     elif isinstance(messages, list | tuple):
         for value in messages:
-            pairs += _flatten(value, prefix)
+            pairs += _flatten(value, prefix, top=False)
     else:
         pairs.append((prefix or None, str(messages)))
     return pairs
