@@ -33,6 +33,7 @@ from ..uploads import upload_store
 from .auth import EVERYONE, api_actor, protect
 from .imports import UploadBlueprint
 from .problems import register_problem_handlers
+from .proof import AttachmentProof
 from .requests import _is_customer, load_request
 from .schemas import Schema
 
@@ -52,19 +53,11 @@ class FilesIn(Schema):
     )
 
 
-class AttachmentOut(Schema):
-    """One evidence file: what it is, who attached it, and what it came with."""
+class AttachmentOut(AttachmentProof):
+    """One evidence file, as the proof of consent lists it, with its id to download it by."""
 
     id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    content_type = fields.String(required=True)
-    size = fields.Integer(required=True, metadata={"description": "Bytes."})
-    sha256 = fields.String(required=True)
     uploaded_by = fields.String(attribute="uploaded_by_email", required=True)
-    uploaded_at = fields.DateTime(required=True)
-    came_with = fields.String(
-        required=True, metadata={"description": "`filed`, or `answer` to a question of support."}
-    )
 
 
 class AttachmentList(Schema):
