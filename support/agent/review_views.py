@@ -66,6 +66,28 @@ def _forms(**given) -> dict:
     return forms
 
 
+# The parts of the review page's one decide form (approve-form): each of its buttons (approve,
+# reject, "Use" a saved reply, send the question) posts them all.
+DECIDE = ("approve", "reject", "ask")
+
+
+def _as_posted(**given) -> dict:
+    """The decide form's parts as they were posted, `given` in place of theirs: a page answered
+    without a redirect keeps the ticks, the reason, the texts and the pickers as they were."""
+    return {
+        "approve": ApproveForm(),
+        "reject": RejectForm(),
+        "ask": AskForm(),
+        "pick": pick_form(submitted=True),
+        **given,
+    }
+
+
+def _refused(key: str, form) -> dict:
+    """The forms of a page that refuses `form`: with the rest of the decide form as posted."""
+    return _as_posted(**{key: form}) if key in DECIDE else {key: form}
+
+
 def _load(request_id: int) -> ConsentRequest:
     req = db.session.get(ConsentRequest, request_id)
     if req is None:
@@ -135,7 +157,7 @@ def _act(
     """Run one operation at the edge; flash what it did, or show why it was refused."""
     outcome = perform(run, form)
     if outcome is Outcome.invalid:
-        return _review_page(_load(req.id), 400, **{form_key: form})
+        return _review_page(_load(req.id), 400, **_refused(form_key, form))
     if outcome is Outcome.done:
         flash(said(), "success")
     return redirect(url_for(".review", request_id=req.id))
@@ -146,7 +168,7 @@ def _base_url() -> str:
 
 
 def _invalid(req: ConsentRequest, key: str, form):
-    return _review_page(req, 400, **{key: form})
+    return _review_page(req, 400, **_refused(key, form))
 
 
 @bp.route("/requests/<id:request_id>/claim", methods=["POST"])
@@ -314,7 +336,8 @@ def reject(request_id: int):
 @bp.route("/requests/<id:request_id>/use-reply", methods=["GET", "POST"])
 def use_reply(request_id: int):
     """Put a saved reply, filled in from the request, in the ask or reject form; nothing is
-    sent: the agent edits it there and sends it with the form's own button."""
+    sent: the agent edits it there and sends it with the form's own button. Without
+    JavaScript this page is the answer: everything else the decide form holds stays as posted."""
     req = _load(request_id)
     if request.method == "GET":  # the filled-in page reloaded: back to the review page
         return redirect(url_for(".review", request_id=req.id))
@@ -327,25 +350,22 @@ def use_reply(request_id: int):
     reply_id = picker.data if pick.validate() else None
     if not reply_id:
         picker.errors = picker.errors or ["Choose a saved reply."]
-        return _review_page(req, 400, approve=approve, pick=pick)
+        return _review_page(req, 400, **_as_posted(approve=approve, pick=pick))
     try:
         reply = get_reply(db.session, reply_id, current_actor())
     except NotFound:
         abort(404)
     if reply.purpose is not TARGETS[target]:
         picker.errors = [f"Choose a saved reply made for this form ({TARGETS[target].title})."]
-        return _review_page(req, 400, approve=approve, pick=pick)
+        return _review_page(req, 400, **_as_posted(approve=approve, pick=pick))
     window = request_window(
         load_calendar(db.session), request_timeline(db.session, req.id), now_utc()
     )
-    values = reply_values(req, window and window.expected_by, approve.checklist.data or [])
-    text = fill_in(reply.body, values)
-    filled = (
-        AskForm(formdata=None, question=text)
-        if target == "ask"
-        else RejectForm(formdata=None, message=text)
-    )
-    return _review_page(req, approve=approve, pick=pick, **{target: filled})
+    values = reply_values(req, window and window.expected_by, approve.ticked())
+    forms = _as_posted(approve=approve, pick=pick)  # the reason and the other text stay
+    box = forms[target].question if target == "ask" else forms[target].message
+    box.data = fill_in(reply.body, values)
+    return _review_page(req, **forms)
 
 
 from . import file_views  # noqa: E402,F401  (the review page's evidence files)

@@ -1,5 +1,5 @@
 """The agent's day in Chromium: a saved reply picked in the ask form, edited and sent; then two
-requests claimed at once from the queue."""
+requests claimed at once from the queue. And a rejection reply used with JavaScript off."""
 
 import re
 from pathlib import Path
@@ -7,10 +7,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from requests_queue.models import User
+from requests_queue.models import ConsentRequest, ReplyPurpose, User
 from requests_queue.now import now_utc
+from requests_queue.requests.saved_replies import ReplyInput, create_reply
 from support.extensions import db
-from tests.conftest import play_timeline
+from tests.conftest import actor_of, play_timeline
 
 from .conftest import log_in
 
@@ -109,3 +110,61 @@ def test_agent_uses_a_saved_reply_then_bulk_claims_two(page, live_server):
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("input[name=selected]")).to_have_count(1)
     _shoot(page, "queue-search")
+
+
+def test_without_javascript_use_fills_the_rejection_and_keeps_the_reason(browser, live_server):
+    with live_server.app.app_context():
+        customer = db.session.scalar(sa.select(User).where(User.email == "customer@demo.test"))
+        agent = db.session.scalar(sa.select(User).where(User.email == "agent@demo.test"))
+        req = play_timeline(
+            db.session, customer, [(now_utc(), "file", customer), (now_utc(), "claim", agent)]
+        )
+        body = "Sorry, {request_number} lacks {missing_evidence}."
+        reply = ReplyInput("Links missing", body, ReplyPurpose.rejection)
+        create_reply(db.session, reply, actor_of(agent), now_utc())
+        db.session.commit()
+        request_id, number = req.id, req.number
+        db.session.remove()
+    context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        log_in(page, live_server, "agent@demo.test")
+        page.goto(f"{live_server.url}/desk/requests/{request_id}")
+        for box in page.get_by_role("checkbox", name=re.compile("^Checked")).all():
+            box.check()
+        page.get_by_role("checkbox", name=re.compile("^Checked.*Sign-up form links")).uncheck()
+        reason = page.get_by_label("Reason")
+        reason.select_option(label="The list looks purchased, rented, shared or harvested")
+        message = page.get_by_label("Message to the customer")
+        message.fill("My own draft")
+        page.get_by_label("Ask the customer").fill("Which form did they sign?")
+        page.get_by_role("combobox", name="Saved reply").first.select_option(
+            label="Mine · Links missing"
+        )
+        page.get_by_role("button", name="Use").first.click()
+        page.wait_for_load_state()
+        expect(message).to_have_value(f"Sorry, {number} lacks Sign-up form links.")
+        expect(reason).to_have_value("third_party_list")
+        expect(page.get_by_label("Ask the customer")).to_have_value("Which form did they sign?")
+        expect(
+            page.get_by_role("checkbox", name=re.compile("^Checked.*Why not opted in now"))
+        ).to_be_checked()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "review-no-js-used-390.png"), full_page=True)
+        with live_server.app.app_context():
+            assert db.session.get(ConsentRequest, request_id).state.value == "in_review"
+            db.session.remove()
+        message.press("Control+End")
+        message.type(" Please file again.")
+        page.get_by_role("button", name="Reject").click()
+        expect(page.get_by_text(f"{number} rejected; the customer is told why.")).to_be_visible()
+        with live_server.app.app_context():
+            done = db.session.get(ConsentRequest, request_id)
+            assert done.reject_reason.value == "third_party_list"
+            assert done.decision_message == (
+                f"Sorry, {number} lacks Sign-up form links. Please file again."
+            )
+            db.session.remove()
+    finally:
+        context.close()

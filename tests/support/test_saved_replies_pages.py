@@ -2,6 +2,7 @@
 
 import html
 import re
+from html.parser import HTMLParser
 
 import sqlalchemy as sa
 
@@ -197,3 +198,79 @@ def test_the_menu_leads_agents_and_managers_to_their_saved_replies(
         client.logout()
     client.login(customer.email)
     assert "Saved replies" not in client.get("/home").get_data(as_text=True)
+
+
+class _Controls(HTMLParser):
+    """The named controls of a page and the form each belongs to (its `form` attribute, else
+    the <form> around it), as a browser reads them to decide what a button sends."""
+
+    def __init__(self):
+        super().__init__()
+        self.form = None
+        self.controls = []  # (form id, tag, attributes)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.form = attrs.get("id")
+        elif tag in ("input", "select", "textarea", "button") and attrs.get("name"):
+            self.controls.append((attrs.get("form") or self.form, tag, attrs))
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.form = None
+
+
+def _sent_without_js(page: str, button: tuple[str, str], entered: dict) -> tuple[str, dict]:
+    """Where pressing `button` (its name and value) posts without JavaScript, and what: the
+    hidden fields and the `entered` values of the controls in that button's form only."""
+    parser = _Controls()
+    parser.feed(page)
+    ((form, _, pressed),) = [
+        c for c in parser.controls if c[1] == "button" and (c[2]["name"], c[2]["value"]) == button
+    ]
+    data = {button[0]: button[1]}
+    for owner, tag, attrs in parser.controls:
+        name = attrs["name"]
+        if owner != form or tag == "button":
+            continue
+        if attrs.get("type") == "hidden":
+            data[name] = attrs["value"]
+        elif name in entered:
+            data[name] = entered[name]
+    return pressed["formaction"], data
+
+
+def test_use_without_javascript_fills_the_message_and_keeps_what_was_entered(
+    client, session, customer, agent, file_opt_in
+):
+    req = _claimed(session, customer, agent, file_opt_in)
+    mine = _reply(session, agent, "Sorry, {request_number} lacks {missing_evidence}.",
+                  ReplyPurpose.rejection)  # fmt: skip
+    client.login(agent.email)
+    review = client.get(f"/desk/requests/{req.id}").get_data(as_text=True)
+    entered = {  # what the agent chose and typed on the page before pressing "Use"
+        "reason": "third_party_list",
+        "message": "My own draft",
+        "reject_reply": str(mine.id),
+        "question": "Which form did they sign?",
+        "checklist": ALL_BUT_LINKS,
+    }
+    action, sent = _sent_without_js(review, ("use", "reject"), entered)
+    used = client.post(action, sent, csrf=False)
+    page = used.get_data(as_text=True)
+    assert used.status_code == 200
+    assert html.unescape(_textarea(page, "message")) == (
+        f"Sorry, {req.number} lacks Sign-up form links."
+    )
+    assert '<option selected value="third_party_list">' in page  # the reason chosen stays
+    assert html.unescape(_textarea(page, "question")) == "Which form did they sign?"
+    assert len(re.findall(r'name="checklist" value="\w+" form="approve-form" checked', page)) == 6
+    session.expire_all()
+    assert req.state.value == "in_review"  # nothing was decided
+    assert (
+        session.scalars(
+            sa.select(RequestEvent).where(RequestEvent.kind == RequestEventKind.rejected)
+        ).all()
+        == []
+    )
