@@ -22,7 +22,7 @@ from requests_queue.models import ImportBatch, Role, User
 from support.auth.passwords import hash_password
 
 from .data import fill_account
-from .harness import Bench, Result, fresh_database, peak_rss_mb, session_for
+from .harness import Bench, Result, fresh_database, own_peak_mb, session_for
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 SLUG = "importbench"  # fill_account's slug for the account "Import Bench"
@@ -158,21 +158,6 @@ def run(bench: Bench, backend: str, url: str, size: int) -> None:
         print(f"   {size / seconds:,.0f} rows/s  {counts}", flush=True)
 
 
-def _own_peak_mb() -> float:
-    """Peak resident memory of this process's own image, in MB.
-
-    ru_maxrss is no good in a child: on Linux, exec keeps the high-water mark of the memory
-    it replaces, which after subprocess's vfork is the parent's (the bench, whose SQLite cache
-    just filled the database): the child would report the parent's peak. VmHWM is its own.
-    """
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return peak_rss_mb()
-
-
 def _child(db_url: str, account_id: int, user_id: int, path: Path, tmp: str) -> None:
     """The import as the app does it: inspect the upload, record the batch, run it."""
     from sqlalchemy.orm import Session
@@ -214,7 +199,7 @@ def _child(db_url: str, account_id: int, user_id: int, path: Path, tmp: str) -> 
                 "batch_id": batch_id,
                 "seconds": seconds,
                 "state": str(state),
-                "peak_rss_mb": round(_own_peak_mb(), 1),
+                "peak_rss_mb": round(own_peak_mb(), 1),
             }
         )
     )

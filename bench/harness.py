@@ -91,6 +91,21 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def own_peak_mb() -> float:
+    """Peak resident memory of this process's own image, in MB.
+
+    ru_maxrss is no good in a child: on Linux, exec keeps the high-water mark of the memory
+    it replaces, which after subprocess's vfork is the parent's (the bench, whose SQLite cache
+    just filled the database): the child would report the parent's peak. VmHWM is its own.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return peak_rss_mb()
+
+
 def backends() -> list[tuple[str, str]]:
     """(name, url) of each database to measure: SQLite always, PostgreSQL when configured."""
     out = [("sqlite", "")]

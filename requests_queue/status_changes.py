@@ -197,6 +197,7 @@ def change_many(
     cause: Cause = Cause(),
     only_from: frozenset[EmailStatus] | None = None,
     note: str | sa.ColumnElement[str] = "",
+    analyze: bool = True,
 ) -> int:
     """Move every candidate address the rules allow to `to`, set-based; return how many moved.
 
@@ -204,6 +205,8 @@ def change_many(
     (narrowed further by `only_from`) are left alone. Two statements, whatever the count:
     one INSERT … SELECT of the events, one UPDATE. `note` is each event's note: a text, or an
     expression over `EmailAddress` naming a per-address cause (a provider's event id).
+    A bulk move ANALYZEs the tables it wrote (`planner_stats`) unless `analyze` is False: a
+    caller that moves a large selection in many chunks analyses once at its end instead.
     """
     sources = {s for s in allowed_sources(actor, to, cause) if s is not None}
     if only_from is not None:
@@ -228,7 +231,8 @@ def change_many(
         .values(status=to, status_changed_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
-    analyze_after_bulk(session, ("email_addresses", "status_events"), moved)
+    if analyze:
+        analyze_after_bulk(session, ("email_addresses", "status_events"), moved)
     return moved
 
 

@@ -6,6 +6,8 @@ installation; then the small account runs `flask seed-demo`'s mass opt-out (tag 
 undo request and a mass opt-in request with their approvals.
 """
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 
 from bench.data import analyze, fill_account
@@ -171,3 +173,34 @@ def test_a_bulk_import_refreshes_the_statistics_on_postgresql(
     assert batch.created_count == 40
     if backend == "postgresql":
         assert customer.account_id in _accounts_in_statistics(session)
+
+
+def test_a_chunked_approval_refreshes_the_statistics_once_at_its_end_on_postgresql(
+    session, db, backend, customer, agent, make_contact, evidence, monkeypatch
+):
+    import requests_queue.planner_stats as planner_stats
+    from requests_queue.models import ApplyState
+    from requests_queue.requests.applying import run_approval
+
+    monkeypatch.setattr(planner_stats, "BULK_ROWS", 30)  # the first chunk's 35 count as bulk
+    _small_account(session, db, customer, make_contact)
+    acc, me = customer.account_id, Actor(ActorKind.customer, customer.id)
+    req = file_request(session, OptInTarget(ContactFilter(acc), BOTH), evidence, me, NOW,
+                       base_url="http://x")  # fmt: skip
+    session.commit()
+    actor = Actor(ActorKind.agent, agent.id)
+    claim_request(session, req, actor, NOW)
+    approve_request(
+        session, req, actor, NOW, checklist=[k for k, _ in CHECKLIST], base_url="http://x",
+        inline_max=0,
+    )  # fmt: skip
+    session.commit()
+    run_approval(db.engine, req.id, "http://x", lambda: NOW, chunk=35, stop_after_chunks=1)
+    if backend == "postgresql":  # 35 addresses changed, not yet analysed: not per chunk
+        assert acc not in _accounts_in_statistics(session)
+    later = NOW + timedelta(minutes=3)  # the first run went silent: this one takes over
+    assert run_approval(db.engine, req.id, "http://x", lambda: later, chunk=35) is ApplyState.done
+    if backend == "postgresql":  # the whole request's changes, analysed when it finished
+        assert acc in _accounts_in_statistics(session)
+    session.expire_all()
+    assert set(_statuses(session, acc).values()) == {S.single_opt_in}
