@@ -95,7 +95,11 @@ def _load(request_id: int) -> ConsentRequest:
     return req
 
 
-def _review_page(req: ConsentRequest, status: int = 200, **forms):
+def _review_page(req: ConsentRequest, status: int = 200, eligibility=None, **forms):
+    """The review page; `eligibility` is the count already made for this answer (the first
+    press of Approve), so a million frozen addresses are not counted twice."""
+    if eligibility is None and req.state.is_open:
+        eligibility = eligibility_now(db.session, req)
     addresses = db.session.execute(
         sa.select(RequestAddress, EmailAddress)
         .join(EmailAddress, EmailAddress.id == RequestAddress.address_id)
@@ -112,7 +116,7 @@ def _review_page(req: ConsentRequest, status: int = 200, **forms):
         "agent/review.html",
         req=req,
         forms=_forms(**forms),
-        eligibility=eligibility_now(db.session, req) if req.state.is_open else None,
+        eligibility=eligibility,
         addresses=addresses,
         sample=SAMPLE,
         events=events,
@@ -259,7 +263,7 @@ def approve(request_id: int):
         if form.refusal:
             return _invalid(req, "approve", form)
         form.confirming = eligibility_now(db.session, req)
-        return _review_page(req, approve=form)
+        return _review_page(req, eligibility=form.confirming, approve=form)
 
     def said() -> str:
         if req.state is RequestState.pending_second_review:
