@@ -14,7 +14,7 @@ from requests_queue.selection import ContactFilter
 from support import background
 from support.extensions import db
 
-from .data import BENCH_PASSWORD, fill_account, make_user
+from .data import BENCH_PASSWORD, analyze, fill_account, make_user
 from .harness import Bench, Result, fresh_database, median_time, session_for, timed, web_app
 
 FIELDS = (EmailField.email, EmailField.email2)
@@ -120,7 +120,6 @@ def run(bench: Bench, backend: str, url: str, size: int) -> None:
     with fresh_database(backend, url) as engine:
         floor_acc = fill_account(engine, "Floor Co", size // 2, fields=2, mix=True)
         acc = fill_account(engine, "Bench Co", size // 2, fields=2, mix=True)
-        physical_acc = fill_account(engine, "Physical Co", size // 2, fields=2, mix=True)
         floor_user = make_user(engine, "floor@bench.example", Role.customer, floor_acc)
         make_user(engine, "bench@bench.example", Role.customer, acc)
 
@@ -137,9 +136,13 @@ def run(bench: Bench, backend: str, url: str, size: int) -> None:
         app, client = _app(engine)
         _contact_list(bench, backend, client, size)
 
-        physical_s, physical_rows = timed(lambda: _physical_floor(engine, physical_acc))
         floor_s, floor_rows = timed(lambda: _floor(engine, floor_acc, floor_user))
         post_s, dom_s, dom_rows = _through_the_app(app, client)
+        # The physical floor's own account is filled last, so the pages above are timed on
+        # the same two accounts as before it existed.
+        physical_acc = fill_account(engine, "Physical Co", size // 2, fields=2, mix=True)
+        analyze(engine)
+        physical_s, physical_rows = timed(lambda: _physical_floor(engine, physical_acc))
         assert physical_rows == floor_rows == dom_rows == expected, (
             physical_rows, floor_rows, dom_rows, expected
         )  # fmt: skip
