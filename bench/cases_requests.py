@@ -26,7 +26,7 @@ from requests_queue.models import (
 from requests_queue.requests.evidence import CHECKLIST, EvidenceInput
 from support import background
 
-from .data import BENCH_PASSWORD, _numbers, analyze, fill_account, make_user
+from .data import BENCH_PASSWORD, _numbers, analyze, fill_account, fill_requests, make_user
 from .harness import Bench, Result, fresh_database, median_time, session_for, timed, web_app
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
@@ -298,73 +298,6 @@ def _pages(bench: Bench, backend: str, engine: sa.Engine, request_id: int) -> No
         db.engine.dispose()
 
 
-def _fill_requests(engine: sa.Engine, count: int, accounts: int, agents: list[int]) -> None:
-    """`count` requests over `accounts` accounts, a quarter open, in set-based statements."""
-    with engine.begin() as conn:
-        base = conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM accounts")).scalar_one()
-        conn.execute(
-            sa.text(
-                f"INSERT INTO accounts (id, name, created_at) SELECT :b + n, 'Account ' || n, :now "
-                f"FROM {_numbers(engine, accounts)}"
-            ),
-            {"b": base, "now": NOW.replace(tzinfo=None)},
-        )
-        ubase = conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM users")).scalar_one()
-        conn.execute(
-            sa.text(
-                "INSERT INTO users (id, email, name, password_hash, role, account_id, "
-                "session_version, is_active, created_at) "
-                "SELECT :u + n, 'c' || n || '@bench.example', '', 'x', 'customer', :b + n, 0, "
-                "true, :now "
-                f"FROM {_numbers(engine, accounts)}"
-            ),
-            {"u": ubase, "b": base, "now": NOW.replace(tzinfo=None)},
-        )
-        mbase = conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM mass_actions")).scalar_one()
-        conn.execute(
-            sa.text(
-                "INSERT INTO mass_actions (id, account_id, user_id, kind, selection, fields, "
-                "changed_count, skipped_count, skipped_by_reason, created_at) "
-                "SELECT :m + n, :b + n, :u + n, 'opt_out', 'all', 'email', 1, 0, '{}', :now "
-                f"FROM {_numbers(engine, accounts)}"
-            ),
-            {"m": mbase, "u": ubase, "b": base, "now": NOW.replace(tzinfo=None)},
-        )
-        # n % 20: 0-1 submitted, 2-3 in review, 4 awaiting the customer, the rest decided.
-        state = (
-            "CASE WHEN n % 20 < 2 THEN 'submitted' WHEN n % 20 < 4 THEN 'in_review' "
-            "WHEN n % 20 = 4 THEN 'awaiting_customer' WHEN n % 20 < 14 THEN 'approved' "
-            "WHEN n % 20 < 18 THEN 'rejected' ELSE 'withdrawn' END"
-        )
-        assignee = " ".join(f"WHEN {i} THEN {a}" for i, a in enumerate(agents))
-        assignee = f"CASE WHEN n % 20 < 2 THEN NULL ELSE CASE n % {len(agents)} {assignee} END END"
-        minutes = "interval '1 minute'" if engine.dialect.name == "postgresql" else None
-        filed = (
-            f"CAST(:now AS timestamp) - n * {minutes}"
-            if minutes
-            else "datetime(:now, '-' || n || ' minutes')"
-        )
-        conn.execute(
-            sa.text(
-                "INSERT INTO consent_requests (account_id, kind, state, filed_by_id, filed_at, "
-                "assignee_id, updated_at, mass_action_id, selection, fields, address_count, "
-                "reason, never_sent, explicit_permission, permission_details, form_links, "
-                "list_source, attested, decision_message, checklist, changed_count, "
-                "skipped_count, skipped_by_reason) "
-                f"SELECT :b + 1 + n % {accounts}, "
-                "CASE WHEN n % 7 = 0 THEN 'undo_opt_out' ELSE 'mass_opt_in' END, "
-                f"{state}, :u + 1 + n % {accounts}, {filed}, {assignee}, :now, "
-                f"CASE WHEN n % 7 = 0 THEN :m + 1 + n % {accounts} END, 'all contacts', 'email', "
-                "100, 'A reason long enough for the rule of thirty.', true, true, "
-                "'Details long enough for the rule of fifty characters, surely.', "
-                "'[\"https://bench.example/f\"]', 'website_form', true, '', '[]', 0, 0, '{}' "
-                f"FROM {_numbers(engine, count)}"
-            ),
-            {"b": base, "u": ubase, "m": mbase, "now": NOW.replace(tzinfo=None)},
-        )
-    analyze(engine)
-
-
 def _queue(bench: Bench, backend: str, url: str, count: int) -> None:
     with fresh_database(backend, url) as engine:
         agents = [make_user(engine, f"agent{i}@bench.example", Role.agent) for i in range(3)]
@@ -383,7 +316,7 @@ def _queue(bench: Bench, backend: str, url: str, count: int) -> None:
                     {"a": agents[-1]},
                 ).scalars()
             )
-        _fill_requests(engine, count, accounts=500, agents=agents)
+        fill_requests(engine, count, NOW, accounts=500, agents=agents)
         app = web_app(engine)
         client = app.test_client()
         client.post("/login", data={"email": "agent0@bench.example", "password": PASSWORD})

@@ -135,3 +135,73 @@ def analyze(engine: sa.Engine) -> None:
     else:
         with engine.begin() as conn:
             conn.execute(sa.text("ANALYZE"))
+
+
+def fill_requests(
+    engine: sa.Engine, count: int, now: datetime, accounts: int, agents: list[int]
+) -> None:
+    """`count` requests over `accounts` accounts, a quarter open, filed a minute apart before
+    `now`, in set-based statements (the queue's bench and the load test's seed)."""
+    with engine.begin() as conn:
+        base = conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM accounts")).scalar_one()
+        conn.execute(
+            sa.text(
+                f"INSERT INTO accounts (id, name, created_at) SELECT :b + n, 'Account ' || n, :now "
+                f"FROM {_numbers(engine, accounts)}"
+            ),
+            {"b": base, "now": now.replace(tzinfo=None)},
+        )
+        ubase = conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM users")).scalar_one()
+        conn.execute(
+            sa.text(
+                "INSERT INTO users (id, email, name, password_hash, role, account_id, "
+                "session_version, is_active, created_at) "
+                "SELECT :u + n, 'c' || n || '@bench.example', '', 'x', 'customer', :b + n, 0, "
+                "true, :now "
+                f"FROM {_numbers(engine, accounts)}"
+            ),
+            {"u": ubase, "b": base, "now": now.replace(tzinfo=None)},
+        )
+        mbase = conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM mass_actions")).scalar_one()
+        conn.execute(
+            sa.text(
+                "INSERT INTO mass_actions (id, account_id, user_id, kind, selection, fields, "
+                "changed_count, skipped_count, skipped_by_reason, created_at) "
+                "SELECT :m + n, :b + n, :u + n, 'opt_out', 'all', 'email', 1, 0, '{}', :now "
+                f"FROM {_numbers(engine, accounts)}"
+            ),
+            {"m": mbase, "u": ubase, "b": base, "now": now.replace(tzinfo=None)},
+        )
+        # n % 20: 0-1 submitted, 2-3 in review, 4 awaiting the customer, the rest decided.
+        state = (
+            "CASE WHEN n % 20 < 2 THEN 'submitted' WHEN n % 20 < 4 THEN 'in_review' "
+            "WHEN n % 20 = 4 THEN 'awaiting_customer' WHEN n % 20 < 14 THEN 'approved' "
+            "WHEN n % 20 < 18 THEN 'rejected' ELSE 'withdrawn' END"
+        )
+        assignee = " ".join(f"WHEN {i} THEN {a}" for i, a in enumerate(agents))
+        assignee = f"CASE WHEN n % 20 < 2 THEN NULL ELSE CASE n % {len(agents)} {assignee} END END"
+        minutes = "interval '1 minute'" if engine.dialect.name == "postgresql" else None
+        filed = (
+            f"CAST(:now AS timestamp) - n * {minutes}"
+            if minutes
+            else "datetime(:now, '-' || n || ' minutes')"
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO consent_requests (account_id, kind, state, filed_by_id, filed_at, "
+                "assignee_id, updated_at, mass_action_id, selection, fields, address_count, "
+                "reason, never_sent, explicit_permission, permission_details, form_links, "
+                "list_source, attested, decision_message, checklist, changed_count, "
+                "skipped_count, skipped_by_reason) "
+                f"SELECT :b + 1 + n % {accounts}, "
+                "CASE WHEN n % 7 = 0 THEN 'undo_opt_out' ELSE 'mass_opt_in' END, "
+                f"{state}, :u + 1 + n % {accounts}, {filed}, {assignee}, :now, "
+                f"CASE WHEN n % 7 = 0 THEN :m + 1 + n % {accounts} END, 'all contacts', 'email', "
+                "100, 'A reason long enough for the rule of thirty.', true, true, "
+                "'Details long enough for the rule of fifty characters, surely.', "
+                "'[\"https://bench.example/f\"]', 'website_form', true, '', '[]', 0, 0, '{}' "
+                f"FROM {_numbers(engine, count)}"
+            ),
+            {"b": base, "u": ubase, "m": mbase, "now": now.replace(tzinfo=None)},
+        )
+    analyze(engine)

@@ -10,8 +10,8 @@ import time
 
 import sqlalchemy as sa
 
-from bench.cases_requests import _fill_requests
-from bench.data import BENCH_PASSWORD, analyze, fill_account, make_user
+from bench.cases_requests import NOW
+from bench.data import BENCH_PASSWORD, analyze, fill_account, fill_requests, make_user
 from requests_queue.models import Role, User
 from support import ROOT
 
@@ -50,7 +50,7 @@ def seed(url: str, contacts: int = CONTACTS, requests: int = REQUESTS) -> str:
     make_user(engine, MANAGER, Role.manager)
     account = fill_account(engine, ACCOUNT, contacts, fields=2, mix=True)
     make_user(engine, CUSTOMER, Role.customer, account)
-    _fill_requests(engine, requests, accounts=1000, agents=agents)
+    fill_requests(engine, requests, NOW, accounts=1000, agents=agents)
     analyze(engine)
     settle(engine)
     engine.dispose()
