@@ -124,11 +124,14 @@ def preview(
     return Preview(direction, fields, {status: n for status, n in rows})
 
 
-def skip_reason_sql(offer: Offer) -> sa.ColumnElement:
-    """SQL: the rule book's reason an address is left out of `offer`, by its status."""
+def skip_reason_sql(
+    offer: Offer, status: sa.ColumnElement = EmailAddress.status
+) -> sa.ColumnElement:
+    """SQL: the rule book's reason an address is left out of `offer`, by its status (the
+    enclosing query's address's, or the `status` column given)."""
     return sa.case(
         {s.value: r for s, r in skip_reasons(offer).items()},
-        value=EmailAddress.status,
+        value=status,
         else_="Status changed",  # unreachable: the caller tests eligibility first
     )
 

@@ -55,14 +55,16 @@ def old_database(app, db):
         conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     upgrade(revision=_before())
     _x(db, "INSERT INTO accounts (id, name, created_at) VALUES (1, 'Acme', :t)", t=T0)
-    _x(db, "INSERT INTO users (id, email, name, password_hash, role, account_id, is_active, created_at) "
-           "VALUES (1, 'c@acme.example', 'C', 'x', 'customer', 1, true, :t)", t=T0)  # fmt: skip
+    _x(db, "INSERT INTO users (id, email, name, password_hash, role, account_id, is_active, "
+           "created_at) VALUES (1, 'c@acme.example', 'C', 'x', 'customer', 1, true, :t)",
+       t=T0)  # fmt: skip
     _x(db, "INSERT INTO mass_actions (id, account_id, user_id, kind, selection, fields, "
            "changed_count, skipped_count, skipped_by_reason, created_at) "
            "VALUES (5, 1, 1, 'opt_out', 'all', 'email', 2, 0, '{}', :t)", t=T0)  # fmt: skip
     for aid, (before, now) in ADDRESSES.items():
         _x(db, "INSERT INTO email_addresses (id, account_id, address, status, status_changed_at) "
-               "VALUES (:id, 1, :a, :s, :t)", id=aid, a=f"p{aid}@acme.example", s=now, t=T0)  # fmt: skip
+               "VALUES (:id, 1, :a, :s, :t)",
+           id=aid, a=f"p{aid}@acme.example", s=now, t=T0)  # fmt: skip
         if before != now:
             _x(db, "INSERT INTO status_events (account_id, address_id, from_status, to_status, "
                    "created_at, actor_kind, actor_user_id, mass_action_id, note) "

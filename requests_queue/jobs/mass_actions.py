@@ -1,5 +1,5 @@
-"""Finishing mass opt-outs, approvals and request freezes whose background run died, as
-periodic jobs."""
+"""Finishing mass opt-outs, approvals and request freezes whose background run died, and
+keeping open requests' eligibility counts current, as periodic jobs."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections import Counter
 from ..mass_runs import resume_mass_opt_outs
 from ..requests.applying import resume_approvals as resume_approval_runs
 from ..requests.freezing import resume_freezes as resume_freeze_runs
+from ..requests.kept_eligibility import refresh_open
 from .runner import JobContext
 
 
@@ -30,3 +31,8 @@ def resume_freezes(ctx: JobContext) -> dict[str, int]:
     results = resume_freeze_runs(ctx.session, ctx.now)
     by_state = Counter(state.value if state else "busy" for _, state in results)
     return {"resumed": len(results), **by_state}
+
+
+def keep_eligibility(ctx: JobContext) -> dict[str, int]:
+    """Move open requests' kept eligibility counts forward to the newest status change."""
+    return {"moved": refresh_open(ctx.session)}

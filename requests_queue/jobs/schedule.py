@@ -104,6 +104,14 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
         timeout=timedelta(minutes=30),
     ),
     PeriodicJob(
+        name="keep_eligibility",
+        title="Keep request counts current",
+        func="requests_queue.jobs.mass_actions:keep_eligibility",
+        description="Move open requests' eligibility counts forward to the latest status changes",
+        every=timedelta(minutes=1),
+        timeout=timedelta(seconds=55),
+    ),
+    PeriodicJob(
         name="balance_assignments",
         title="Assign requests fairly",
         func="requests_queue.jobs.assignment:balance_assignments",

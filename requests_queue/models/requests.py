@@ -323,6 +323,11 @@ class RequestFreeze(Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str] = mapped_column(sa.String(500), default="")
+    # The selection's eligibility now, kept so a page need not count every address
+    # (`requests.kept_eligibility`): [reason or null, count] pairs as of the status event
+    # `eligibility_through` (every status change of the account up to it, none after).
+    eligibility: Mapped[list | None] = mapped_column(sa.JSON)
+    eligibility_through: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     def percent(self) -> int:
         """How far it got, of the addresses eligible at filing (100 once recorded)."""

@@ -30,6 +30,7 @@ from ..models import ConsentRequest, FreezeState, RequestFreeze, RequestKind
 from ..now import now_utc
 from ..selection import stored_selection
 from ..status_changes import lock_account
+from . import kept_eligibility
 from .targets import OptInTarget, Target, UndoTarget
 
 CHUNK_ADDRESSES = 50_000  # addresses recorded per chunk (one transaction each in the background)
@@ -113,6 +114,8 @@ def freeze_chunk(
     if end is None:
         freeze.state, freeze.finished_at = FreezeState.done, now
         req.address_count = freeze.frozen_count
+        session.flush()
+        kept_eligibility.keep(session, req, freeze)  # under the lock taken above
     else:
         freeze.frozen_through = end
     session.flush()

@@ -71,49 +71,79 @@ def _count_reasons(session: Session, reasons: sa.Select) -> SelectionSummary:
     return _summary(dict(rows.all()))
 
 
-def latest_batch_of_address() -> sa.ScalarSelect:
-    """The mass action (or NULL) of the latest status event of the enclosing query's address."""
+def latest_batch_of_address(
+    address_id: sa.ColumnElement = EmailAddress.id, through: int | None = None
+) -> sa.ScalarSelect:
+    """The mass action (or NULL) of the latest status event of an address: by default the
+    enclosing query's address, now; with `through`, as it stood at that event id."""
+    latest = sa.select(StatusEvent.mass_action_id).where(StatusEvent.address_id == address_id)
+    if through is not None:
+        latest = latest.where(StatusEvent.id <= through)
     return (
-        sa.select(StatusEvent.mass_action_id)
-        .where(StatusEvent.address_id == EmailAddress.id)
-        .order_by(StatusEvent.id.desc())
+        latest.order_by(StatusEvent.id.desc())
         .limit(1)
         .correlate_except(StatusEvent)
         .scalar_subquery()
     )
 
 
-def still_from_batch(mass_action_id: int) -> sa.ColumnElement:
-    """The enclosing query's address is still opted out by this batch (no event since)."""
-    return sa.and_(
-        EmailAddress.status.in_(UNDOABLE),
-        latest_batch_of_address() == mass_action_id,
+def still_from_batch(
+    mass_action_id: int,
+    status: sa.ColumnElement = EmailAddress.status,
+    latest_batch: sa.ColumnElement | None = None,
+) -> sa.ColumnElement:
+    """An address is still opted out by this batch (no event since): by default the
+    enclosing query's address now; `status` and `latest_batch` give another moment's."""
+    if latest_batch is None:
+        latest_batch = latest_batch_of_address()
+    return sa.and_(status.in_(UNDOABLE), latest_batch == mass_action_id)
+
+
+def is_eligible_for_opt_in(
+    status: sa.ColumnElement = EmailAddress.status,
+) -> sa.ColumnElement[bool]:
+    """SQL: an address of this status may be opted in by an approved request."""
+    return status.in_(ELIGIBLE_FOR_MASS_OPT_IN)
+
+
+def opt_in_skip_reason(status: sa.ColumnElement = EmailAddress.status) -> sa.ColumnElement:
+    """SQL: why an address in an opt-in selection is not eligible (by its status)."""
+    return skip_reason_sql(Offer.mass_opt_in, status)
+
+
+def undo_skip_reason(status: sa.ColumnElement = EmailAddress.status) -> sa.ColumnElement:
+    """SQL: why an address of an undone batch is not restored (by its status)."""
+    return skip_reason_sql(Offer.undo_opt_out, status)
+
+
+def opt_in_reason(status: sa.ColumnElement = EmailAddress.status) -> sa.ColumnElement:
+    """SQL: NULL when an approved opt-in would change the address, else why it would not."""
+    return sa.case((is_eligible_for_opt_in(status), None), else_=opt_in_skip_reason(status))
+
+
+def undo_reason(
+    mass_action_id: int,
+    status: sa.ColumnElement = EmailAddress.status,
+    latest_batch: sa.ColumnElement | None = None,
+) -> sa.ColumnElement:
+    """SQL: NULL when an approved undo of the batch restores the address, else why not."""
+    return sa.case(
+        (still_from_batch(mass_action_id, status, latest_batch), None),
+        else_=undo_skip_reason(status),
     )
 
 
-def is_eligible_for_opt_in() -> sa.ColumnElement[bool]:
-    """SQL: the enclosing query's address may be opted in by an approved request."""
-    return EmailAddress.status.in_(ELIGIBLE_FOR_MASS_OPT_IN)
-
-
-def opt_in_skip_reason() -> sa.ColumnElement:
-    """SQL: why an address in an opt-in selection is not eligible (by its status)."""
-    return skip_reason_sql(Offer.mass_opt_in)
-
-
-def undo_skip_reason() -> sa.ColumnElement:
-    """SQL: why an address of an undone batch is not restored (by its status)."""
-    return skip_reason_sql(Offer.undo_opt_out)
-
-
-def opt_in_reason() -> sa.ColumnElement:
-    """SQL: NULL when an approved opt-in would change the address, else why it would not."""
-    return sa.case((is_eligible_for_opt_in(), None), else_=opt_in_skip_reason())
-
-
-def undo_reason(mass_action_id: int) -> sa.ColumnElement:
-    """SQL: NULL when an approved undo of the batch restores the address, else why not."""
-    return sa.case((still_from_batch(mass_action_id), None), else_=undo_skip_reason())
+def request_reason(
+    req: ConsentRequest,
+    status: sa.ColumnElement = EmailAddress.status,
+    latest_batch: sa.ColumnElement | None = None,
+) -> sa.ColumnElement:
+    """SQL: NULL when approving `req` would change an address of this status (and, for an
+    undo, latest batch), else why not: the one rule behind the preview, the kept count and
+    the approval."""
+    if req.kind is RequestKind.undo_opt_out:
+        return undo_reason(req.mass_action_id, status, latest_batch)
+    return opt_in_reason(status)
 
 
 class Target(Protocol):
@@ -319,12 +349,11 @@ class UndoTarget:
 
 
 def eligibility_now(session: Session, req: ConsentRequest) -> SelectionSummary:
-    """The frozen selection as approval would see it at this moment."""
-    undo = req.kind is RequestKind.undo_opt_out
-    reason = undo_reason(req.mass_action_id) if undo else opt_in_reason()
+    """The frozen selection as approval would see it at this moment, counted whole (the
+    pages read the count kept up to date instead: `requests.kept_eligibility`)."""
     return _count_reasons(
         session,
-        sa.select(reason.label("reason"))
+        sa.select(request_reason(req).label("reason"))
         .select_from(RequestAddress)
         .join(EmailAddress, EmailAddress.id == RequestAddress.address_id)
         .where(RequestAddress.request_id == req.id),

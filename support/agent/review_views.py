@@ -16,6 +16,7 @@ from requests_queue.models import (
     RequestState,
 )
 from requests_queue.now import now_utc
+from requests_queue.requests import kept_eligibility
 from requests_queue.requests.access import allowed_actions, has_role_for
 from requests_queue.requests.agent_queue import account_history
 from requests_queue.requests.applying import application_of
@@ -32,7 +33,6 @@ from requests_queue.requests.lifecycle import (
 from requests_queue.requests.saved_replies import fill_in, get_reply, reply_values
 from requests_queue.requests.second_review import second_review_threshold
 from requests_queue.requests.state_machine import Action
-from requests_queue.requests.targets import eligibility_now
 from requests_queue.requests.timeline import request_timeline
 from requests_queue.requests.window import request_window
 
@@ -97,9 +97,10 @@ def _load(request_id: int) -> ConsentRequest:
 
 def _review_page(req: ConsentRequest, status: int = 200, eligibility=None, **forms):
     """The review page; `eligibility` is the count already made for this answer (the first
-    press of Approve), so a million frozen addresses are not counted twice."""
+    press of Approve). The count is the kept one plus the changes since
+    (`kept_eligibility`), not a count of every frozen address."""
     if eligibility is None and req.state.is_open:
-        eligibility = eligibility_now(db.session, req)
+        eligibility = kept_eligibility.eligibility(db.session, req)
     addresses = db.session.execute(
         sa.select(RequestAddress, EmailAddress)
         .join(EmailAddress, EmailAddress.id == RequestAddress.address_id)
@@ -262,7 +263,7 @@ def approve(request_id: int):
         form.refusal = sentence(checklist_problem(form.checklist.data) or "")
         if form.refusal:
             return _invalid(req, "approve", form)
-        form.confirming = eligibility_now(db.session, req)
+        form.confirming = kept_eligibility.eligibility(db.session, req)
         return _review_page(req, eligibility=form.confirming, approve=form)
 
     def said() -> str:
