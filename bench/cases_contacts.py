@@ -14,6 +14,7 @@ from requests_queue.selection import ContactFilter
 from support import background
 from support.extensions import db
 
+from . import floors
 from .data import BENCH_PASSWORD, analyze, fill_account, make_user
 from .harness import Bench, Result, fresh_database, median_time, session_for, timed, web_app
 
@@ -56,32 +57,9 @@ def _floor(engine: sa.Engine, account_id: int, user_id: int) -> int:
 
 
 def _physical_floor(engine: sa.Engine, account_id: int) -> int:
-    """What the database itself needs for a mass opt-out (issue 11 §3): each address's status
-    updated in place, and one narrow row per address (address, change set, from, to) in a
-    table with no key, no index and no foreign key. None of our schema's own costs."""
-    p = {"acc": account_id, "now": NOW.replace(tzinfo=None)}
+    """What the database itself needs for a mass opt-out (issue 11 §3)."""
     where = f"account_id = :acc AND field IN ('email', 'email2') AND status IN {OPEN}"
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS bench_physical_events")
-        conn.exec_driver_sql(
-            "CREATE TABLE bench_physical_events (address_id BIGINT, change_set INTEGER, "
-            "from_status VARCHAR(32), to_status VARCHAR(32))"
-        )
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "INSERT INTO bench_physical_events SELECT id, 1, status, 'opted_out_by_user' "
-                f"FROM email_addresses WHERE {where}"
-            ),
-            p,
-        )
-        return conn.execute(
-            sa.text(
-                "UPDATE email_addresses SET status = 'opted_out_by_user', status_changed_at = :now "
-                f"WHERE {where}"
-            ),
-            p,
-        ).rowcount
+    return floors.status_change(engine, where, {"acc": account_id}, "opted_out_by_user", NOW)
 
 
 PAGES: dict[str, float] = {}  # the pages timed on the way, for run() to record
