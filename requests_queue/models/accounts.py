@@ -27,6 +27,12 @@ class Account(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    # An upper bound of the id of the account's latest status change of an existing address,
+    # set by every such writer (`status_changes`) under the account's lock: no event of the
+    # account after it, so "nothing changed since event N" is one row to read.
+    status_changed_through: Mapped[int] = mapped_column(
+        sa.BigInteger, default=0, server_default="0"
+    )
 
     users: Mapped[list[User]] = relationship(back_populates="account")
 

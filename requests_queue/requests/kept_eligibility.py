@@ -13,7 +13,10 @@ The watermark is exact because every status writer holds the account's write loc
 (`status_changes.lock_account`) until it commits. Whoever keeps a count holds that lock too,
 so no status change of the account is in flight: its events up to the newest id are all
 committed and none after it can appear until the count is stored. A page takes no lock; it
-reads the changes in one statement, so its figure is the account as one snapshot saw it.
+reads the changes in one statement, so its figure is the account as one snapshot saw it. A
+page first reads the account's `status_changed_through` (set by the same writers): when
+nothing changed since the watermark it reads no event at all, however many other accounts
+wrote since.
 
 The `keep_eligibility` job moves every open request's kept count forward each minute, so a
 page's share stays small. A page that finds more than `CHANGES_MAX` changes since (a mass
@@ -27,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from ..models import (
+    Account,
     ConsentRequest,
     EmailAddress,
     FreezeState,
@@ -71,6 +75,15 @@ def _events_since(account_id: int, through: int) -> sa.Select:
     return sa.select(StatusEvent.id).where(
         StatusEvent.id > through, StatusEvent.account_id == account_id
     )
+
+
+def _changed_since(session: Session, account_id: int, through: int) -> bool:
+    """Whether any status of the account may have changed after event `through`: one row
+    (`Account.status_changed_through`), not a scan of everything written since."""
+    marked = session.scalar(
+        sa.select(Account.status_changed_through).where(Account.id == account_id)
+    )
+    return marked > through
 
 
 def _too_many_since(session: Session, account_id: int, through: int) -> bool:
@@ -144,8 +157,11 @@ def refresh(session: Session, req: ConsentRequest, freeze: RequestFreeze) -> boo
         return True
     if through == freeze.eligibility_through:
         return False
-    moves = _moves_since(session, req, freeze.eligibility_through)
-    _store(freeze, _moved(_kept(freeze), moves), through)
+    if _changed_since(session, req.account_id, freeze.eligibility_through):
+        moves = _moves_since(session, req, freeze.eligibility_through)
+        _store(freeze, _moved(_kept(freeze), moves), through)
+    else:
+        freeze.eligibility_through = through
     return True
 
 
@@ -153,13 +169,14 @@ def eligibility(session: Session, req: ConsentRequest) -> SelectionSummary:
     """The frozen selection as approval would see it at this moment: the kept count plus the
     changes since, or counted whole when there is no kept count or too much has changed."""
     freeze = session.get(RequestFreeze, req.id)
-    if (
-        freeze is None
-        or freeze.eligibility is None
-        or _too_many_since(session, req.account_id, freeze.eligibility_through)
-    ):
+    if freeze is None or freeze.eligibility is None:
         return eligibility_now(session, req)
-    return _summary(_moved(_kept(freeze), _moves_since(session, req, freeze.eligibility_through)))
+    through = freeze.eligibility_through
+    if not _changed_since(session, req.account_id, through):
+        return _summary(_kept(freeze))
+    if _too_many_since(session, req.account_id, through):
+        return eligibility_now(session, req)
+    return _summary(_moved(_kept(freeze), _moves_since(session, req, through)))
 
 
 def refresh_open(session: Session) -> int:
