@@ -214,3 +214,21 @@ def test_the_job_waits_for_a_status_change_in_flight_so_none_is_lost(
     unsubscribed = skip_reasons(Offer.mass_opt_in)[S.opted_out_by_recipient]
     assert dict(_freeze(session, req).eligibility) == {None: 5, unsubscribed: 1}
     _check(session, req)
+
+
+def test_the_scheduled_job_moves_the_kept_count_and_records_how_many(
+    db, session, customer, make_contact, evidence
+):
+    from requests_queue.jobs.runner import JobRunner
+    from requests_queue.jobs.schedule import SCHEDULE
+    from requests_queue.models import JobRun
+
+    _contacts(make_contact, customer, n=2)
+    req = _filed(session, customer, OptInTarget(ContactFilter(customer.account_id), BOTH), evidence)
+    address = _addresses(session, customer)[0]
+    change_status(session, address, S.invalid, Actor(ActorKind.system), NOW)
+    session.commit()
+    runner = JobRunner(db.engine, schedule=SCHEDULE, clock=lambda: NOW)
+    run = session.get(JobRun, runner.run("keep_eligibility"))
+    assert run.counts == {"moved": 1}
+    assert dict(_freeze(session, req).eligibility) == {None: 3, "Invalid address": 1}
