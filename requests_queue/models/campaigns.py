@@ -93,8 +93,11 @@ class CampaignRecipient(Base):
     __tablename__ = "campaign_recipients"
     __table_args__ = (
         sa.UniqueConstraint("campaign_id", "address_id", name="uq_campaign_recipients_address"),
-        # "Sent a confirmation in the last 7 days" looks an address up by time.
+        # An address's confirmations, by time (its history, the proof of consent).
         sa.Index("ix_campaign_recipients_address_created", "address_id", "created_at"),
+        # "Sent a confirmation in the last 7 days": each of the account's campaigns' recent
+        # recipients, read once per statement (`campaigns.eligibility`).
+        sa.Index("ix_campaign_recipients_campaign_created", "campaign_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

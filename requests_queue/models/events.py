@@ -28,6 +28,15 @@ class StatusEvent(Base):
             sqlite_where=sa.text("mass_action_id IS NOT NULL"),
             postgresql_where=sa.text("mass_action_id IS NOT NULL"),
         ),
+        # The account's recent confirmations (a campaign skips those confirmed in the last 30
+        # days); partial: only double opt-in events pay for it.
+        sa.Index(
+            "ix_status_events_confirmations",
+            "account_id",
+            "created_at",
+            sqlite_where=sa.text("to_status = 'double_opt_in'"),
+            postgresql_where=sa.text("to_status = 'double_opt_in'"),
+        ),
         # An approval's events; partial too (most events are an import's or a batch's).
         sa.Index(
             "ix_status_events_request",

@@ -146,6 +146,24 @@ def test_skips_an_address_sent_a_confirmation_in_the_last_7_days(
         assert preview.skipped_by_reason == {"Sent a confirmation in the last 7 days": 1}
 
 
+def test_an_address_both_confirmed_and_sent_recently_is_skipped_once_and_the_rest_counted(
+    session, customer, make_contact, make_campaign
+):
+    """The two timing rules overlap: each address is counted under the first that keeps it
+    out, and the other addresses of the selection stay eligible, whatever their number."""
+    for name in ("ada", "bob", "cy", "dee"):
+        make_contact(customer, consent=True, email=f"{name}@acme.example")
+    make_campaign(customer, at=NOW - timedelta(days=2))  # sent to all four
+    _history(session, "ada@acme.example", S.double_opt_in, 1)  # and ada confirmed since
+    make_contact(customer, consent=True, email="eve@acme.example")  # new: never sent
+    preview = preview_campaign(session, ContactFilter(customer.account_id), FIELDS, NOW)
+    assert (preview.total, preview.eligible) == (5, 1)
+    assert preview.skipped_by_reason == {
+        "Sent a confirmation in the last 7 days": 3,
+        "Confirmed in the last 30 days": 1,
+    }
+
+
 def test_writes_to_the_chosen_fields_of_the_selection_only(
     session, customer, make_contact, make_campaign
 ):
