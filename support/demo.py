@@ -1,4 +1,5 @@
-"""Demo data for `make run`: two accounts, four users, ~200 contacts over every status."""
+"""Demo data for `make run`: two accounts, four users, ~200 contacts over every status, and
+the shared saved replies an agent picks on the review page."""
 
 import random
 from datetime import timedelta
@@ -8,8 +9,17 @@ from sqlalchemy.orm import Session
 
 from requests_queue.contacts import get_or_create_tags
 from requests_queue.mass_actions import Direction, mass_opt_out, preview
-from requests_queue.models import Account, Contact, EmailField, ImportBatch, Role, User
+from requests_queue.models import (
+    Account,
+    Contact,
+    EmailField,
+    ImportBatch,
+    ReplyPurpose,
+    Role,
+    User,
+)
 from requests_queue.now import now_utc
+from requests_queue.requests.saved_replies import ReplyInput, create_reply
 from requests_queue.selection import ContactFilter
 from requests_queue.status_changes import add_address, change_status
 from requests_queue.statuses import (
@@ -46,6 +56,38 @@ PLAN = [
     (EmailStatus.hard_bounce, 10),
     (EmailStatus.invalid, 10),
 ]
+# Shared saved replies (a manager curates them; every agent picks them on the review page).
+REPLIES = [
+    ReplyInput(
+        "Ask for the sign-up form link",
+        "Hello {customer_name},\n\n"
+        "Thank you for request {request_number}. To check how these contacts gave permission, "
+        "could you send a link to each sign-up form they used, showing the consent checkbox "
+        "as it looked when they signed up? A screenshot helps if the form has changed since.\n\n"
+        "We expect to decide by {expected_by}.",
+        ReplyPurpose.question,
+        shared=True,
+    ),
+    ReplyInput(
+        "Ask when the list was last mailed",
+        "Hello {customer_name},\n\n"
+        "About request {request_number}: when did you last send an email to this list, and "
+        "from which service? If it has not been mailed for over a year, please tell us how "
+        "you will reconfirm that these people still want to hear from you.",
+        ReplyPurpose.question,
+        shared=True,
+    ),
+    ReplyInput(
+        "Reject: purchased or rented list",
+        "Hello {customer_name},\n\n"
+        "We cannot opt in the contacts of request {request_number}: the list looks purchased, "
+        "rented, shared or harvested, and marketing email may only go to people who gave "
+        "your company permission themselves. If some of these contacts signed up with you "
+        "directly, please file a new request for just them, with links to the sign-up forms.",
+        ReplyPurpose.rejection,
+        shared=True,
+    ),
+]
 
 
 def seed(session: Session, with_requests: bool = True) -> bool:
@@ -71,6 +113,9 @@ def seed(session: Session, with_requests: bool = True) -> bool:
     session.flush()
     _contacts(session, accounts["Demo Co"], users["customer@demo.test"])
     _contacts(session, accounts["Other Co"], users["other@demo.test"], count=12)
+    manager = Actor(ActorKind.manager, users["manager@demo.test"].id)
+    for reply in REPLIES:
+        create_reply(session, reply, manager, now_utc() - timedelta(days=30))
     if with_requests:
         seed_requests(session, now_utc())
     return True

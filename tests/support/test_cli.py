@@ -74,3 +74,30 @@ def test_seed_demo_gives_the_queue_work_in_every_open_state(app, session):
         RequestState.approved,
         RequestState.rejected,
     } <= states
+
+
+def test_seed_demo_gives_the_demo_agent_shared_saved_replies_once(app, session, client):
+    from requests_queue.models import ConsentRequest, RequestState, SavedReply
+
+    runner = app.test_cli_runner()
+    runner.invoke(args=["seed-demo"])
+    first = _count(session, SavedReply)
+    runner.invoke(args=["seed-demo"])
+    assert _count(session, SavedReply) == first == 3
+    replies = session.scalars(sa.select(SavedReply).order_by(SavedReply.title)).all()
+    assert [(r.title, r.purpose.value, r.is_shared) for r in replies] == [
+        ("Ask for the sign-up form link", "question", True),
+        ("Ask when the list was last mailed", "question", True),
+        ("Reject: purchased or rented list", "rejection", True),
+    ]
+    agent = session.scalar(sa.select(User).where(User.email == "agent@demo.test"))
+    claimed = session.scalar(
+        sa.select(ConsentRequest.id).where(
+            ConsentRequest.assignee_id == agent.id,
+            ConsentRequest.state == RequestState.in_review,
+        )
+    )
+    client.login("agent@demo.test", "demo1234")
+    review = client.get(f"/desk/requests/{claimed}").get_data(as_text=True)
+    for reply in replies:
+        assert f'<option value="{reply.id}">Shared · {reply.title}</option>' in review
