@@ -1,7 +1,8 @@
 """Issue 11 §1's memory figure: each background run's own peak resident memory, under 200 MB at
-any size. A request's freeze, its approval and a mass opt-out of the same addresses are each
-run to their end in a child process of their own, as the scheduler's worker resumes them, so
-the peak printed is that run's, not the bench process's (`harness.own_peak_mb`).
+any size. A request's freeze, its approval, a double opt-in campaign's queueing and a mass
+opt-out of the same addresses are each run to their end in a child process of their own, as
+the scheduler's worker resumes them, so the peak printed is that run's, not the bench
+process's (`harness.own_peak_mb`).
 
 Run by `cases_requests`; `python -m bench.run_memory KIND DB_URL ID BASE_URL` is the child.
 """
@@ -37,7 +38,7 @@ def _child_run(bench: Bench, backend: str, engine: sa.Engine, kind: str, key: in
         text=True,
     ).stdout
     figures = json.loads(out.strip().splitlines()[-1])
-    assert figures["state"] == "done", figures
+    assert figures["state"] in ("done", "queued"), figures  # a campaign ends "queued": to send
     record = bench.record(
         Result(
             f"background run's own peak memory: {label}",
@@ -57,6 +58,7 @@ def _child_run(bench: Bench, backend: str, engine: sa.Engine, kind: str, key: in
 def run(bench: Bench, backend: str, url: str, size: int) -> None:
     """File and approve a mass opt-in of `size` addresses, then opt them all out: each
     decision recorded here, each run done in a child."""
+    from requests_queue.campaigns import create_campaign, provided_content
     from requests_queue.mass_actions import Direction, preview, record_opt_out
     from requests_queue.models import RequestState, Role
     from requests_queue.requests.approval import approve_request, confirm_approval
@@ -93,6 +95,14 @@ def run(bench: Bench, backend: str, url: str, size: int) -> None:
                 confirm_approval(s, req, second, NOW, **decide)
             s.commit()
         _child_run(bench, backend, engine, "approval", request_id, "applying an approval")
+        with session_for(engine) as s:  # the addresses are single opt-in now: confirm them
+            campaign = create_campaign(
+                s, ContactFilter(account_id=acc), FIELDS, provided_content(), customer, NOW
+            )
+            s.commit()
+            assert campaign.expected_count == size, (campaign.expected_count, size)
+            campaign_id = campaign.id
+        _child_run(bench, backend, engine, "campaign", campaign_id, "queueing a campaign")
         with session_for(engine) as s:
             flt = ContactFilter(account_id=acc)
             expected = preview(s, flt, FIELDS, Direction.opt_out).changing
@@ -105,8 +115,9 @@ def run(bench: Bench, backend: str, url: str, size: int) -> None:
 
 def _child(kind: str, db_url: str, key: int, base_url: str) -> None:
     """One background run to its end, on an engine with the app's own settings."""
+    from requests_queue.campaigns import RecipientLinks, run_campaign_queueing
     from requests_queue.mass_runs import run_mass_opt_out
-    from requests_queue.models import MassAction, RequestFreeze
+    from requests_queue.models import Campaign, MassAction, RequestFreeze
     from requests_queue.requests.applying import run_approval
     from requests_queue.requests.freezing import run_freeze
     from support.database import _sqlite_pragmas
@@ -120,6 +131,8 @@ def _child(kind: str, db_url: str, key: int, base_url: str) -> None:
         state = run_freeze(engine, key)
     elif kind == "approval":
         state = run_approval(engine, key, base_url)
+    elif kind == "campaign":
+        state = run_campaign_queueing(engine, key, RecipientLinks("bench-secret", base_url))
     else:
         state = run_mass_opt_out(engine, key)
     seconds = time.perf_counter() - start
@@ -128,6 +141,8 @@ def _child(kind: str, db_url: str, key: int, base_url: str) -> None:
             rows = s.get(RequestFreeze, key).frozen_count
         elif kind == "approval":
             rows = s.get(ConsentRequest, key).changed_count
+        elif kind == "campaign":
+            rows = s.get(Campaign, key).recipient_count
         else:
             rows = s.get(MassAction, key).changed_count
     figures = {
