@@ -27,7 +27,8 @@ def register_commands(app: Flask) -> None:
 
 @click.command("seed-demo")
 def seed_demo() -> None:
-    """Create the demo accounts, users and contacts (once; running it again changes nothing)."""
+    """Create the demo accounts, users, contacts, requests and shared saved replies (once;
+    running it again changes nothing)."""
     from .demo import DEMO_PASSWORD, DEMO_USERS, seed
 
     created = seed(db.session)
