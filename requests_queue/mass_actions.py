@@ -267,8 +267,21 @@ def apply_chunk(
     batch.applied_through = upper
     if end is None or upper >= batch.last_contact_id:
         batch.state, batch.finished_at = MassActionState.done, now
+        session.flush()
+        _keep_undo_count(session, batch)
     session.flush()
     return batch.state is MassActionState.done
+
+
+def _keep_undo_count(session: Session, batch: MassAction) -> None:
+    """Keep what an undo would restore, counted once now, under the lock the chunk holds."""
+    from .requests import kept_eligibility  # the requests package builds on this module
+    from .requests.targets import UndoTarget
+
+    whole = UndoTarget(batch.account_id, batch.id).whole
+    kept_eligibility.keep(
+        session, kept_eligibility.of_batch(batch.account_id, batch.id, whole), batch
+    )
 
 
 def prior_statuses(mass_action_id: int) -> sa.Select:

@@ -122,6 +122,10 @@ class MassAction(Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    # What an undo would restore now, kept from the end of the run (`requests.kept_eligibility`):
+    # [reason or null, count] pairs as of the status event `eligibility_through`.
+    eligibility: Mapped[list | None] = mapped_column(sa.JSON)
+    eligibility_through: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     user = relationship("User")
 

@@ -115,7 +115,7 @@ def freeze_chunk(
         freeze.state, freeze.finished_at = FreezeState.done, now
         req.address_count = freeze.frozen_count
         session.flush()
-        kept_eligibility.keep(session, req, freeze)  # under the lock taken above
+        kept_eligibility.keep(session, kept_eligibility.of_request(req), freeze)  # locked above
     else:
         freeze.frozen_through = end
     session.flush()

@@ -264,7 +264,15 @@ class UndoTarget:
         return batch
 
     def summary(self, session: Session) -> SelectionSummary:
-        """The batch's addresses now: still opted out by it (eligible) or why not."""
+        """The batch's addresses now: still opted out by it (eligible) or why not; its kept
+        count plus the changes since (`kept_eligibility`)."""
+        from . import kept_eligibility  # it builds on this module
+
+        kept = kept_eligibility.of_batch(self.account_id, self.mass_action_id, self.whole)
+        return kept_eligibility.counted(session, kept, self.batch(session))
+
+    def whole(self, session: Session) -> SelectionSummary:
+        """The same, counted from scratch over every address the batch changed."""
         item = prior_statuses(self.mass_action_id).subquery()
         return _count_reasons(
             session,

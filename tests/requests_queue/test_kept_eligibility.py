@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session
 
 from requests_queue.errors import InvalidTransition
 from requests_queue.mass_actions import Direction, mass_opt_out, preview
-from requests_queue.models import ConsentRequest, EmailAddress, EmailField, RequestFreeze
+from requests_queue.models import (
+    ConsentRequest,
+    EmailAddress,
+    EmailField,
+    MassAction,
+    RequestFreeze,
+)
 from requests_queue.requests import kept_eligibility
 from requests_queue.requests.filing import file_request
 from requests_queue.requests.freezing import run_freeze
@@ -91,6 +97,18 @@ def _freeze(session, req) -> RequestFreeze:
 
 def _check(session, req):
     assert kept_eligibility.eligibility(session, req) == eligibility_now(session, req)
+    _check_batches(session, req.account_id)
+
+
+def _check_batches(session, account_id):
+    """Every mass opt-out of the account: what its undo would restore, kept plus changes
+    since, equals the count made from scratch; each kept its count when its run ended."""
+    session.expire_all()
+    batches = session.scalars(sa.select(MassAction).where(MassAction.account_id == account_id))
+    for batch in batches:
+        assert batch.eligibility is not None
+        target = UndoTarget(account_id, batch.id)
+        assert target.summary(session) == target.whole(session)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -109,7 +127,7 @@ def test_an_opt_in_requests_kept_count_follows_every_change(
         _check(session, req)  # the page adds the changes itself ...
         assert _freeze(session, req).eligibility_through == through  # ... and keeps nothing
         if rng.random() < 0.5:
-            assert kept_eligibility.refresh_open(session) == 1
+            assert kept_eligibility.refresh_open(session) >= 1  # and the batches' counts
             assert _freeze(session, req).eligibility_through > through
             _check(session, req)
     assert eligibility_now(session, req).eligible < 24  # the walk did change something
@@ -232,3 +250,24 @@ def test_the_scheduled_job_moves_the_kept_count_and_records_how_many(
     run = session.get(JobRun, runner.run("keep_eligibility"))
     assert run.counts == {"moved": 1}
     assert dict(_freeze(session, req).eligibility) == {None: 3, "Invalid address": 1}
+
+
+def test_a_batch_run_before_counts_were_kept_is_counted_whole_until_the_job_keeps_it(
+    db, session, customer, make_contact
+):
+    _contacts(make_contact, customer, n=3)
+    flt = ContactFilter(customer.account_id)
+    n = preview(session, flt, BOTH, Direction.opt_out).changing
+    batch = mass_opt_out(session, flt, BOTH, actor_of(customer), NOW, n)
+    assert dict(batch.eligibility) == {None: 6}  # kept when its run ended
+    batch.eligibility = batch.eligibility_through = None  # as the migration leaves it
+    address = _addresses(session, customer)[0]
+    change_status(session, address, S.opted_out_by_recipient, Actor(ActorKind.recipient), NOW)
+    session.commit()
+    target = UndoTarget(customer.account_id, batch.id)
+    assert target.summary(session).eligible == 5
+    assert kept_eligibility.refresh_open(session) == 1
+    session.expire_all()
+    kept = dict(session.get(MassAction, batch.id).eligibility)
+    assert kept[None] == 5 and sum(kept.values()) == 6
+    assert kept_eligibility.refresh_open(session) == 0  # nothing new since
