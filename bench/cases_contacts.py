@@ -63,6 +63,7 @@ def _physical_floor(engine: sa.Engine, account_id: int) -> int:
 
 
 PAGES: dict[str, float] = {}  # the pages timed on the way, for run() to record
+POSTS: dict[str, float] = {}  # and the clicks
 
 
 def _app(engine: sa.Engine):
@@ -90,7 +91,28 @@ def _through_the_app(app, client) -> tuple[float, float, int]:
     with app.app_context():
         batch = db.session.get(MassAction, batch_id)
         assert batch.state is MassActionState.done, (batch.state, batch.error)
-        return post_s, done_s, batch.changed_count
+        changed = batch.changed_count
+    _undo(client, batch_id, changed)
+    return post_s, done_s, changed
+
+
+def _undo(client, batch_id: int, changed: int) -> None:
+    """The customer regrets it: the batch's page, the undo request form (what an undo would
+    restore now), the filing click; its selection is recorded in the background."""
+    from .cases_requests import FILING_FORM  # the same evidence as the opt-in request's
+
+    batch_page, form = f"/mass-actions/{batch_id}", f"/mass-actions/{batch_id}/undo"
+    text = client.get(form).get_data(as_text=True)
+    assert f"{changed:,}" in text, "the undo form names how many addresses it would restore"
+    PAGES["page: the mass opt-out's own page"] = median_time(lambda: client.get(batch_page), 3)
+    PAGES["page: the undo request form (what an undo would restore now)"] = median_time(
+        lambda: client.get(form), 3
+    )
+    start = time.perf_counter()
+    response = client.post(form, data=FILING_FORM)
+    POSTS["POST file the undo request (the customer's click)"] = time.perf_counter() - start
+    assert response.status_code == 302, response.status_code
+    background.wait("freeze", timeout=3600)
 
 
 def run(bench: Bench, backend: str, url: str, size: int) -> None:
@@ -126,6 +148,8 @@ def run(bench: Bench, backend: str, url: str, size: int) -> None:
         )  # fmt: skip
         for label, seconds in PAGES.items():
             bench.record(Result(label, backend, seconds, rows=dom_rows, limit="< 0.3 s"))
+        for label, seconds in POSTS.items():
+            bench.record(Result(label, backend, seconds, rows=dom_rows, limit="< 0.5 s"))
         bench.record(
             Result(
                 "POST mass opt-out (the customer's confirmation)",
