@@ -122,12 +122,14 @@ def mass_action_preview_csv():
 def mass_action(batch_id: int):
     """One batch: counts, skipped by reason, and the addresses it changed."""
     batch = own_mass_action(batch_id)
-    item = prior_statuses(batch.id).subquery()
+    # The batch's first 100 addresses first, then their rows: joined before the limit,
+    # PostgreSQL merged the whole address table in id order (290 ms beside a second
+    # million-address account) to find 100 rows.
+    item = prior_statuses(batch.id).order_by("address_id").limit(100).subquery()
     items = db.session.execute(
         sa.select(EmailAddress, item.c.prior_status)
         .join(item, item.c.address_id == EmailAddress.id)
         .order_by(item.c.address_id)
-        .limit(100)
     ).all()
     undo = UndoTarget(batch.account_id, batch.id).covering_request(db.session)
     stalled = is_stalled(batch, now_utc())
