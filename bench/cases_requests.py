@@ -1,4 +1,5 @@
-"""Issue 5's figures: approving a mass opt-in vs its plain-SQL floor; the agent queue page.
+"""Issue 5's figures: approving a mass opt-in vs its plain-SQL floor (the queue page's figures
+are `queue_pages`).
 
 Issue 11 §1: the customer's filing and the agents' approval go through the web app (a test
 client, as the browser posts the forms), and the background runs it starts are waited for;
@@ -27,7 +28,7 @@ from requests_queue.requests.evidence import CHECKLIST, EvidenceInput
 from support import background
 
 from . import floors
-from .data import BENCH_PASSWORD, _numbers, analyze, fill_account, fill_requests, make_user
+from .data import BENCH_PASSWORD, analyze, fill_account, make_user
 from .harness import Bench, Result, fresh_database, median_time, session_for, timed, web_app
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
@@ -342,63 +343,11 @@ def _pages(bench: Bench, backend: str, engine: sa.Engine, request_id: int) -> No
         db.engine.dispose()
 
 
-def _queue(bench: Bench, backend: str, url: str, count: int) -> None:
-    with fresh_database(backend, url) as engine:
-        agents = [make_user(engine, f"agent{i}@bench.example", Role.agent) for i in range(3)]
-        with engine.begin() as conn:  # more agents without hashing a password each
-            conn.execute(
-                sa.text(
-                    "INSERT INTO users (email, name, password_hash, role, session_version, "
-                    "is_active, created_at) SELECT 'agent' || (n + 2) || '@bench.example', '', "
-                    f"'x', 'agent', 0, true, :now FROM {_numbers(engine, 17)}"
-                ),
-                {"now": NOW.replace(tzinfo=None)},
-            )
-            agents += list(
-                conn.execute(
-                    sa.text("SELECT id FROM users WHERE role = 'agent' AND id > :a"),
-                    {"a": agents[-1]},
-                ).scalars()
-            )
-        fill_requests(engine, count, NOW, accounts=500, agents=agents)
-        app = web_app(engine)
-        client = app.test_client()
-        client.post("/login", data={"email": "agent0@bench.example", "password": PASSWORD})
-        for label, query in (
-            ("queue page as an agent, first page + filter counts", "/desk/"),
-            ("queue page, mine", "/desk/?assignee=me"),
-            ("queue page, one account, newest first", "/desk/?account=7&order=newest"),
-            (
-                "queue page, undo requests awaiting the customer",
-                "/desk/?kind=undo_opt_out&state=awaiting_customer",
-            ),
-        ):
-
-            def fetch(query=query):
-                response = client.get(query)
-                assert response.status_code == 200, response.status_code
-
-            seconds = median_time(fetch, repeat=9)
-            bench.record(
-                Result(
-                    label,
-                    backend,
-                    seconds,
-                    rows=count,
-                    limit="< 100 ms median on SQLite" if query == "/desk/" else "",
-                )
-            )
-        with app.app_context():
-            from support.extensions import db
-
-            db.engine.dispose()
-
-
 def run(bench: Bench, backend: str, url: str, size: int) -> None:
     """Approval of `size` addresses vs its floor, filed and approved through the app; the
     queue with size / 10 requests; each background run's own peak memory at `size`."""
-    from . import run_memory  # it files and approves as this module does
+    from . import queue_pages, run_memory  # run_memory files and approves as this module does
 
     _approval(bench, backend, url, size)
-    _queue(bench, backend, url, max(1, size // 10))
+    queue_pages.run(bench, backend, url, max(1, size // 10))
     run_memory.run(bench, backend, url, size)
