@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from support import create_app
 from support.demo import seed
 from support.extensions import db
+from tests.live_servers import start_server, stop_server
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -76,9 +75,7 @@ def make_live_server(demo_template, tmp_path) -> Iterator:
                 **config,
             }
         )
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
+        server, thread = start_server(app)
         url = f"http://127.0.0.1:{server.server_port}"
         app.config["PUBLIC_BASE_URL"] = url
         servers.append((server, thread, app))
@@ -86,8 +83,7 @@ def make_live_server(demo_template, tmp_path) -> Iterator:
 
     yield start
     for server, thread, app in servers:
-        server.shutdown()
-        thread.join(timeout=5)
+        stop_server(server, thread)
         with app.app_context():
             db.engine.dispose()
 

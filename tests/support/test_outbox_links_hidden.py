@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import urllib.error
 import urllib.request
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from requests_queue.mail import deliver_outbox
 from requests_queue.models import CampaignRecipient, EmailAddress, OutboxMessage, OutboxState
 from requests_queue.now import now_utc
 from requests_queue.statuses import EmailStatus
+from tests.live_servers import start_server, stop_server
 from tests.smtp_sink import Received, SinkHandler, SmtpSink
 
 CONFIRM_LINK = re.compile(r"http://localhost/r/confirm/[^\s<\"]+")
@@ -112,9 +111,7 @@ def test_a_refusal_quoting_the_link_is_stored_shown_and_logged_without_the_token
 
 def test_the_servers_access_log_never_holds_a_recipients_link(app, session, ada, caplog):
     caplog.set_level(logging.INFO, logger="werkzeug")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server, thread = start_server(app)
     base = f"http://127.0.0.1:{server.server_port}"
     try:
         for path in (f"/r/confirm/{ada.confirm_token}", f"/r/unsubscribe/{ada.unsubscribe_token}"):
@@ -123,8 +120,7 @@ def test_the_servers_access_log_never_holds_a_recipients_link(app, session, ada,
         with pytest.raises(urllib.error.HTTPError):  # a 404 is logged too
             urllib.request.urlopen(f"{base}/r/confirm/{ada.confirm_token}x")
     finally:
-        server.shutdown()
-        thread.join(timeout=5)
+        stop_server(server, thread)
     lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
     assert sum("GET /r/confirm/…" in line for line in lines) == 2
     assert any("GET /r/unsubscribe/…" in line for line in lines)
