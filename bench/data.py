@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from requests_queue.models import Account, Role, Tag, User
+from requests_queue.requests import queue_tally
 from requests_queue.statuses import EmailStatus
 from support.auth.passwords import hash_password
 
@@ -204,4 +205,7 @@ def fill_requests(
             ),
             {"b": base, "u": ubase, "m": mbase, "now": now.replace(tzinfo=None)},
         )
+    with Session(engine) as session:  # the queue's counts, as the tally_queue job keeps them
+        queue_tally.fold(session)
+        session.commit()
     analyze(engine)

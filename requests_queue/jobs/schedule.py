@@ -112,6 +112,14 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
         timeout=timedelta(seconds=55),
     ),
     PeriodicJob(
+        name="tally_queue",
+        title="Keep the queue's counts",
+        func="requests_queue.jobs.assignment:tally_queue",
+        description="Fold the changes the database logged into the queue's kept counts",
+        every=timedelta(minutes=1),
+        timeout=timedelta(seconds=55),
+    ),
+    PeriodicJob(
         name="balance_assignments",
         title="Assign requests fairly",
         func="requests_queue.jobs.assignment:balance_assignments",

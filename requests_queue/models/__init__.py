@@ -27,6 +27,7 @@ from .files import Blob, BlobChunk, PendingUpload, RequestAttachment  # noqa: F4
 from .imports import ImportMatch, ImportRowError, SkipReason
 from .jobs import JobOutcome, JobRun, SchedulerBeat, scheduler_jobs
 from .outbox import OutboxMessage, OutboxState
+from .queue_tally import QueueTally, QueueTallyChange
 from .replies import ReplyPurpose, SavedReply
 from .reports import ReportFact, ReportFactsState
 from .requests import (
@@ -63,6 +64,8 @@ __all__ = [
     "RejectReason",
     "ReplyPurpose",
     "SavedReply",
+    "QueueTally",
+    "QueueTallyChange",
     "ReportFact",
     "ReportFactsState",
     "RequestAddress",

@@ -28,6 +28,7 @@ from ..ids import MAX_ID
 from ..models import Account, ConsentRequest, MassAction, RequestKind, RequestState, User
 from ..models.requests import OPEN_STATES
 from ..sla.engine import RUNNING_STATES
+from . import queue_tally
 
 PER_PAGE = 25
 MAX_ACCOUNTS_LISTED = 50
@@ -124,7 +125,8 @@ class QueuePage:
 
 
 def queue_counts(session: Session, flt: QueueFilter) -> QueueCounts:
-    """Every facet's counts from one grouped scan of the open requests.
+    """Every facet's counts from the open requests' groups: the kept counts
+    (`queue_tally`), or with a search one grouped scan of the requests it finds.
 
     A group counts toward a facet's value when it matches every other active filter, and
     toward the total when it matches them all. The groups (one per account, state, kind and
@@ -132,17 +134,20 @@ def queue_counts(session: Session, flt: QueueFilter) -> QueueCounts:
     one pass, the enums made once per distinct value rather than once per group.
     """
     c = ConsentRequest
-    groups = session.execute(
-        sa.select(
-            sa.type_coerce(c.state, sa.String),
-            sa.type_coerce(c.kind, sa.String),
-            c.account_id,
-            c.assignee_id,
-            sa.func.count(),
+    if flt.search.strip():
+        groups = session.execute(
+            sa.select(
+                sa.type_coerce(c.state, sa.String),
+                sa.type_coerce(c.kind, sa.String),
+                c.account_id,
+                c.assignee_id,
+                sa.func.count(),
+            )
+            .where(c.state.in_(OPEN_STATES), *flt.search_conditions())
+            .group_by(c.state, c.kind, c.account_id, c.assignee_id)
         )
-        .where(c.state.in_(OPEN_STATES), *flt.search_conditions())
-        .group_by(c.state, c.kind, c.account_id, c.assignee_id)
-    )
+    else:  # the kept counts: a few hundred groups, however many requests are open
+        groups = queue_tally.groups(session, (s.value for s in OPEN_STATES))
     want_state = flt.state.value if flt.state is not None else None
     want_kind = flt.kind.value if flt.kind is not None else None
     want_account = flt.account_id
