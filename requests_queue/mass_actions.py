@@ -136,27 +136,107 @@ def skip_reason_sql(
     )
 
 
+def _address_columns(offer: Offer) -> tuple:
+    """A preview row's columns from the address: id, field, the address as typed, status and
+    why it would be skipped (NULL: it would change)."""
+    return (
+        EmailAddress.id,
+        EmailAddress.field,
+        sa.func.coalesce(EmailAddress.typed_address, EmailAddress.address).label("address"),
+        EmailAddress.status,
+        sa.case(
+            (EmailAddress.status.in_(ELIGIBLE_FOR[offer]), None), else_=skip_reason_sql(offer)
+        ).label("skip_reason"),
+    )
+
+
 def preview_rows(flt: ContactFilter, fields: tuple[EmailField, ...], direction: Direction):
     """SELECT of the addresses a preview counts, one row each in contact and field order:
     address id, contact id, first and last name, field, the address as typed, status, and
     why it would be skipped (NULL: it would change). The page shows a page of it, the CSV all."""
-    offer = direction.offer
+    address_id, field, address, status, skip = _address_columns(direction.offer)
     return (
         sa.select(
-            EmailAddress.id,
+            address_id,
             EmailAddress.contact_id,
             Contact.first_name,
             Contact.last_name,
-            EmailAddress.field,
-            sa.func.coalesce(EmailAddress.typed_address, EmailAddress.address).label("address"),
-            EmailAddress.status,
-            sa.case(
-                (EmailAddress.status.in_(ELIGIBLE_FOR[offer]), None), else_=skip_reason_sql(offer)
-            ).label("skip_reason"),
+            field,
+            address,
+            status,
+            skip,
         )
         .join(Contact, Contact.id == EmailAddress.contact_id)
         .where(*address_conditions(flt, fields))
         .order_by(EmailAddress.contact_id.desc(), EmailAddress.field, EmailAddress.id)
+    )
+
+
+def preview_page(
+    session: Session,
+    flt: ContactFilter,
+    fields: tuple[EmailField, ...],
+    direction: Direction,
+    offset: int,
+    limit: int,
+) -> list[sa.Row]:
+    """One page of `preview_rows`, read along an index of the account instead of sorting the
+    whole selection.
+
+    Sorting every address of a million-address account to show 25 took about 0.2 s, and more
+    when another large account's contacts came after it. The page's contacts are read newest
+    first along an index led by the account (its contacts' ids; with a status filter, the
+    addresses of that status, kept in contact order), stopping after `offset + limit` rows
+    and one contact's other fields: enough to hold every address of the page's last contact,
+    whatever the order of its fields, so the outer sort puts exactly the right rows on the page.
+    """
+    enough = offset + limit + len(EmailField) - 1
+    if flt.status is None and session.get_bind().dialect.name == "postgresql":
+        ahead = _by_contact(flt, fields, direction).limit(enough)
+    else:
+        rows = preview_rows(flt, fields, direction).order_by(None)
+        if flt.status is not None:  # ix_email_addresses_account_status_contact, in order
+            ahead = rows.order_by(EmailAddress.contact_id.desc())
+        else:  # SQLite walks ix_contacts_account_id once the contact's account is named
+            ahead = rows.where(Contact.account_id == flt.account_id).order_by(Contact.id.desc())
+        ahead = ahead.limit(enough)
+    page = ahead.subquery()
+    query = (
+        sa.select(*page.c)
+        .order_by(page.c.contact_id.desc(), page.c.field, page.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return session.execute(query).all()
+
+
+def _by_contact(flt: ContactFilter, fields: tuple[EmailField, ...], direction: Direction):
+    """`preview_rows` for PostgreSQL, contact by contact newest first: the account's contacts
+    along their index, each one's addresses looked up beside it. Joined plainly, PostgreSQL
+    merged the whole address table in contact order, skipping every other account's rows
+    (92 ms beside a second 400,000-address account); a LATERAL with a LIMIT (at most one
+    address per field, so it limits nothing) cannot be merged."""
+    own = (
+        sa.select(*_address_columns(direction.offer))
+        .where(EmailAddress.contact_id == Contact.id, *address_conditions(flt, fields))
+        .limit(len(EmailField))
+        .lateral()
+    )
+    return (
+        sa.select(
+            own.c.id,
+            Contact.id.label("contact_id"),
+            Contact.first_name,
+            Contact.last_name,
+            own.c.field,
+            own.c.address,
+            own.c.status,
+            own.c.skip_reason,
+        )
+        .select_from(Contact)
+        .join(own, sa.true())
+        .where(Contact.account_id == flt.account_id)
+        .order_by(Contact.id.desc())
     )
 
 

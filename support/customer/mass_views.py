@@ -18,6 +18,7 @@ from requests_queue.mass_actions import (
     Direction,
     parse_fields,
     preview,
+    preview_page,
     preview_rows,
     prior_statuses,
     record_opt_out,
@@ -82,8 +83,7 @@ def new_mass_action():
                 return redirect(url_for(".mass_action", batch_id=batch.id))
         result = preview(db.session, flt, fields, direction)
         page = requested_page(result.total)
-        listed = preview_rows(flt, fields, direction).limit(page.size).offset(page.offset)
-        rows = db.session.execute(listed).all()
+        rows = preview_page(db.session, flt, fields, direction, page.offset, page.size)
     return render_template(
         "customer/mass_action_new.html",
         form=form,
