@@ -18,6 +18,7 @@ CASES = {
     "contacts": 1_000_000,
     "import": 1_000_000,
     "requests": 1_000_000,
+    "queue": 100_000,
     "campaigns": 100_000,
     "sla": 100_000,
     "lookup": 1_000_000,

@@ -1,5 +1,5 @@
 """Issue 5's figures: approving a mass opt-in vs its plain-SQL floor (the queue page's figures
-are `queue_pages`).
+are `cases_queue`).
 
 Issue 11 §1: the customer's filing and the agents' approval go through the web app (a test
 client, as the browser posts the forms), and the background runs it starts are waited for;
@@ -344,10 +344,9 @@ def _pages(bench: Bench, backend: str, engine: sa.Engine, request_id: int) -> No
 
 
 def run(bench: Bench, backend: str, url: str, size: int) -> None:
-    """Approval of `size` addresses vs its floor, filed and approved through the app; the
-    queue with size / 10 requests; each background run's own peak memory at `size`."""
-    from . import queue_pages, run_memory  # run_memory files and approves as this module does
+    """Approval of `size` addresses vs its floor, filed and approved through the app; each
+    background run's own peak memory at `size` (the queue's pages are `cases_queue`)."""
+    from . import run_memory  # run_memory files and approves as this module does
 
     _approval(bench, backend, url, size)
-    queue_pages.run(bench, backend, url, max(1, size // 10))
     run_memory.run(bench, backend, url, size)
