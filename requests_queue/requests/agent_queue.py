@@ -101,7 +101,10 @@ class QueueCounts:
     total: int = 0
     state: dict[RequestState, int] = field(default_factory=dict)
     kind: dict[RequestKind, int] = field(default_factory=dict)
+    # The accounts with most requests (at most MAX_ACCOUNTS_LISTED) and the selected one;
+    # account_total sums every account's.
     account: dict[int, int] = field(default_factory=dict)
+    account_total: int = 0
     assignee: dict[int | None, int] = field(default_factory=dict)  # None: unassigned
     account_names: dict[int, str] = field(default_factory=dict)
 
@@ -125,68 +128,86 @@ class QueuePage:
 
 
 def queue_counts(session: Session, flt: QueueFilter) -> QueueCounts:
-    """Every facet's counts from the open requests' groups: the kept counts
-    (`queue_tally`), or with a search one grouped scan of the requests it finds.
+    """Every facet's counts, summed by the database in one statement over the open requests'
+    groups: the kept counts (`queue_tally`), or with a search the groups of the requests it
+    finds.
 
     A group counts toward a facet's value when it matches every other active filter, and
-    toward the total when it matches them all. The groups (one per account, state, kind and
-    assignee: about a thousand on a busy desk) are read as plain strings and summed here in
-    one pass, the enums made once per distinct value rather than once per group.
+    toward the total when it matches them all. Of the accounts, the page lists those with the
+    most requests and the one selected, so only those come back, with the sum over all.
     """
     c = ConsentRequest
     if flt.search.strip():
-        groups = session.execute(
+        groups = (
             sa.select(
-                sa.type_coerce(c.state, sa.String),
-                sa.type_coerce(c.kind, sa.String),
+                sa.type_coerce(c.state, sa.String).label("state"),
+                sa.type_coerce(c.kind, sa.String).label("kind"),
                 c.account_id,
                 c.assignee_id,
-                sa.func.count(),
+                sa.func.count().label("n"),
             )
             .where(c.state.in_(OPEN_STATES), *flt.search_conditions())
             .group_by(c.state, c.kind, c.account_id, c.assignee_id)
         )
-    else:  # the kept counts: a few hundred groups, however many requests are open
-        groups = queue_tally.groups(session, (s.value for s in OPEN_STATES))
-    want_state = flt.state.value if flt.state is not None else None
-    want_kind = flt.kind.value if flt.kind is not None else None
-    want_account = flt.account_id
-    by_assignee = flt.unassigned or flt.assignee_id is not None
-    want_assignee = None if flt.unassigned else flt.assignee_id
-    state_n: dict[str, int] = {}
-    kind_n: dict[str, int] = {}
-    account_n: dict[int, int] = {}
-    assignee_n: dict[int | None, int] = {}
-    total = 0
-    for state, kind, account_id, assignee_id, n in groups:
-        s_ok = want_state is None or state == want_state
-        k_ok = want_kind is None or kind == want_kind
-        a_ok = want_account is None or account_id == want_account
-        p_ok = not by_assignee or assignee_id == want_assignee
-        misses = (not s_ok) + (not k_ok) + (not a_ok) + (not p_ok)
-        if misses > 1:
-            continue
-        # A facet's own filter is left out of its counts: count where the others all match.
-        if misses == 0 or not s_ok:
-            state_n[state] = state_n.get(state, 0) + n
-        if misses == 0 or not k_ok:
-            kind_n[kind] = kind_n.get(kind, 0) + n
-        if misses == 0 or not a_ok:
-            account_n[account_id] = account_n.get(account_id, 0) + n
-        if misses == 0 or not p_ok:
-            assignee_n[assignee_id] = assignee_n.get(assignee_id, 0) + n
-        if misses == 0:
-            total += n
-    counts = QueueCounts(
-        total=total,
-        state={RequestState(v): n for v, n in state_n.items()},
-        kind={RequestKind(v): n for v, n in kind_n.items()},
-        account=account_n,
-        assignee=assignee_n,
-    )
-    wanted = [i for i, _ in sorted(counts.account.items(), key=lambda kv: -kv[1])]
-    wanted = wanted[:MAX_ACCOUNTS_LISTED] + ([flt.account_id] if flt.account_id else [])
-    if wanted:
+    else:  # the kept counts: a group per account, state, kind and assignee, however many open
+        groups = queue_tally.groups_query(s.value for s in OPEN_STATES)
+    g = groups.cte("queue_groups")
+    matches = {
+        "state": None if flt.state is None else g.c.state == flt.state.value,
+        "kind": None if flt.kind is None else g.c.kind == flt.kind.value,
+        "account": None if flt.account_id is None else g.c.account_id == flt.account_id,
+        "assignee": (
+            g.c.assignee_id.is_(None) if flt.unassigned
+            else None if flt.assignee_id is None else g.c.assignee_id == flt.assignee_id
+        ),
+    }  # fmt: skip
+
+    def part(facet: str, text=None, number=None, skip: str | None = None, order=None):
+        """One facet's rows: (facet, text value, number value, count), its own filter left out."""
+        others = [m for name, m in matches.items() if name != skip and m is not None]
+        n = sa.func.sum(g.c.n)
+        keys = [k for k in (text, number) if k is not None]
+        query = sa.select(
+            sa.literal(facet),
+            text if text is not None else sa.cast(sa.null(), sa.String),
+            number if number is not None else sa.cast(sa.null(), sa.Integer),
+            n,
+        ).where(*others)
+        if keys:
+            query = query.group_by(*keys)
+        if order is not None:  # the accounts with most requests, then by id
+            query = query.order_by(n.desc(), number).limit(MAX_ACCOUNTS_LISTED).subquery()
+            query = sa.select(query)
+        return query
+
+    parts = [
+        part("total"),
+        part("state", text=g.c.state, skip="state"),
+        part("kind", text=g.c.kind, skip="kind"),
+        part("assignee", number=g.c.assignee_id, skip="assignee"),
+        part("accounts", skip="account"),
+        part("account", number=g.c.account_id, skip="account", order=True),
+    ]
+    if flt.account_id is not None:  # the selected account, listed whatever its rank
+        parts.append(part("account", number=g.c.account_id, skip="account").where(
+            g.c.account_id == flt.account_id))  # fmt: skip
+    counts = QueueCounts()
+    for facet, text, number, n in session.execute(sa.union_all(*parts)):
+        n = int(n or 0)
+        if facet == "total":
+            counts.total = n
+        elif facet == "accounts":
+            counts.account_total = n
+        elif facet == "state":
+            counts.state[RequestState(text)] = n
+        elif facet == "kind":
+            counts.kind[RequestKind(text)] = n
+        elif facet == "assignee":
+            counts.assignee[number] = n
+        else:
+            counts.account[number] = n
+    if counts.account or flt.account_id:
+        wanted = [*counts.account, *([flt.account_id] if flt.account_id else [])]
         names = sa.select(Account.id, Account.name).where(Account.id.in_(wanted))
         counts.account_names = dict(session.execute(names).all())
     return counts

@@ -26,8 +26,8 @@ def _groups_statement() -> sa.Select:
     both = sa.union_all(*parts).subquery()
     keys = [both.c[k] for k in KEYS]
     total = sa.func.sum(both.c.n)
-    assignee = sa.func.nullif(both.c.assignee_key, NONE)
-    return sa.select(*keys[:3], assignee, total).group_by(*keys).having(total > 0)
+    assignee = sa.func.nullif(both.c.assignee_key, NONE).label("assignee_id")
+    return sa.select(*keys[:3], assignee, total.label("n")).group_by(*keys).having(total > 0)
 
 
 # Built once: making the statement costs more Python than the database spends running it.
@@ -38,6 +38,11 @@ def groups(session: Session, states: Iterable[str]) -> Sequence[sa.Row]:
     """(state, kind, account id, assignee id or None, count) of every non-empty group whose
     state is one of `states` (values)."""
     return session.execute(GROUPS, {"states": list(states)}).all()
+
+
+def groups_query(states: Iterable[str]) -> sa.Select:
+    """`groups` as a statement to build on: columns state, kind, account_id, assignee_id, n."""
+    return GROUPS.params(states=list(states))
 
 
 def fold(session: Session) -> int:
