@@ -18,6 +18,7 @@ newest first, is one range per open state (`ix_consent_requests_queue` / `_assig
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -127,38 +128,18 @@ class QueuePage:
     pages: int
 
 
-def queue_counts(session: Session, flt: QueueFilter) -> QueueCounts:
-    """Every facet's counts, summed by the database in one statement over the open requests'
-    groups: the kept counts (`queue_tally`), or with a search the groups of the requests it
-    finds.
-
-    A group counts toward a facet's value when it matches every other active filter, and
-    toward the total when it matches them all. Of the accounts, the page lists those with the
-    most requests and the one selected, so only those come back, with the sum over all.
-    """
-    c = ConsentRequest
-    if flt.search.strip():
-        groups = (
-            sa.select(
-                sa.type_coerce(c.state, sa.String).label("state"),
-                sa.type_coerce(c.kind, sa.String).label("kind"),
-                c.account_id,
-                c.assignee_id,
-                sa.func.count().label("n"),
-            )
-            .where(c.state.in_(OPEN_STATES), *flt.search_conditions())
-            .group_by(c.state, c.kind, c.account_id, c.assignee_id)
-        )
-    else:  # the kept counts: a group per account, state, kind and assignee, however many open
-        groups = queue_tally.groups_query(s.value for s in OPEN_STATES)
+def _facets(groups: sa.Select, state: bool, kind: bool, account: bool, assignee: str):
+    """The facet counts over `groups` (columns state, kind, account_id, assignee_id, n) for a
+    filter of this shape: which filters are set (`assignee`: "", "one" or "none"); the values
+    are the parameters want_state, want_kind, want_account and want_assignee."""
     g = groups.cte("queue_groups")
     matches = {
-        "state": None if flt.state is None else g.c.state == flt.state.value,
-        "kind": None if flt.kind is None else g.c.kind == flt.kind.value,
-        "account": None if flt.account_id is None else g.c.account_id == flt.account_id,
+        "state": g.c.state == sa.bindparam("want_state") if state else None,
+        "kind": g.c.kind == sa.bindparam("want_kind") if kind else None,
+        "account": g.c.account_id == sa.bindparam("want_account") if account else None,
         "assignee": (
-            g.c.assignee_id.is_(None) if flt.unassigned
-            else None if flt.assignee_id is None else g.c.assignee_id == flt.assignee_id
+            g.c.assignee_id.is_(None) if assignee == "none"
+            else g.c.assignee_id == sa.bindparam("want_assignee") if assignee else None
         ),
     }  # fmt: skip
 
@@ -188,11 +169,59 @@ def queue_counts(session: Session, flt: QueueFilter) -> QueueCounts:
         part("accounts", skip="account"),
         part("account", number=g.c.account_id, skip="account", order=True),
     ]
-    if flt.account_id is not None:  # the selected account, listed whatever its rank
+    if account:  # the selected account, listed whatever its rank
         parts.append(part("account", number=g.c.account_id, skip="account").where(
-            g.c.account_id == flt.account_id))  # fmt: skip
+            g.c.account_id == sa.bindparam("want_account")))  # fmt: skip
+    return sa.union_all(*parts)
+
+
+@functools.cache
+def _kept_facets(state: bool, kind: bool, account: bool, assignee: str):
+    """`_facets` over the kept counts, built once per shape of filter (48 at most): building
+    the statement cost more Python than the database spends running it."""
+    return _facets(queue_tally.GROUPS, state, kind, account, assignee)
+
+
+def queue_counts(session: Session, flt: QueueFilter) -> QueueCounts:
+    """Every facet's counts, summed by the database in one statement over the open requests'
+    groups: the kept counts (`queue_tally`), or with a search the groups of the requests it
+    finds.
+
+    A group counts toward a facet's value when it matches every other active filter, and
+    toward the total when it matches them all. Of the accounts, the page lists those with the
+    most requests and the one selected, so only those come back, with the sum over all.
+    """
+    c = ConsentRequest
+    shape = (
+        flt.state is not None,
+        flt.kind is not None,
+        flt.account_id is not None,
+        "none" if flt.unassigned else "one" if flt.assignee_id is not None else "",
+    )
+    params = {
+        "states": [s.value for s in OPEN_STATES],
+        "want_state": flt.state.value if flt.state is not None else None,
+        "want_kind": flt.kind.value if flt.kind is not None else None,
+        "want_account": flt.account_id,
+        "want_assignee": flt.assignee_id,
+    }
+    if flt.search.strip():
+        groups = (
+            sa.select(
+                sa.type_coerce(c.state, sa.String).label("state"),
+                sa.type_coerce(c.kind, sa.String).label("kind"),
+                c.account_id,
+                c.assignee_id,
+                sa.func.count().label("n"),
+            )
+            .where(c.state.in_(OPEN_STATES), *flt.search_conditions())
+            .group_by(c.state, c.kind, c.account_id, c.assignee_id)
+        )
+        statement = _facets(groups, *shape)
+    else:  # the kept counts: a group per account, state, kind and assignee, however many open
+        statement = _kept_facets(*shape)
     counts = QueueCounts()
-    for facet, text, number, n in session.execute(sa.union_all(*parts)):
+    for facet, text, number, n in session.execute(statement, params):
         n = int(n or 0)
         if facet == "total":
             counts.total = n

@@ -40,11 +40,6 @@ def groups(session: Session, states: Iterable[str]) -> Sequence[sa.Row]:
     return session.execute(GROUPS, {"states": list(states)}).all()
 
 
-def groups_query(states: Iterable[str]) -> sa.Select:
-    """`groups` as a statement to build on: columns state, kind, account_id, assignee_id, n."""
-    return GROUPS.params(states=list(states))
-
-
 def fold(session: Session) -> int:
     """Move the logged changes into the kept counts; how many change rows it folded."""
     if session.get_bind().dialect.name == "postgresql":
