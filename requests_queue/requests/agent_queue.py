@@ -303,9 +303,20 @@ def _by_deadline(
             .offset(offset)
         )
         return list(session.scalars(query))
+    if not flt.search.strip():  # the usual page: its statement built once per shape
+        statement = _deadline_runs(tuple(states), *_shape(flt))
+        params = {**_shape_params(flt), "run_limit": offset + limit, "limit": limit,
+                  "offset": offset}  # fmt: skip
+        return list(session.scalars(statement, params))
+    return _merged_ids(session, _deadline_run_list(states, flt.conditions()), offset, limit)
+
+
+def _deadline_run_list(states, conditions) -> list[sa.Select]:
+    """Two ordered runs per state: never waited (by filing time), waited (by clock base)."""
+    c = ConsentRequest
     runs = []
     for state in states:
-        here = (c.state == state, *flt.conditions())
+        here = (c.state == state, *conditions)
         never_waited = (
             sa.select(c.filed_at.label("k"), c.filed_at.label("filed"), c.id.label("rid"))
             .where(*here, c.clock_base_at.is_(None))
@@ -317,24 +328,67 @@ def _by_deadline(
             .order_by(c.clock_base_at, c.filed_at, c.id)
         )
         runs += [never_waited, waited]
-    return _merged_ids(session, runs, offset, limit)
+    return runs
+
+
+def _shape(flt: QueueFilter) -> tuple[bool, bool, str]:
+    """Which of the kind, account and assignee filters are set (assignee: "", "one", "none")."""
+    assignee = "none" if flt.unassigned else "one" if flt.assignee_id is not None else ""
+    return flt.kind is not None, flt.account_id is not None, assignee
+
+
+def _shape_params(flt: QueueFilter) -> dict:
+    return {
+        "want_kind": flt.kind.value if flt.kind is not None else None,
+        "want_account": flt.account_id,
+        "want_assignee": flt.assignee_id,
+    }
+
+
+def _shape_conditions(kind: bool, account: bool, assignee: str) -> list:
+    """`QueueFilter.conditions` (no search) with its values as parameters."""
+    c = ConsentRequest
+    conds = []
+    if kind:
+        conds.append(sa.type_coerce(c.kind, sa.String) == sa.bindparam("want_kind"))
+    if account:
+        conds.append(c.account_id == sa.bindparam("want_account"))
+    if assignee == "none":
+        conds.append(c.assignee_id.is_(None))
+    elif assignee:
+        conds.append(c.assignee_id == sa.bindparam("want_assignee"))
+    return conds
+
+
+@functools.cache
+def _deadline_runs(states: tuple, kind: bool, account: bool, assignee: str) -> sa.Select:
+    """`_merged_ids`' statement for the deadline order, built once per set of states and shape
+    of filter (building it cost more Python than the database spends running it)."""
+    runs = _deadline_run_list(states, _shape_conditions(kind, account, assignee))
+    return _merged_statement(
+        runs, sa.bindparam("run_limit"), sa.bindparam("limit"), sa.bindparam("offset")
+    )
 
 
 def _merged_ids(
     session: Session, runs: list[sa.Select], offset: int, limit: int, newest: bool = False
 ) -> list[int]:
-    """The ids of rows offset…offset+limit of several ordered runs merged, in one statement.
+    """The ids of rows offset…offset+limit of several ordered runs merged, in one statement."""
+    return list(session.scalars(_merged_statement(runs, offset + limit, limit, offset, newest)))
+
+
+def _merged_statement(runs: list[sa.Select], run_limit, limit, offset, newest: bool = False):
+    """Rows offset…offset+limit of several ordered runs merged (the ids).
 
     Each run keeps its own ORDER BY and LIMIT inside the UNION ALL, so each stays a short
     range of its index; the database merges at most len(runs) × (offset + limit) rows. The
     runs select the same labelled sort keys, the id last.
     """
-    parts = [sa.select(run.limit(offset + limit).subquery()) for run in runs]
+    parts = [sa.select(run.limit(run_limit).subquery()) for run in runs]
     merged = sa.union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     keys = list(merged.c)
     order = [k.desc() for k in keys] if newest else keys
-    query = sa.select(keys[-1]).order_by(*order).limit(limit).offset(offset)
-    return list(session.scalars(query))
+    return sa.select(keys[-1]).order_by(*order).limit(limit).offset(offset)
 
 
 C = ConsentRequest

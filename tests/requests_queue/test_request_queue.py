@@ -123,6 +123,32 @@ def test_deep_pages_come_in_the_same_order(session, queue, monkeypatch, order):
     assert sorted(sum(deep, [])) == sorted(r.id for r in queue if r.state.is_open)
 
 
+@pytest.mark.parametrize(
+    "flt",
+    [
+        lambda c, a: QueueFilter(kind=K.mass_opt_in),
+        lambda c, a: QueueFilter(account_id=c.account_id),
+        lambda c, a: QueueFilter(assignee_id=a.id),
+        lambda c, a: QueueFilter(unassigned=True, account_id=c.account_id),
+        lambda c, a: QueueFilter(search=c.account.name),
+    ],
+)
+def test_a_filtered_queue_pages_in_the_order_of_its_deep_query(
+    session, queue, customer, agent, monkeypatch, flt
+):
+    """The usual page's statement is built once per shape of filter, its values given as
+    parameters; the deep query writes them in. Both must page alike for every filter."""
+    from requests_queue.requests import agent_queue as queue_module
+
+    queue[1].clock_base_at = NOW  # a stored base among the filing times
+    session.commit()
+    flt = flt(customer, agent)
+    shallow = [_ids(queue_page(session, flt, page=p, per_page=2)) for p in (1, 2, 3)]
+    monkeypatch.setattr(queue_module, "DEEP_PAGE_ROWS", 1)
+    deep = [_ids(queue_page(session, flt, page=p, per_page=2)) for p in (1, 2, 3)]
+    assert deep == shallow and any(shallow)
+
+
 def test_filters_narrow_the_rows_and_each_facet_counts_with_the_others_applied(
     session, queue, customer, other_customer, agent, manager
 ):
