@@ -173,7 +173,7 @@ def _sweep(bench: Bench, backend: str, url: str, size: int) -> None:
         _open_requests(engine, size)
         with session_for(engine) as s:
             calendar = load_calendar(s)
-            # What the flush hook stores when the app writes events (plain SQL wrote these).
+            # What the lifecycle stores when the app writes events (plain SQL wrote these).
             prepared, _ = timed(lambda: refresh_stale_clocks(s, calendar, calendar_key(calendar)))
             s.commit()
             analyze(engine)
@@ -204,7 +204,8 @@ def _dashboard(bench: Bench, backend: str, url: str, size: int) -> None:
             seconds, counts = timed(lambda: refresh_report_facts(s, calendar, NOW))
             s.commit()
         analyze(engine)
-        bench.record(Result("report facts, first full refresh", backend, seconds, rows=size))
+        bench.record(Result("report facts and stored clocks, first full refresh", backend, seconds,
+                            rows=size))  # fmt: skip
         app = web_app(engine)
         from support.manager import dashboard_views
 

@@ -115,6 +115,8 @@ def main() -> int:
     contacts, requests = (10_000, 2_000) if args.small else (seed.CONTACTS, seed.REQUESTS)
     engine = sa.create_engine(url)
     if args.reuse and seed.is_seeded(engine):
+        engine.dispose()
+        seed.prepare(url)
         token = seed.api_token(url)
     else:
         engine.dispose()

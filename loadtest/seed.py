@@ -12,7 +12,11 @@ import sqlalchemy as sa
 
 from bench.cases_requests import NOW
 from bench.data import BENCH_PASSWORD, analyze, fill_account, fill_requests, make_user
+from bench.harness import session_for
+from requests_queue.calendar_store import load_calendar
 from requests_queue.models import Role, User
+from requests_queue.sla.clock import calendar_key
+from requests_queue.sla.deadlines import refresh_stale_clocks
 from support import ROOT
 
 PASSWORD = BENCH_PASSWORD
@@ -51,10 +55,28 @@ def seed(url: str, contacts: int = CONTACTS, requests: int = REQUESTS) -> str:
     account = fill_account(engine, ACCOUNT, contacts, fields=2, mix=True)
     make_user(engine, CUSTOMER, Role.customer, account)
     fill_requests(engine, requests, NOW, accounts=1000, agents=agents)
+    store_clocks(engine)
     analyze(engine)
     settle(engine)
     engine.dispose()
     return api_token(url)
+
+
+def prepare(url: str) -> None:
+    """Bring a reused database to the code's schema and clocks."""
+    _flask(url, "db", "upgrade")
+    engine = sa.create_engine(url)
+    store_clocks(engine)
+    engine.dispose()
+
+
+def store_clocks(engine: sa.Engine) -> None:
+    """Every request's SLA clock, as the scheduler's first sweep would store it (plain SQL
+    wrote none): the load starts on a database in its steady state."""
+    with session_for(engine) as session:
+        calendar = load_calendar(session)
+        refresh_stale_clocks(session, calendar, calendar_key(calendar))
+        session.commit()
 
 
 def settle(engine: sa.Engine) -> None:

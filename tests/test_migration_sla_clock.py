@@ -7,6 +7,8 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
+from tests.migrating import at_revision, sql
+
 REVISION, BEFORE = "4c1d7e9a2b60", "3edeb3e4f45c"
 T0 = "2026-11-02 15:00:00.000000"
 KEY = "k" * 40
@@ -17,12 +19,6 @@ CLOCKS = {
     3: None,  # never waited: nothing stored
 }
 COLUMNS = "clock_calendar_key, clock_ran_s, clock_due_at, clock_breach_at"
-
-
-def _x(db, sql: str, **params):
-    with db.engine.begin() as conn:
-        result = conn.execute(sa.text(sql), params)
-        return result.all() if sql.startswith("SELECT") else None
 
 
 def _when(value) -> str | None:
@@ -36,16 +32,9 @@ def _when(value) -> str | None:
 @pytest.fixture
 def old_database(app, db):
     """The schema before the migration with three requests; left at the head afterwards."""
-    db.drop_all()
-    with db.engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-    upgrade(revision=BEFORE)
-    _x(db, "INSERT INTO accounts (id, name, created_at) VALUES (1, 'Acme', :t)", t=T0)
-    _x(db, "INSERT INTO users (id, email, name, password_hash, role, session_version, "
-           "is_active, created_at, account_id) VALUES (1, 'c@x.example', 'C', 'x', 'customer', "
-           "1, :yes, :t, 1)", yes=True, t=T0)  # fmt: skip
+    at_revision(db, BEFORE, T0)
     for rid, clock in CLOCKS.items():
-        _x(db, "INSERT INTO consent_requests (id, account_id, kind, state, filed_by_id, filed_at, "
+        sql(db, "INSERT INTO consent_requests (id, account_id, kind, state, filed_by_id, filed_at, "
                "updated_at, selection, fields, address_count, reason, never_sent, "
                "explicit_permission, permission_details, form_links, list_source, attested, "
                "decision_message, checklist, changed_count, skipped_count, skipped_by_reason) "
@@ -54,7 +43,7 @@ def old_database(app, db):
            id=rid, state="awaiting_customer" if rid == 1 else "in_review", yes=True,
            t=T0)  # fmt: skip
         if clock is not None:
-            _x(db, "INSERT INTO sla_clocks (request_id, calendar_key, ran_s, due_at, breach_at) "
+            sql(db, "INSERT INTO sla_clocks (request_id, calendar_key, ran_s, due_at, breach_at) "
                    "VALUES (:id, :k, :s, :d, :b)", id=rid, k=clock[0], s=clock[1], d=clock[2],
                b=clock[3])  # fmt: skip
     yield db
@@ -62,7 +51,7 @@ def old_database(app, db):
 
 
 def _stored(db) -> dict:
-    rows = _x(db, f"SELECT id, {COLUMNS} FROM consent_requests ORDER BY id")
+    rows = sql(db, f"SELECT id, {COLUMNS} FROM consent_requests ORDER BY id")
     return {r[0]: None if r[1] is None else (r[1], r[2], _when(r[3]), _when(r[4])) for r in rows}
 
 
@@ -82,7 +71,7 @@ def test_upgrading_moves_each_clock_onto_its_request_and_downgrading_brings_the_
     assert "sla_clocks" not in sa.inspect(db.engine).get_table_names()
 
     downgrade(revision=BEFORE)
-    rows = _x(db, "SELECT request_id, calendar_key, ran_s, due_at, breach_at FROM sla_clocks "
+    rows = sql(db, "SELECT request_id, calendar_key, ran_s, due_at, breach_at FROM sla_clocks "
                   "ORDER BY request_id")  # fmt: skip
     assert {r[0]: (r[1], r[2], _when(r[3]), _when(r[4])) for r in rows} == {
         rid: v for rid, v in _expected().items() if v is not None

@@ -45,7 +45,7 @@ from .requests import (
     RequestKind,
     RequestState,
 )
-from .sla import SlaDigest, SlaEvent, SlaThreshold
+from .sla import SlaDigest, SlaEvent, SlaSweepState, SlaThreshold
 from .tokens import ApiToken, TokenScope
 from .webhooks import WebhookDelivery, WebhookEndpoint  # noqa: F401  (issue 13: webhooks out)
 
@@ -56,6 +56,7 @@ __all__ = [
     "TokenScope",
     "SlaDigest",
     "SlaEvent",
+    "SlaSweepState",
     "SlaThreshold",
     "Account",
     "AddressOutcome",

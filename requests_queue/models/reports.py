@@ -1,11 +1,12 @@
-"""Per-request SLA figures for the manager dashboard, derived from the timeline (a cache).
+"""The dashboard's history of each request, derived from its timeline (a cache).
 
 `refresh_report_facts` (requests_queue.reports.facts) writes a row per request whenever the
-request gets a new event or the calendar changes, so the dashboard aggregates stored numbers in
-SQL and never walks a calendar per request while it renders. Durations are whole business
-seconds. An open request's running clock is stored as a mark on the calendar's business-time
-axis (`run_mark`), so its age at any instant is `run_s + position(now) - run_mark`: one
-calendar computation per page, whatever the number of requests. Deleting every row is safe.
+request gets a new event or the calendar changes (open ones), so the dashboard aggregates
+stored numbers in SQL and never walks a calendar per request while it renders: when it was
+filed, first answered and decided, with the business time each took. Durations are whole
+business seconds. The clock as it stands now (time on it, due, breach) is not here: it is
+stored once, on the request (`ConsentRequest.clock_*`, requests_queue.sla.deadlines). Deleting
+every row is safe.
 """
 
 from __future__ import annotations
@@ -31,17 +32,12 @@ class ReportFact(Base):
         sa.Index("ix_report_facts_filed", "filed_day"),
         sa.Index("ix_report_facts_first_response", "first_response_day"),
         sa.Index("ix_report_facts_response_s", "first_response_s", "first_response_day"),
-        sa.Index("ix_report_facts_breach", "breach_day", "assignee_id", "breach_at", "run_s",
-                 "run_mark"),
-        sa.Index("ix_report_facts_open", "is_open", "assignee_id", "run_s", "run_mark"),
     )  # fmt: skip
 
     request_id: Mapped[int] = mapped_column(
         sa.ForeignKey("consent_requests.id"), primary_key=True, autoincrement=False
     )
     last_event_id: Mapped[int]
-    is_open: Mapped[bool]
-    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     # Each instant with its team-local day: periods are whole local days, so "in the period"
     # is a range of a date column at the head of an index.
@@ -54,15 +50,11 @@ class ReportFact(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_day: Mapped[date | None] = mapped_column(sa.Date)
     decision_s: Mapped[int | None]  # business seconds the clock ran until the decision
-    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    breach_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    breach_day: Mapped[date | None] = mapped_column(sa.Date)
-    run_s: Mapped[int] = mapped_column(default=0)  # clock time of the finished stretches
-    run_mark: Mapped[int | None] = mapped_column(sa.BigInteger)  # its line position (s)
 
 
 class ReportFactsState(Base):
-    """Which events and which calendar the facts reflect (one row, id 1)."""
+    """Which events and which calendar the facts reflect (one row, id 1): the durations of
+    open requests are measured again after a calendar edit, decided ones keep theirs."""
 
     __tablename__ = "report_facts_state"
     __table_args__ = (sa.CheckConstraint("id = 1", name="single_row"),)

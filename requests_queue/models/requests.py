@@ -125,14 +125,22 @@ class ConsentRequest(Base):
         # Running requests in deadline order (the queue's default, the SLA sweep's cutoffs):
         # those that never waited by filing time, then those with a stored clock base.
         sa.Index("ix_consent_requests_deadline", "state", "clock_base_at", "filed_at", "id"),
-        # Requests with a stored clock (they stopped at least once): the sweep's closed breaches,
-        # its calendar catch-up and its clean-up read only these few rows.
+        # The sweep's catch-up: clocks not computed yet, and open ones computed with another
+        # calendar (two ranges that skip the current key).
+        sa.Index("ix_consent_requests_clock_key", "clock_calendar_key", "state"),
+        # Breaches by when they fell (a report's period, the sweep's late breaches of closed
+        # requests), covering the dashboard's sums by assignee.
         sa.Index(
-            "ix_consent_requests_stored_clock",
-            "state",
+            "ix_consent_requests_breach",
             "clock_breach_at",
-            sqlite_where=sa.text("clock_calendar_key IS NOT NULL"),
-            postgresql_where=sa.text("clock_calendar_key IS NOT NULL"),
+            "state",
+            "assignee_id",
+            "clock_ran_s",
+            "clock_base_mark",
+        ),
+        # The dashboard's backlog and watch lists: open requests' clocks by state.
+        sa.Index(
+            "ix_consent_requests_clock", "state", "assignee_id", "clock_base_mark", "clock_ran_s"
         ),
         sa.CheckConstraint(
             "(kind = 'undo_opt_out') = (mass_action_id IS NOT NULL)", name="undo_names_batch"
@@ -157,11 +165,12 @@ class ConsentRequest(Base):
     # After a wait it is where the clock would have started had it never stopped. Kept by
     # requests_queue.sla.deadlines, which the lifecycle calls with every event that moves it.
     clock_base_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The rest of the clock of a request whose clock stopped at least once (waiting for the
-    # customer, resumed since, or closed after its breach); all NULL for one that never
-    # stopped. The business seconds it ran before it stopped (or before its current run), when
+    # The rest of the clock, stored for every request by requests_queue.sla.deadlines: a
+    # running clock's base as a position on the business line in seconds (NULL while it stands
+    # still), the business seconds it ran before it stopped (or before its current run), when
     # it reached 3 / 5 business days (None: it stopped before; running: the deadlines ahead),
-    # and the calendar they were computed with (`sla.clock.calendar_key`; NULL: none stored).
+    # and the calendar they were computed with (`sla.clock.calendar_key`; NULL: not computed).
+    clock_base_mark: Mapped[int | None] = mapped_column(sa.BigInteger)
     clock_ran_s: Mapped[int | None]
     clock_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     clock_breach_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

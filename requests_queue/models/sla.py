@@ -55,3 +55,19 @@ class SlaDigest(Base):
     day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     recipients: Mapped[int] = mapped_column(default=0)
+
+
+class SlaSweepState(Base):
+    """Where the last SLA sweep stood (one row, id 1): its `now` and the calendar it used.
+
+    A closed request's clock is kept, so the sweep looks for late breaches of closed requests
+    only past `swept_at` (an earlier one was announced while the request was open), unless the
+    calendar changed since (a decision after the edit may then have been measured with it).
+    """
+
+    __tablename__ = "sla_sweep_state"
+    __table_args__ = (sa.CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, default=1)
+    swept_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    calendar_key: Mapped[str] = mapped_column(sa.String(40))

@@ -4,6 +4,10 @@ Which requests need new facts is decided in SQL: those with an event newer than 
 (or no row); after a calendar edit, also every open one. Their timelines are then read in
 chunks, one query each, turned into figures on the calendar's business line (`sla.line`), and
 written with one DELETE and one multi-row INSERT per chunk. Running it again changes nothing.
+
+The facts are the history (filed, first response, decision); the clock as it stands now is the
+one stored on the request, which a refresh first brings up to date too (`sla.deadlines`), so
+the dashboard reads both current.
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..calendar import BusinessCalendar
-from ..models import ConsentRequest, RequestEvent, RequestState
+from ..models import ConsentRequest, RequestEvent
 from ..models.reports import ReportFact, ReportFactsState
+from ..models.requests import OPEN_STATES
 from ..sla.clock import DECIDED, calendar_key, is_first_response
-from ..sla.engine import clock_of, moment
+from ..sla.deadlines import refresh_stale_clocks
+from ..sla.engine import clock_of
 from ..sla.line import PER_SECOND, BusinessLine, line_for, micros
 
 R, E, F = ConsentRequest, RequestEvent, ReportFact
@@ -49,6 +55,10 @@ def refresh_report_facts(
         .with_for_update()  # one refresh at a time on PostgreSQL; SQLite has one writer
         .execution_options(populate_existing=True)
     )
+    clocks = refresh_stale_clocks(session, calendar, key, limit=limit)
+    if clocks < 0:
+        return {"facts_computed": 0, "deferred": -clocks}
+    clocked = {"clocks_computed": clocks} if clocks else {}
     top = session.scalar(sa.select(sa.func.max(E.id))) or 0
     if state is not None and recent_only:
         # Requests touched since the watermark (a range of the events' primary key; a
@@ -77,12 +87,18 @@ def refresh_report_facts(
     if state is not None and state.calendar_key != key:
         # A calendar edit moves the clocks of open requests; decided ones keep the business
         # time they were measured with, so last quarter's figures do not change afterwards.
-        stale.update(session.scalars(sa.select(F.request_id).where(F.is_open)))
+        stale.update(
+            session.scalars(
+                sa.select(F.request_id)
+                .join(R, R.id == F.request_id)
+                .where(R.state.in_(OPEN_STATES))
+            )
+        )
     ids = sorted(stale)
     if limit is not None and len(ids) > limit:
-        return {"facts_computed": 0, "deferred": len(ids)}
+        return {"facts_computed": 0, "deferred": len(ids), **clocked}
     if not ids and state is not None and (state.calendar_key, state.last_event_id) == (key, top):
-        return {"facts_computed": 0}  # nothing to write: a page view stays a read
+        return {"facts_computed": 0, **clocked}  # nothing to write: a page view stays a read
     line = line_for(calendar)
     for start in range(0, len(ids), CHUNK):
         _write(session, line, ids[start : start + CHUNK])
@@ -91,7 +107,7 @@ def refresh_report_facts(
         session.add(state)
     state.calendar_key, state.last_event_id, state.refreshed_at = key, top, now
     session.flush()
-    return {"facts_computed": len(ids)}
+    return {"facts_computed": len(ids), **clocked}
 
 
 def _write(session: Session, line: BusinessLine, chunk: list[int]) -> None:
@@ -101,9 +117,7 @@ def _write(session: Session, line: BusinessLine, chunk: list[int]) -> None:
     r, e = R.__table__.c, E.__table__.c
     current = {
         row.id: row
-        for row in session.execute(
-            sa.select(r.id, r.state, r.assignee_id, r.decided_by_id).where(r.id.in_(chunk))
-        )
+        for row in session.execute(sa.select(r.id, r.decided_by_id).where(r.id.in_(chunk)))
     }
     events = session.execute(
         sa.select(e.request_id, e.id, e.kind, e.actor_kind, e.to_state, e.created_at)
@@ -128,12 +142,9 @@ def facts_of(line: BusinessLine, request, timeline: list, day: float) -> dict:
     filed = timeline[0].created_at
     first = next((e.created_at for e in timeline if is_first_response(e)), None)
     decided = next((e.created_at for e in timeline if e.kind in DECIDED), None)
-    breach = moment(clock.breach)
     return {
         "request_id": request.id,
         "last_event_id": timeline[-1].id,
-        "is_open": RequestState(request.state).is_open,
-        "assignee_id": request.assignee_id,
         "decided_by_id": request.decided_by_id if decided else None,
         "filed_at": filed,
         "filed_day": _day(filed, calendar),
@@ -143,11 +154,6 @@ def facts_of(line: BusinessLine, request, timeline: list, day: float) -> dict:
         "decided_at": decided,
         "decided_day": _day(decided, calendar),
         "decision_s": None if decided is None else clock.before(line.at(decided)) // PER_SECOND,
-        "due_at": moment(clock.due),
-        "breach_at": breach,
-        "breach_day": _day(breach, calendar),
-        "run_s": clock.ran // PER_SECOND,
-        "run_mark": None if clock.started is None else clock.started // PER_SECOND,
     }
 
 

@@ -1,14 +1,16 @@
-"""The dashboard's figures, aggregated by the database over `report_facts`.
+"""The dashboard's figures, aggregated by the database over `report_facts` (the history:
+filings, first responses, decisions) and the clocks stored on the requests (`sla.deadlines`).
 
-A handful of grouped queries, each one range of a covering index led by a team-local day:
-decisions grouped by (day, decider), filings by day, breaches by assignee, open requests by age
-and by assignee, and the one or two rows each percentile needs. The period's totals, the weekly
-series and the per-agent table are sums over those groups (at most days × agents of them).
+A handful of grouped queries, each one range of a covering index led by a team-local day or
+an instant: decisions grouped by (day, decider), filings by day, breaches by assignee, open
+requests by age and by assignee, and the one or two rows each percentile needs. The period's
+totals, the weekly series and the per-agent table are sums over those groups (at most
+days × agents of them).
 
 Definitions: a *decision* is an approval or a rejection; it is *within 3 (5) business days*
 when the clock ran less than 3 (5) business days before it; a *breach* belongs to the day its
-5-business-day deadline fell on; *late* is clock time past that deadline. Days are the team's
-local dates as they were when the fact was computed.
+5-business-day deadline fell on; *late* is clock time past that deadline. Days of the history
+are the team's local dates as they were when the fact was computed.
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..models import Role, User
+from ..models import ConsentRequest, RequestState, Role, User
 from ..models.reports import ReportFact
+from ..models.requests import OPEN_STATES
 from ..sla.engine import AT_RISK, BREACH_DAYS, BREACHED, DUE_DAYS, ON_TRACK, level
 from .period import Period
 from .scale import Scale, percent
 
-F = ReportFact
+F, R = ReportFact, ConsentRequest
 QUANTILES = (0.5, 0.9)
 
 
@@ -37,8 +40,9 @@ def in_period(day: sa.Column, period: Period) -> sa.ColumnElement[bool]:
 
 
 def breached_in(period: Period, scale: Scale) -> sa.ColumnElement[bool]:
-    """Breach deadlines that fell in the period and are already past."""
-    return sa.and_(in_period(F.breach_day, period), F.breach_at <= scale.now)
+    """Requests whose breach deadline fell in the period and is already past."""
+    breach = R.clock_breach_at
+    return sa.and_(breach >= period.start, breach < period.end, breach <= scale.now)
 
 
 @dataclass(frozen=True)
@@ -134,15 +138,15 @@ def period_figures(session: Session, period: Period, scale: Scale) -> PeriodFigu
     ).all()
     late = scale.late_s()
     breaches = session.execute(
-        sa.select(F.assignee_id, sa.func.count(), sa.func.sum(late), sa.func.max(late))
+        sa.select(R.assignee_id, sa.func.count(), sa.func.sum(late), sa.func.max(late))
         .where(breached_in(period, scale))
-        .group_by(F.assignee_id)
+        .group_by(R.assignee_id)
     ).all()
     held = dict(
         session.execute(
-            sa.select(F.assignee_id, sa.func.count())
-            .where(F.is_open, F.assignee_id.is_not(None))
-            .group_by(F.assignee_id)
+            sa.select(R.assignee_id, sa.func.count())
+            .where(R.state.in_(OPEN_STATES), R.assignee_id.is_not(None))
+            .group_by(R.assignee_id)
         ).all()
     )
     responses = session.scalar(
@@ -293,10 +297,10 @@ def backlog(session: Session, scale: Scale) -> list[BacklogRow]:
             sa.select(
                 bucket,
                 sa.func.count(),
-                sa.func.count().filter(F.assignee_id.is_(None)),
-                sa.func.count().filter(F.run_mark.is_(None)),
+                sa.func.count().filter(R.assignee_id.is_(None)),
+                sa.func.count().filter(R.state == RequestState.awaiting_customer),
             )
-            .where(F.is_open)
+            .where(R.state.in_(OPEN_STATES))
             .group_by(bucket)
         )
     }

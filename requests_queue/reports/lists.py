@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session, aliased
 
 from ..enums import TitledEnum
 from ..models import Account, ConsentRequest, RequestKind, RequestState, User
-from ..models.reports import ReportFact
+from ..models.requests import OPEN_STATES
 from ..sla.engine import AT_RISK, BREACHED, at_level
 from .figures import breached_in
 from .period import Period
 from .scale import Scale
 
-F, R = ReportFact, ConsentRequest
+R = ConsentRequest
 
 
 class Watch(TitledEnum):
@@ -52,37 +52,34 @@ class RequestRow:
 
 def watch_condition(scale: Scale, watch: Watch) -> sa.ColumnElement[bool]:
     """Open requests whose clock is at the engine's level `watch` (`sla.engine.at_level`)
-    now, over the stored facts."""
-    return sa.and_(F.is_open, at_level(watch.value, scale.reached()))
+    now, over the stored clocks."""
+    return sa.and_(R.state.in_(OPEN_STATES), at_level(watch.value, scale.reached()))
 
 
 def _rows(session: Session, scale: Scale, where, order, limit: int | None) -> Iterator[RequestRow]:
     """The rows of `where` in `order`: chosen from the facts' index first, then joined."""
     holder = aliased(User)
     clock = scale.clock_s()
-    picked = (
-        sa.select(F.request_id).where(where).order_by(*order, F.request_id).limit(limit).subquery()
-    )
+    picked = sa.select(R.id).where(where).order_by(*order, R.id).limit(limit).subquery()
     query = (
         sa.select(
-            F.request_id,
+            R.id,
             Account.name,
             R.kind,
             R.state,
             R.assignee_id,
             sa.func.coalesce(sa.func.nullif(holder.name, ""), holder.email),
-            F.filed_at,
-            F.due_at,
-            F.breach_at,
-            F.decided_at,
+            R.filed_at,
+            R.clock_due_at,
+            R.clock_breach_at,
+            R.decided_at,
             clock,
             clock - scale.breach_s,
         )
-        .join(picked, picked.c.request_id == F.request_id)
-        .join(R, R.id == F.request_id)
+        .join(picked, picked.c.id == R.id)
         .join(Account, Account.id == R.account_id)
         .outerjoin(holder, holder.id == R.assignee_id)
-        .order_by(*order, F.request_id)
+        .order_by(*order, R.id)
     )
     for row in session.execute(query):
         yield RequestRow(*row)

@@ -8,11 +8,11 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ..calendar import BusinessCalendar
-from ..models.reports import ReportFact
+from ..models import ConsentRequest
 from ..sla.engine import BREACH_DAYS, DUE_DAYS, Reached
 from ..sla.line import line_for
 
-F = ReportFact
+R = ConsentRequest
 HOUR_S = 3600
 
 
@@ -35,9 +35,12 @@ class Scale:
         return BREACH_DAYS * self.day_s
 
     def clock_s(self) -> sa.ColumnElement[int]:
-        """SQL: business seconds each request's clock has run by `now` (paused time excluded)."""
-        running = sa.bindparam("now_mark", self.now_mark, type_=sa.BigInteger) - F.run_mark
-        return F.run_s + sa.case((F.run_mark.is_(None), 0), else_=running)
+        """SQL: business seconds each request's stored clock (`sla.deadlines`) has run by
+        `now`, paused time excluded: from its base while it runs, else what it ran."""
+        now_mark = sa.bindparam("now_mark", self.now_mark, type_=sa.BigInteger)
+        return sa.case(
+            (R.clock_base_mark.is_(None), R.clock_ran_s), else_=now_mark - R.clock_base_mark
+        )
 
     def reached(self) -> Reached:
         """The facts' `reached(days)` for the engine's levels (`sla.engine.at_level`): the

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import NotFound, ValidationError
 from ..models import ConsentRequest, RequestEvent, RequestEventKind, RequestState, User
+from ..sla.deadlines import start_clock
 from ..status_changes import lock_account
 from ..statuses import Actor
 from ..webhooks import queueing as webhooks
@@ -72,6 +73,7 @@ def file_request(
         attested=True,
         address_count=expected,  # until the freeze ends with the number it recorded
     )
+    start_clock(session, req)
     session.add(req)
     session.flush()
     session.add(

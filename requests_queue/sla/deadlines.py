@@ -1,25 +1,29 @@
 """Stored SLA clocks, kept in step with the timelines so that nothing is computed per row when
-the queue sorts by deadline or the sweep looks for crossed thresholds. A request's clock is
-stored once, on its own row (`consent_requests.clock_*`):
+the queue sorts by deadline, the sweep looks for crossed thresholds or the dashboard sums the
+backlog. A request's clock is stored once, on its own row (`consent_requests.clock_*`), for
+every request, open or closed, computed with the calendar named by `clock_calendar_key`
+(NULL: not computed yet, as for rows written with plain SQL):
 
-- While a request's clock runs, its base says where the clock would have started had it never
-  stopped: the request is due 3 and breaches 5 business days after it. A request that never
-  waited for the customer needs nothing stored: its base is its filing time, whatever the
-  calendar (`clock_base_at` stays NULL, so filing writes nothing and a backlog loaded with
-  plain SQL is already right). After a wait, `clock_base_at` holds the base.
-- A request whose clock stopped at least once (waiting for the customer, resumed, or closed
-  after its breach) also stores the business time it ran and the deadlines it reached
-  (`clock_ran_s`, `clock_due_at`, `clock_breach_at`), computed with the calendar named by
-  `clock_calendar_key` (NULL: nothing stored).
+- `clock_ran_s`: the business seconds it ran before it stopped (or before its current run).
+- `clock_due_at`, `clock_breach_at`: when it reaches 3 and 5 business days (None: it stopped
+  before; running: the deadlines ahead).
+- `clock_base_mark`: a running clock's base as a position on the calendar's business line, in
+  seconds, so that the time on its clock now is `position(now) - clock_base_mark` in SQL (NULL
+  while it stands still: then it shows `clock_ran_s`).
+- `clock_base_at`: the same base as an instant, for a running clock that waited: where it
+  would have started had it never stopped (it is due 3 and breaches 5 business days after it).
+  NULL means the filing time (a request that never waited), whatever the calendar, so the
+  queue's deadline order is right for rows written with plain SQL too.
 
 The request lifecycle calls `refresh_clocks_of` with every event that can start or stop the
-clock (`moves_clock`), so a question, an answer or a decision moves it in the same transaction.
-The sweep calls `refresh_stale_clocks` to catch up after a calendar edit, and for rows written
-with plain SQL. What is stored is the engine's clock (`engine.clock_of`); the queue and the
-sweep read it back with `engine.running_clock` and `engine.stopped_clock`. In SQL, whether a
-clock has shown N business days by now is `running_reached` and `stopped_reached` (the sweep,
-one index range each), and their OR `reached_now`, which `engine.at_level` turns into levels
-for the digest, the metrics and the escalation ranking.
+clock (`moves_clock`), so filing, a question, an answer or a decision moves it in the same
+transaction. The sweep calls `refresh_stale_clocks` to catch up after a calendar edit, and for
+rows written with plain SQL. What is stored is the engine's clock (`engine.clock_of`); the queue
+and the sweep read it back with `engine.running_clock` and `engine.stopped_clock`, the dashboard
+with `reports.scale.Scale.clock_s`. In SQL, whether a clock has shown N business days by now is
+`running_reached` and `stopped_reached` (the sweep, one index range each), and their OR
+`reached_now`, which `engine.at_level` turns into levels for the digest, the metrics and the
+escalation ranking.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from ..models import ConsentRequest, RequestEvent, RequestState
 from ..models.requests import OPEN_STATES
 from .clock import calendar_key, instant_before
 from .engine import BREACH_DAYS, DUE_DAYS, RUNNING, RUNNING_STATES, Reached, clock_of, moment
-from .line import MICRO, PER_SECOND, BusinessLine, instant_at, line_for
+from .line import MICRO, PER_SECOND, BusinessLine, instant_at, line_for, micros
 
 R, E = ConsentRequest, RequestEvent
 CHUNK = 2000
@@ -52,24 +56,22 @@ class StoredClock:
     """What is stored of one request's clock (see the module docstring)."""
 
     base_at: datetime | None  # running after a wait: deadlines 3 / 5 business days after it
+    base_mark: int | None  # running: the base's position on the business line (s)
     ran_s: int  # business seconds run before it stopped, or before the current run
     due_at: datetime | None
     breach_at: datetime | None
-    keeps_row: bool  # False: running since filing (or closed unbreached), nothing to store
 
 
 def stored_clock(line: BusinessLine, moves: Moves, day_hours: float) -> StoredClock:
     """The stored form of the clock of a timeline given as (state entered, when) in order,
     instants in microseconds (`line.micros`); `day_hours` is the calendar's business day."""
-    if len(moves) == 1 or all(state in RUNNING for state, _ in moves):  # never stopped
-        return StoredClock(None, 0, None, None, keeps_row=False)
     clock = clock_of(line, moves, day_hours)
     ran_s, due, breach = clock.ran // PER_SECOND, moment(clock.due), moment(clock.breach)
-    if clock.base is not None:
-        return StoredClock(instant_at(line.instant(clock.base)), ran_s, due, breach, True)
-    waiting = moves[-1][0] is RequestState.awaiting_customer
-    # A closed request needs its row only until the sweep records a late breach.
-    return StoredClock(None, ran_s, due, breach, waiting or breach is not None)
+    if clock.base is None:  # standing still: waiting for the customer, or closed
+        return StoredClock(None, None, ran_s, due, breach)
+    waited = not all(state in RUNNING for state, _ in moves)
+    base_at = instant_at(line.instant(clock.base)) if waited else None  # None: the filing
+    return StoredClock(base_at, clock.base // PER_SECOND, ran_s, due, breach)
 
 
 def moves_clock(event: RequestEvent) -> bool:
@@ -79,6 +81,18 @@ def moves_clock(event: RequestEvent) -> bool:
         return True
     running, was_running = event.to_state in RUNNING, event.from_state in RUNNING
     return event.from_state != event.to_state and running != was_running
+
+
+def start_clock(session: Session, req: ConsentRequest) -> None:
+    """Store a request's clock as it is filed (running since `filed_at`) on its row, before
+    the row is written: filing writes its clock with the request, no second statement."""
+    calendar = load_calendar(session)
+    moves = [(RequestState.submitted, micros(req.filed_at))]
+    clock = stored_clock(line_for(calendar), moves, calendar.hours_per_day)
+    values = (clock.base_at, clock.base_mark, clock.ran_s, clock.due_at, clock.breach_at)
+    for name, value in zip(STORED, values, strict=True):
+        setattr(req, name, value)
+    req.clock_calendar_key = calendar_key(calendar)
 
 
 def refresh_clocks_of(session: Session, request_ids: Iterable[int]) -> int:
@@ -94,8 +108,10 @@ def write_clocks(
     line, day = line_for(calendar), calendar.hours_per_day
     for start in range(0, len(request_ids), CHUNK):
         chunk = request_ids[start : start + CHUNK]
-        clocks = {rid: stored_clock(line, m, day) for rid, m in _timelines(session, chunk)}
-        _store(session, key, clocks)
+        timelines = dict(_timelines(session, chunk))
+        if len(timelines) < len(chunk):
+            timelines.update(_without_events(session, set(chunk) - set(timelines)))
+        _store(session, key, {rid: stored_clock(line, m, day) for rid, m in timelines.items()})
     return len(request_ids)
 
 
@@ -123,6 +139,19 @@ def _timelines(session: Session, chunk: Sequence[int]):
         yield request_id, [(STATES[state], _micros(when)) for _, state, when in rows]
 
 
+def _without_events(session: Session, ids: set[int]):
+    """Timelines of requests written with plain SQL and no events, as far as the row tells:
+    filed at `filed_at` and in their present state since then (so a running one's clock runs
+    from its filing, and any other stood still from the start)."""
+    for rid, state, filed in session.execute(
+        sa.select(R.id, R.state, R.filed_at).where(R.id.in_(ids))
+    ):
+        moves = [(RequestState.submitted, micros(filed))]
+        if state is not RequestState.submitted:
+            moves.append((state, micros(filed)))
+        yield rid, moves
+
+
 STATES = {state.value: state for state in RequestState}
 _NAIVE_EPOCH = datetime(1970, 1, 1)
 
@@ -134,79 +163,76 @@ def _micros(value: str | datetime) -> int:
     return (value - _NAIVE_EPOCH) // MICRO
 
 
-# The stored clock's columns, each with its value in a `StoredClock` kept (None otherwise).
-STORED = ("clock_ran_s", "clock_due_at", "clock_breach_at", "clock_calendar_key")
+# The stored clock's columns, each with its value in a `StoredClock`.
+STORED = ("clock_base_at", "clock_base_mark", "clock_ran_s", "clock_due_at", "clock_breach_at")
 
 
 def _store(session: Session, key: str, clocks: dict[int, StoredClock]) -> None:
-    """Write the chunk's clocks onto their requests: a few Core statements, no ORM bookkeeping."""
+    """Write the chunk's clocks onto their requests: one Core statement, no ORM bookkeeping."""
     if not clocks:
         return
     requests = R.__table__
-    kept = [
-        {"rid": rid, "base": c.base_at, "ran": c.ran_s, "due": c.due_at, "breach": c.breach_at}
-        for rid, c in clocks.items()
-        if c.keeps_row
-    ]
-    if kept:
-        session.execute(
-            sa.update(requests)
-            .where(requests.c.id == sa.bindparam("rid"))
-            .values(
-                clock_base_at=sa.bindparam("base"),
-                clock_ran_s=sa.bindparam("ran"),
-                clock_due_at=sa.bindparam("due"),
-                clock_breach_at=sa.bindparam("breach"),
-                clock_calendar_key=key,
-            ),
-            kept,
-        )
-    # Most of the others store nothing already (running since filing): one statement clears
-    # the rest.
-    cleared = [rid for rid, clock in clocks.items() if not clock.keeps_row]
-    if cleared:
-        session.execute(
-            sa.update(requests)
-            .where(
-                requests.c.id.in_(cleared),
-                sa.or_(
-                    requests.c.clock_base_at.is_not(None),
-                    requests.c.clock_calendar_key.is_not(None),
-                ),
-            )
-            .values(clock_base_at=None, **dict.fromkeys(STORED))
-        )
+    session.execute(
+        sa.update(requests)
+        .where(requests.c.id == sa.bindparam("rid"))
+        .values(
+            clock_base_at=sa.bindparam("base"),
+            clock_base_mark=sa.bindparam("mark"),
+            clock_ran_s=sa.bindparam("ran"),
+            clock_due_at=sa.bindparam("due"),
+            clock_breach_at=sa.bindparam("breach"),
+            clock_calendar_key=key,
+        ),
+        [
+            {
+                "rid": rid,
+                "base": c.base_at,
+                "mark": c.base_mark,
+                "ran": c.ran_s,
+                "due": c.due_at,
+                "breach": c.breach_at,
+            }
+            for rid, c in clocks.items()
+        ],  # fmt: skip
+    )
     for rid, clock in clocks.items():  # loaded requests see the new clock without a reload
         loaded = session.identity_map.get(identity_key(R, rid))
         if loaded is not None:
-            keeps = clock.keeps_row
-            values = (clock.ran_s, clock.due_at, clock.breach_at, key) if keeps else (None,) * 4
-            set_committed_value(loaded, "clock_base_at", clock.base_at)
+            values = (clock.base_at, clock.base_mark, clock.ran_s, clock.due_at, clock.breach_at)
             for name, value in zip(STORED, values, strict=True):
                 set_committed_value(loaded, name, value)
+            set_committed_value(loaded, "clock_calendar_key", key)
 
 
-def refresh_stale_clocks(session: Session, calendar: BusinessCalendar, key: str) -> int:
-    """Bring open requests' clocks up to date with the calendar; returns how many were computed.
-
-    Stale are the clocks computed with another calendar, and requests that waited for the
-    customer but store no clock (written with plain SQL, or before clocks were stored).
-    """
+def stale_clocks(key: str) -> sa.Select:
+    """The ids of requests whose stored clock is missing (never computed: written with plain
+    SQL, or before clocks were stored), or open and computed with another calendar than the
+    one `key` names. Decided requests keep the clock of their time, as the reports do. Each
+    part is a range of `ix_consent_requests_clock_key` (one skipping the current key), so it
+    costs nothing when every clock is current."""
+    key_ = R.clock_calendar_key
     is_open = R.state.in_(OPEN_STATES)
-    unstored = R.clock_calendar_key.is_(None)
-    paused_once = sa.exists().where(
-        E.request_id == R.id, E.to_state == RequestState.awaiting_customer
-    )
-    stale = sa.union(
-        sa.select(R.id).where(
-            R.clock_calendar_key.is_not(None), is_open, R.clock_calendar_key != key
-        ),
-        sa.select(R.id).where(R.state == RequestState.awaiting_customer, unstored),
-        sa.select(R.id).where(
-            R.state.in_(RUNNING_STATES), R.clock_base_at.is_(None), unstored, paused_once
-        ),
-    )
-    ids = sorted(session.scalars(sa.select(stale.subquery().c[0])))
+    stale = sa.union_all(
+        sa.select(R.id).where(key_.is_(None)),
+        sa.select(R.id).where(key_ < key, is_open),
+        sa.select(R.id).where(key_ > key, is_open),
+    ).subquery()
+    return sa.select(stale.c[0])
+
+
+def refresh_stale_clocks(
+    session: Session, calendar: BusinessCalendar, key: str, *, limit: int | None = None
+) -> int:
+    """Compute the stale clocks (`stale_clocks`); returns how many were computed. With
+    `limit`, computes none and returns minus how many there are when there are more (what a
+    page view can afford)."""
+    query = stale_clocks(key)
+    if limit is not None:
+        ids = sorted(session.scalars(query.limit(limit + 1)))
+        if len(ids) > limit:
+            return -session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    else:
+        ids = sorted(session.scalars(query))
     return write_clocks(session, calendar, key, ids)
 
 
@@ -278,13 +304,3 @@ def reached_now(calendar: BusinessCalendar, now: datetime) -> Reached:
 def base_of(request: ConsentRequest) -> datetime:
     """A running request's base: due 3 and breached 5 business days after it."""
     return request.clock_base_at or request.filed_at
-
-
-def forget_closed_clocks(session: Session) -> None:
-    """Clear the clocks of closed requests once the sweep has recorded what they reached."""
-    session.execute(
-        sa.update(R)
-        .where(R.clock_calendar_key.is_not(None), R.state.not_in(OPEN_STATES))
-        .values(**dict.fromkeys(STORED))
-        .execution_options(synchronize_session=False)
-    )

@@ -27,13 +27,13 @@ from sqlalchemy.orm import Session, aliased
 from ..calendar import BusinessCalendar
 from ..models import Account, ConsentRequest, RequestState, Role, User
 from ..models.requests import OPEN_STATES
-from ..models.sla import SlaEvent, SlaThreshold
+from ..models.sla import SlaEvent, SlaSweepState, SlaThreshold
 from ..outbox import queue_email
 from ..requests.notifications import SIGNATURE, desk_link
 from ..time_zones import instant_text, reader_zone
 from ..webhooks import queueing as webhooks
 from .clock import calendar_key, is_business_time
-from .deadlines import forget_closed_clocks, refresh_stale_clocks, running_reached, stopped_reached
+from .deadlines import refresh_stale_clocks, running_reached, stopped_reached
 from .engine import DAYS
 from .escalation import Suggestion, offer_line, suggest_assignees
 
@@ -49,15 +49,27 @@ def sweep_sla(
     session: Session, calendar: BusinessCalendar, now: datetime, *, base_url: str
 ) -> dict[str, int]:
     """Mark new at-risk and breached requests, then notify; running it again changes nothing."""
-    computed = refresh_stale_clocks(session, calendar, calendar_key(calendar))
+    key = calendar_key(calendar)
+    computed = refresh_stale_clocks(session, calendar, key)
     business = is_business_time(calendar, now)
     _settle_closed(session, now)
     # Only the sweep writes marks, one run at a time: those after `last` are this run's.
     last = session.scalar(sa.select(sa.func.max(M.id))) or 0
-    breached, told = _mark_breached(session, calendar, now)
+    state = session.get(SlaSweepState, 1)
+    # Late breaches of closed requests: only past the last sweep (an earlier one was marked
+    # while the request was open), unless the calendar changed or time went back since.
+    since = (
+        state.swept_at
+        if state is not None and state.calendar_key == key and state.swept_at <= now
+        else None
+    )
+    breached, told = _mark_breached(session, calendar, now, since)
     at_risk = _mark_at_risk(session, calendar, now, business)
     released = _release_pending(session, now) if business else []
-    forget_closed_clocks(session)
+    if state is None:
+        session.add(SlaSweepState(id=1, swept_at=now, calendar_key=key))
+    else:
+        state.swept_at, state.calendar_key = now, key
     webhooks.sla_marks(session, last, now)  # every mark of this run, whoever is told
     emails = _notify(session, calendar, _announced(session, last, released), now, base_url)
     session.flush()
@@ -119,23 +131,24 @@ def _settle_closed(session: Session, now: datetime) -> None:
     )
 
 
-def _mark_breached(session: Session, calendar: BusinessCalendar, now: datetime) -> tuple[int, int]:
-    """(breaches recorded, breaches told): running, waiting and just-closed requests."""
+def _mark_breached(
+    session: Session, calendar: BusinessCalendar, now: datetime, since: datetime | None
+) -> tuple[int, int]:
+    """(breaches recorded, breaches told): running, waiting and just-closed requests (closed
+    ones whose breach fell after `since`, when given)."""
     at = sa.literal(now, M.recorded_at.type)
     threshold = sa.literal(T.breached.value)
     told, days = 0, DAYS[T.breached.value]
     for past in running_reached(calendar, now, days):
         query = sa.select(R.id, threshold, at, at, _holder(R.assignee_id))
         told += _insert(session, query.where(past, _unmarked(R.id, T.breached)))
-    stopped = sa.select(R.id).where(
-        R.clock_calendar_key.is_not(None),
-        stopped_reached(now, days),
-        _unmarked(R.id, T.breached),
-    )
+    stopped = sa.select(R.id).where(stopped_reached(now, days), _unmarked(R.id, T.breached))
     waiting = stopped.where(R.state == RequestState.awaiting_customer)
     told += _insert(session, waiting.add_columns(threshold, at, at, _holder(R.assignee_id)))
     # A breach found after the decision is recorded, but nobody needs telling any more.
     closed = stopped.where(R.state.not_in(OPEN_STATES))
+    if since is not None:
+        closed = closed.where(R.clock_breach_at > since)
     return told + _insert(session, closed.add_columns(threshold, at, at, sa.literal(""))), told
 
 

@@ -72,8 +72,8 @@ def _chosen_period(form: PeriodForm, calendar: BusinessCalendar, now: datetime) 
 
 
 def _refresh(calendar: BusinessCalendar, now: datetime) -> int:
-    """Bring the facts up to date with events since the last refresh; return how many
-    requests were left for the scheduler."""
+    """Bring the facts up to date with events since the last refresh, and the stored clocks
+    with the calendar; return how many requests were left for the scheduler."""
     try:
         with committed():
             done = refresh_report_facts(

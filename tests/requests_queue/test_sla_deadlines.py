@@ -10,9 +10,16 @@ import pytest
 import sqlalchemy as sa
 
 from requests_queue.calendar import BusinessCalendar
-from requests_queue.calendar_store import CalendarInput, add_holiday, load_calendar, update_calendar
+from requests_queue.calendar_store import (
+    CalendarInput,
+    add_holiday,
+    load_calendar,
+    remove_holiday,
+    update_calendar,
+)
 from requests_queue.models import (
     ConsentRequest,
+    RejectReason,
     RequestEvent,
     RequestEventKind,
     SlaEvent,
@@ -127,22 +134,19 @@ def test_the_stored_clock_gives_the_timelines_deadlines(name):
     sla = request_sla(calendar, timeline, now)
     moves = [(e.to_state, micros(e.created_at)) for e in timeline]
     clock = stored_clock(BusinessLine(calendar), moves, calendar.hours_per_day)
+    line = BusinessLine(calendar)
+    # Stored for every request: the deadlines it reaches (or reached), as the timeline says.
+    assert (clock.due_at, clock.breach_at) == (sla.due_at, sla.breach_at)
     if sla.state in (S.submitted, S.in_review):  # running: deadlines follow from the base
         base = clock.base_at or timeline[0].created_at
         assert calendar.add_business_hours(base, 24) == sla.due_at or sla.due_at < now
         assert calendar.add_business_hours(base, 40) == sla.breach_at
-        assert clock.keeps_row == (len(timeline) > 2 and clock.base_at is not None)
+        assert (clock.base_at is not None) == (len(timeline) > 2)  # NULL: it never waited
+        assert clock.base_mark == line.seconds(base)
+        assert line.seconds(now) - clock.base_mark == pytest.approx(sla.active_hours * 3600, abs=1)
     else:
-        assert clock.base_at is None
-        assert (clock.due_at, clock.breach_at) == (sla.due_at, sla.breach_at)
+        assert clock.base_at is None and clock.base_mark is None
         assert clock.ran_s == pytest.approx(sla.active_hours * 3600, abs=1)
-    if clock.keeps_row and sla.state.is_open:
-        assert (clock.due_at, clock.breach_at) == (sla.due_at, sla.breach_at)
-    assert clock.keeps_row == (
-        sla.state is S.awaiting_customer
-        or (sla.state is S.in_review and clock.base_at is not None)
-        or (not sla.state.is_open and sla.breach_at is not None)
-    )
 
 
 def opened(customer, agent) -> list:
@@ -168,10 +172,11 @@ def test_the_business_line_agrees_with_the_calendar(calendar):
             assert reached == calendar.add_business_hours(a, hours)
 
 
-def test_a_request_that_never_waited_stores_nothing(session, customer):
+def test_a_request_that_never_waited_stores_its_clock_from_the_filing(session, customer):
     req = play_timeline(session, customer, [(at(11, 2, 9), "file", customer)])
-    assert req.clock_base_at is None
-    assert stored(session, req.id) is None
+    assert req.clock_base_at is None  # the filing is its base
+    assert stored(session, req.id) == (0, at(11, 4, 17), at(11, 6, 17))
+    assert req.clock_base_mark == BusinessLine(CAL).seconds(at(11, 2, 9))
 
 
 def test_every_event_moves_the_stored_clock_in_the_same_transaction(session, customer, agent):
@@ -189,7 +194,7 @@ def test_every_event_moves_the_stored_clock_in_the_same_transaction(session, cus
     assert CAL.add_business_hours(base_of(req), 24) == at(11, 10, 14)
 
 
-def test_a_decision_after_the_breach_keeps_the_clock_until_the_sweep_records_it(
+def test_a_decision_after_the_breach_keeps_its_clock_and_the_sweep_records_it_once(
     session, customer, agent
 ):
     rejected = (at(11, 10, 12), "reject", agent)
@@ -198,7 +203,37 @@ def test_a_decision_after_the_breach_keeps_the_clock_until_the_sweep_records_it(
     counts = sweep_sla(session, load_calendar(session), at(11, 10, 13), base_url=URL)
     session.commit()
     assert (counts["breached"], counts["notified"], counts["emails"]) == (1, 0, 0)
-    assert stored(session, req.id) is None
+    # The clock stays (the dashboard reads it); the next sweeps record nothing again.
+    assert stored(session, req.id) == (51 * 3600, at(11, 4, 17), at(11, 6, 17))
+    for hour in (14, 15):
+        counts = sweep_sla(session, load_calendar(session), at(11, 10, hour), base_url=URL)
+        assert counts["breached"] == 0
+
+
+def test_a_breach_found_after_a_calendar_edit_is_recorded_for_a_closed_request(
+    session, customer, agent, manager
+):
+    """The sweep looks for closed requests' breaches past its last run only while the calendar
+    stays the same: a decision measured with an edited calendar may reach further back."""
+    # Filed Tuesday 10 November; Veterans Day (Wednesday) is off: breached Tue 17 Nov 17:00.
+    filed = [(at(11, 10, 9), "file", customer), (at(11, 10, 10), "claim", agent)]
+    req = play_timeline(session, customer, filed)
+    assert stored(session, req.id).breach_at == at(11, 17, 17)
+    sweep_sla(session, load_calendar(session), at(11, 17, 16), base_url=URL)  # not yet
+    session.commit()
+    # Veterans Day is worked after all: the breach was Monday 16 November, before that sweep.
+    remove_holiday(session, date(2026, 11, 11), "Worked", actor_of(manager), at(11, 17, 16, 10))
+    session.commit()
+    from requests_queue.requests.lifecycle import reject_request
+
+    reject_request(
+        session, req, RejectReason.other, "No evidence.", actor_of(agent), at(11, 17, 16, 30),
+        base_url=URL,
+    )  # fmt: skip
+    session.commit()
+    assert stored(session, req.id).breach_at == at(11, 16, 17)
+    counts = sweep_sla(session, load_calendar(session), at(11, 17, 16, 45), base_url=URL)
+    assert (counts["breached"], counts["notified"]) == (1, 0)
 
 
 def test_the_sweep_rebuilds_clocks_lost_or_written_with_plain_sql(session, customer, agent):

@@ -141,15 +141,16 @@ def test_the_engine_agrees_with_a_minute_by_minute_walk(timeline):
     # The stored form, read back as the queue and the sweep read it, gives the same clock.
     stored = stored_clock(line, [(s, micros(w)) for _, s, w in steps], CALENDAR.hours_per_day)
     if truth["state"] in RUNS:
-        reached = (stored.due_at, stored.breach_at) if stored.keeps_row else None
+        reached = (stored.due_at, stored.breach_at) if stored.base_at is not None else None
         base = stored.base_at or steps[0][2]
         clock = running_clock(line, base, CALENDAR.hours_per_day, reached)
         assert clock.on_clock(line.at(now)) == truth["ran"] * 60_000_000
-    elif stored.keeps_row:
+        # What the dashboard reads in SQL: the time on the clock from the base's mark.
+        assert line.seconds(now) - stored.base_mark == truth["ran"] * 60
+    else:
+        assert stored.base_at is None and stored.base_mark is None
         clock = stopped_clock(stored.ran_s, stored.due_at, stored.breach_at, 8)
         assert clock.ran == truth["ran"] * 60_000_000
-    else:
-        return  # closed before its breach: nothing stored, nothing left to announce
     due = None if clock.due is None else instant_at(clock.due)
     breach = None if clock.breach is None else instant_at(clock.breach)
     assert (due, breach) == (truth["due"], truth["breach"])
