@@ -11,7 +11,7 @@ import time
 import sqlalchemy as sa
 
 from bench.cases_requests import NOW
-from bench.data import BENCH_PASSWORD, analyze, fill_account, fill_requests, make_user
+from bench.data import BENCH_PASSWORD, analyze, fill_account, fill_requests, make_user, settle
 from bench.harness import session_for
 from requests_queue.calendar_store import load_calendar
 from requests_queue.models import Role, User
@@ -77,14 +77,6 @@ def store_clocks(engine: sa.Engine) -> None:
         calendar = load_calendar(session)
         refresh_stale_clocks(session, calendar, calendar_key(calendar))
         session.commit()
-
-
-def settle(engine: sa.Engine) -> None:
-    """VACUUM after the fill, as autovacuum would have long done on a database in use: it
-    marks the pages all-visible, so counts read the indexes alone (the queue's facet counts
-    take 16 ms right after a bulk fill and 4 ms once vacuumed)."""
-    with engine.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("VACUUM"))
 
 
 def api_token(url: str) -> str:

@@ -110,8 +110,8 @@ def upgrade():
     op.drop_index('ix_consent_requests_stored_clock', table_name='consent_requests',
                   sqlite_where=sa.text(STORED), postgresql_where=sa.text(STORED))
     op.create_index('ix_consent_requests_clock_key', 'consent_requests', ['clock_calendar_key', 'state'], unique=False)
-    op.create_index('ix_consent_requests_breach', 'consent_requests', ['clock_breach_at', 'state', 'assignee_id', 'clock_ran_s', 'clock_base_mark'], unique=False)
-    op.create_index('ix_consent_requests_clock', 'consent_requests', ['state', 'assignee_id', 'clock_base_mark', 'clock_ran_s'], unique=False)
+    op.create_index('ix_consent_requests_breach', 'consent_requests', ['clock_breach_at', 'state', 'assignee_id', 'clock_ran_s', 'clock_base_mark', 'id'], unique=False)
+    op.create_index('ix_consent_requests_clock', 'consent_requests', ['state', 'assignee_id', 'clock_base_mark', 'clock_ran_s', 'id'], unique=False)
 
 
 def downgrade():

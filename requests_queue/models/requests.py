@@ -137,10 +137,16 @@ class ConsentRequest(Base):
             "assignee_id",
             "clock_ran_s",
             "clock_base_mark",
+            "id",  # the lists pick their rows' ids from the index alone
         ),
         # The dashboard's backlog and watch lists: open requests' clocks by state.
         sa.Index(
-            "ix_consent_requests_clock", "state", "assignee_id", "clock_base_mark", "clock_ran_s"
+            "ix_consent_requests_clock",
+            "state",
+            "assignee_id",
+            "clock_base_mark",
+            "clock_ran_s",
+            "id",
         ),
         sa.CheckConstraint(
             "(kind = 'undo_opt_out') = (mass_action_id IS NOT NULL)", name="undo_names_batch"

@@ -31,12 +31,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
 from ..calendar import BusinessCalendar
 from ..calendar_store import load_calendar
@@ -171,6 +170,28 @@ def _store(session: Session, key: str, clocks: dict[int, StoredClock]) -> None:
     """Write the chunk's clocks onto their requests: one Core statement, no ORM bookkeeping."""
     if not clocks:
         return
+    if session.get_bind().dialect.name == "postgresql":
+        _store_unnest(session, key, clocks)
+    else:
+        _store_many(session, key, clocks)
+    # Loaded requests see the new clock without a reload (the session holds a few; a chunk
+    # is thousands).
+    loaded = [
+        (identity[1][0], obj)
+        for identity, obj in session.identity_map.items()
+        if identity[0] is R  # (class, primary key, token): no attribute read, no reload
+    ]
+    for rid, request in loaded:
+        clock = clocks.get(rid)
+        if clock is not None:
+            values = (clock.base_at, clock.base_mark, clock.ran_s, clock.due_at, clock.breach_at)
+            for name, value in zip(STORED, values, strict=True):
+                set_committed_value(request, name, value)
+            set_committed_value(request, "clock_calendar_key", key)
+
+
+def _store_many(session: Session, key: str, clocks: dict[int, StoredClock]) -> None:
+    """SQLite: one UPDATE executed per row (in one call)."""
     requests = R.__table__
     session.execute(
         sa.update(requests)
@@ -193,15 +214,39 @@ def _store(session: Session, key: str, clocks: dict[int, StoredClock]) -> None:
                 "breach": c.breach_at,
             }
             for rid, c in clocks.items()
-        ],  # fmt: skip
+        ],
     )
-    for rid, clock in clocks.items():  # loaded requests see the new clock without a reload
-        loaded = session.identity_map.get(identity_key(R, rid))
-        if loaded is not None:
-            values = (clock.base_at, clock.base_mark, clock.ran_s, clock.due_at, clock.breach_at)
-            for name, value in zip(STORED, values, strict=True):
-                set_committed_value(loaded, name, value)
-            set_committed_value(loaded, "clock_calendar_key", key)
+
+
+def _naive(instant: datetime | None) -> datetime | None:
+    """Stored as naive UTC (`models.base.UTCDateTime`)."""
+    return None if instant is None else instant.astimezone(UTC).replace(tzinfo=None)
+
+
+def _store_unnest(session: Session, key: str, clocks: dict[int, StoredClock]) -> None:
+    """PostgreSQL: one UPDATE … FROM unnest(arrays) for the chunk (a statement per row is a
+    round trip each: seven times slower at 100,000 requests)."""
+    values = list(clocks.values())
+    session.execute(
+        sa.text(
+            "UPDATE consent_requests AS r SET clock_base_at = v.base, clock_base_mark = v.mark,"
+            " clock_ran_s = v.ran, clock_due_at = v.due, clock_breach_at = v.breach,"
+            " clock_calendar_key = :key"
+            " FROM unnest(CAST(:ids AS integer[]), CAST(:bases AS timestamp[]),"
+            " CAST(:marks AS bigint[]), CAST(:rans AS integer[]), CAST(:dues AS timestamp[]),"
+            " CAST(:breaches AS timestamp[])) AS v(id, base, mark, ran, due, breach)"
+            " WHERE r.id = v.id"
+        ),
+        {
+            "key": key,
+            "ids": list(clocks),
+            "bases": [_naive(c.base_at) for c in values],
+            "marks": [c.base_mark for c in values],
+            "rans": [c.ran_s for c in values],
+            "dues": [_naive(c.due_at) for c in values],
+            "breaches": [_naive(c.breach_at) for c in values],
+        },
+    )
 
 
 def stale_clocks(key: str) -> sa.Select:
