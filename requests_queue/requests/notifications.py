@@ -15,7 +15,6 @@ from ..calendar_store import load_calendar
 from ..models import ConsentRequest, RequestState, Role, User
 from ..outbox import queue_email
 from ..time_zones import instant_text, reader_zone
-from .timeline import request_timeline
 from .window import request_window
 
 SIGNATURE = "\n\n— Consent Desk support\n"
@@ -59,7 +58,7 @@ def notify_filed(session: Session, req: ConsentRequest, now: datetime, base_url:
     """Tell the customer the request arrived and when to expect a decision, in their zone
     (the team's time added where it reads differently, as their pages show it)."""
     calendar = load_calendar(session)
-    window = request_window(calendar, request_timeline(session, req.id), now)
+    window = request_window(calendar, req, now)
     zone = reader_zone(session.get(User, req.filed_by_id), calendar.zone)
 
     def when(instant: datetime) -> str:

@@ -1,22 +1,33 @@
 """The decision window promised to the customer: 3–5 business days (DOMAIN.md: SLA).
 
 "Expected by" is the request's due time (3 business days), "at the latest" its breach time
-(5). Both come from the SLA engine's clock (requests_queue.sla.engine.clock_of) run over the
-request's timeline with the team's calendar, so time spent waiting for the customer's answer
-moves both dates; late and overdue are the engine's at-risk and breached levels.
+(5). Both are read from the request's stored SLA clock (requests_queue.sla.deadlines, the
+engine's clock stored on its row), as the queue, the sweep and the dashboard read it, so time
+spent waiting for the customer's answer moves both dates; late and overdue are the engine's
+at-risk and breached levels.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from ..calendar import BusinessCalendar
-from ..models import RequestEvent, RequestEventKind, RequestState
+from ..models import ConsentRequest
 from ..sla.countdown import span_text
-from ..sla.engine import AT_RISK, BREACHED, PAUSED, clock_of, moment
-from ..sla.line import PER_HOUR, line_for, micros
+from ..sla.deadlines import base_of
+from ..sla.engine import (
+    AT_RISK,
+    BREACH_DAYS,
+    BREACHED,
+    DUE_DAYS,
+    PAUSED,
+    RUNNING,
+    business_days,
+    moment,
+    running_clock,
+)
+from ..sla.line import PER_HOUR, PER_SECOND, BusinessLine, line_for, micros
 
 
 @dataclass(frozen=True)
@@ -50,32 +61,46 @@ class DecisionWindow:
 
 
 def request_window(
-    calendar: BusinessCalendar, events: Sequence[RequestEvent], now: datetime
+    calendar: BusinessCalendar, req: ConsentRequest, now: datetime
 ) -> DecisionWindow | None:
-    """The window of an open request from its timeline; None once it is decided or closed."""
-    if not events:  # a row written without the app: nothing to promise from
-        return None
-    ordered = sorted(events, key=lambda e: e.id)
-    if ordered[0].kind is not RequestEventKind.filed:
-        raise ValueError("a request's timeline starts with its filing")
-    state = ordered[-1].to_state
-    if not state.is_open:
+    """The window of an open request from its stored clock; None once it is decided or closed,
+    or while it waits for the customer with no clock computed yet (a row written with plain
+    SQL, until the sweep computes it): nothing certain to promise."""
+    if not req.state.is_open:
         return None
     line, day = line_for(calendar), calendar.hours_per_day
-    moves = [(e.to_state, micros(e.created_at)) for e in ordered]
     at = line.at(now)
-    clock = clock_of(line, moves, day)
-    waited = at - clock.runs[0][0] - clock.before(at) if at > clock.runs[0][0] else 0
-    paused = state is RequestState.awaiting_customer
-    if paused:  # the clock resumes with the answer: as if it came now
-        clock = clock_of(line, [*moves, (RequestState.in_review, micros(now))], day)
+    filed = line.at(req.filed_at)
+    stored = req.clock_calendar_key is not None
+    if req.state in RUNNING:
+        # After a wait, a deadline reached before it is earlier than the base says.
+        waited = stored and req.clock_base_at is not None
+        reached = (req.clock_due_at, req.clock_breach_at) if waited else None
+        clock = running_clock(line, base_of(req), day, reached)
+        due, breach, level = clock.due, clock.breach, clock.level(micros(now))
+        stood_still = clock.started - filed  # the base lies that far after the filing
+    elif stored:  # waiting for the customer: the clock resumes with the answer, as if now
+        ran = req.clock_ran_s * PER_SECOND
+        due = _resumed(line, req.clock_due_at, at, ran, business_days(DUE_DAYS, day))
+        breach = _resumed(line, req.clock_breach_at, at, ran, business_days(BREACH_DAYS, day))
+        level, stood_still = PAUSED, at - filed - ran
+    else:
+        return None
     zone = calendar.zone
     return DecisionWindow(
-        expected_by=moment(clock.due).astimezone(zone),
-        latest=moment(clock.breach).astimezone(zone),
-        is_paused=paused,
-        waited_hours=waited / PER_HOUR,
+        expected_by=moment(due).astimezone(zone),
+        latest=moment(breach).astimezone(zone),
+        is_paused=level == PAUSED,
+        waited_hours=max(0, stood_still) / PER_HOUR,
         day_hours=day,
         now=now,
-        level=PAUSED if paused else clock.level(micros(now)),
+        level=level,
     )
+
+
+def _resumed(line: BusinessLine, reached: datetime | None, at: int, ran: int, needed: int) -> int:
+    """When a stopped clock that ran `ran` reaches `needed` if it resumes at position `at`:
+    the instant it reached it before it stopped, else `needed - ran` after `at`."""
+    if reached is not None:
+        return micros(reached)
+    return line.instant(at + needed - ran)

@@ -110,7 +110,7 @@ def _review_page(req: ConsentRequest, status: int = 200, eligibility=None, **for
     ).all()
     requests, batches = account_history(db.session, req.account_id)
     events = request_timeline(db.session, req.id)
-    window = request_window(load_calendar(db.session), events, now_utc())
+    window = request_window(load_calendar(db.session), req, now_utc())
     # What the page offers is asked of the lifecycle, the same rules the operations apply.
     actions = allowed_actions(req, current_actor())
     return render_template(
@@ -363,9 +363,7 @@ def use_reply(request_id: int):
     if reply.purpose is not TARGETS[target]:
         picker.errors = [f"Choose a saved reply made for this form ({TARGETS[target].title})."]
         return _review_page(req, 400, **_as_posted(approve=approve, pick=pick))
-    window = request_window(
-        load_calendar(db.session), request_timeline(db.session, req.id), now_utc()
-    )
+    window = request_window(load_calendar(db.session), req, now_utc())
     values = reply_values(req, window and window.expected_by, approve.ticked())
     forms = _as_posted(approve=approve, pick=pick)  # the reason and the other text stay
     box = forms[target].question if target == "ask" else forms[target].message

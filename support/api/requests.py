@@ -86,7 +86,7 @@ def detail(req: ConsentRequest) -> Detailed:
         events = customer_timeline(db.session, req.id)
     else:
         events = request_timeline(db.session, req.id)
-    window = request_window(load_calendar(db.session), events, now_utc())
+    window = request_window(load_calendar(db.session), req, now_utc())
     return Detailed(
         req,
         {

@@ -43,13 +43,13 @@ def home():
     the latest imports and mass actions."""
     asked = _open_requests([RequestState.awaiting_customer])
     running = _open_requests([s for s in OPEN_STATES if s is not RequestState.awaiting_customer])
-    timelines = request_timelines(db.session, [r.id for r in asked[:SHOWN] + running[:SHOWN]])
+    timelines = request_timelines(db.session, [r.id for r in asked[:SHOWN]])
     calendar, now = load_calendar(db.session), now_utc()
     waiting = []
     for req in asked[:SHOWN]:
         questions = [e for e in timelines[req.id] if e.kind is RequestEventKind.question]
         waiting.append((req, questions[-1] if questions else None))
-    in_progress = [(r, request_window(calendar, timelines[r.id], now)) for r in running[:SHOWN]]
+    in_progress = [(r, request_window(calendar, r, now)) for r in running[:SHOWN]]
     return render_template(
         "customer/home.html",
         waiting=waiting,

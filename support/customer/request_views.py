@@ -23,7 +23,7 @@ from requests_queue.requests.filing import file_request
 from requests_queue.requests.freezing import is_freezing
 from requests_queue.requests.lifecycle import answer_question, withdraw_request
 from requests_queue.requests.targets import OptInTarget, UndoTarget
-from requests_queue.requests.timeline import customer_timeline, request_timelines
+from requests_queue.requests.timeline import customer_timeline
 from requests_queue.requests.window import request_window
 
 from ..auth.session import current_actor
@@ -58,10 +58,9 @@ def my_requests():
         .limit(page.size)
         .offset(page.offset)
     ).all()
-    # Open requests show when a decision is expected, from their timelines as on their page.
+    # Open requests show when a decision is expected, from their stored clocks as on their page.
     calendar, now = load_calendar(db.session), now_utc()
-    timelines = request_timelines(db.session, [r.id for r in rows if r.state.is_open])
-    windows = {i: request_window(calendar, events, now) for i, events in timelines.items()}
+    windows = {r.id: request_window(calendar, r, now) for r in rows if r.state.is_open}
     return render_template(
         "customer/requests.html", rows=rows, windows=windows, page=page.number, pages=page.pages
     )
@@ -149,8 +148,7 @@ def _evidence_page(target, back_url: str):
 def request_filed(request_id: int):
     """The confirmation right after filing: number and decision window."""
     req = own(ConsentRequest, request_id)
-    events = customer_timeline(db.session, req.id)
-    window = request_window(load_calendar(db.session), events, now_utc())
+    window = request_window(load_calendar(db.session), req, now_utc())
     freezing = is_freezing(db.session, req)
     return render_template("customer/request_filed.html", req=req, window=window, freezing=freezing)
 
@@ -162,9 +160,8 @@ def customer_request(request_id: int):
 
 
 def _request_page(req: ConsentRequest, answer_form: AnswerForm, status: int = 200):
-    # The customer's timeline keeps every state change, so the SLA clock runs on it as well.
     events = customer_timeline(db.session, req.id)
-    window = request_window(load_calendar(db.session), events, now_utc())
+    window = request_window(load_calendar(db.session), req, now_utc())
     outcome = {}
     if req.state is RequestState.approved:
         # A sample of each outcome the approval had, in the frozen order (the key's own range):

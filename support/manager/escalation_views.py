@@ -8,7 +8,6 @@ from requests_queue.calendar_store import load_calendar
 from requests_queue.models import ConsentRequest, Role, User
 from requests_queue.now import now_utc
 from requests_queue.requests.access import can_reassign
-from requests_queue.requests.timeline import request_timeline
 from requests_queue.requests.window import request_window
 from requests_queue.sla.escalation import suggest_assignees
 
@@ -46,7 +45,7 @@ def reassign(request_id: int):
         form.assignee.data = proposed.id if proposed else NOBODY
         status = 200
     calendar = load_calendar(db.session)
-    window = request_window(calendar, request_timeline(db.session, req.id), now_utc())
+    window = request_window(calendar, req, now_utc())
     return render_template(
         "manager/reassign.html",
         req=req,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -24,6 +25,7 @@ from hypothesis import strategies as st
 from requests_queue.calendar import BusinessCalendar
 from requests_queue.models import RequestEvent, RequestEventKind
 from requests_queue.models import RequestState as S
+from requests_queue.requests.window import request_window
 from requests_queue.sla.clock import request_sla
 from requests_queue.sla.deadlines import stored_clock
 from requests_queue.sla.engine import running_clock, stopped_clock
@@ -118,6 +120,9 @@ def build(filing: int, actions: list[tuple[int, int]]) -> list[tuple[K, S, datet
 # Due at a Wednesday's close, then a wait across Thursday's first business minute: read back
 # from the base alone, the due moved to Thursday 09:01 (found by CI).
 @example((0, [(0, 0), (0, 4660), (0, 0), (0, 0), (1, 437), (0, 0)], 0))
+# Filed Monday 10:00, asked Friday 10:00 after 32 business hours: waiting past the due time,
+# which the window keeps while it projects the breach from an answer now.
+@example((14 * 60, [(0, 1), (0, 4 * 24 * 60)], 60))
 def test_the_engine_agrees_with_a_minute_by_minute_walk(timeline):
     filing, actions, after = timeline
     steps = build(filing, actions)
@@ -154,3 +159,25 @@ def test_the_engine_agrees_with_a_minute_by_minute_walk(timeline):
     due = None if clock.due is None else instant_at(clock.due)
     breach = None if clock.breach is None else instant_at(clock.breach)
     assert (due, breach) == (truth["due"], truth["breach"])
+
+    # The customer's "expected by" and "at the latest", read from the same stored clock; while
+    # waiting for the customer, as if the answer came now (the oracle walks that timeline).
+    request = SimpleNamespace(
+        state=truth["state"],
+        filed_at=steps[0][2],
+        clock_base_at=stored.base_at,
+        clock_ran_s=stored.ran_s,
+        clock_due_at=stored.due_at,
+        clock_breach_at=stored.breach_at,
+        clock_calendar_key="stored",
+    )
+    window = request_window(CALENDAR, request, now)
+    if not is_open:
+        assert window is None
+        return
+    paused = truth["state"] is S.awaiting_customer
+    if paused:
+        truth = walk([*((state, when) for _, state, when in steps), (S.in_review, now)], now)
+    assert (window.expected_by, window.latest) == (truth["due"], truth["breach"])
+    assert window.is_paused == paused
+    assert window.is_late == (not paused and truth["due"] <= now)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from requests_queue.calendar_store import load_calendar
-from requests_queue.models import RequestEvent, Role
+from requests_queue.models import Role
 from requests_queue.requests.window import request_window
 from support.times import format_time
 from tests.conftest import PASSWORD, play_timeline
@@ -73,8 +73,7 @@ def test_without_a_zone_of_their_own_people_see_team_time(client, session, custo
 def test_a_deadline_shows_the_viewers_time_and_the_team_time(client, session, customer, agent):
     filed = datetime(2026, 12, 1, 16, tzinfo=UTC)  # Tuesday 09:00 MST, 17:00 CET
     req = play_timeline(session, customer, [(filed, "file", customer)])
-    events = session.query(RequestEvent).filter_by(request_id=req.id).all()
-    window = request_window(load_calendar(session), events, filed)
+    window = request_window(load_calendar(session), req, filed)
     due, latest = window.expected_by, window.latest  # Thu 3 and Mon 7 Dec, 17:00 MST
     assert (due.astimezone(TEAM).hour, latest.astimezone(TEAM).hour) == (17, 17)
     _in_zone(session, customer, "Europe/Berlin")
