@@ -85,11 +85,6 @@ def _rows(session: Session, scale: Scale, where, order, limit: int | None) -> It
         yield RequestRow(*row)
 
 
-def watch_count(session: Session, scale: Scale, watch: Watch) -> int:
-    """How many open requests are at risk (or breached) now."""
-    return session.scalar(sa.select(sa.func.count()).where(watch_condition(scale, watch)))
-
-
 def watch_list(
     session: Session, scale: Scale, watch: Watch, limit: int | None = None
 ) -> Iterator[RequestRow]:
