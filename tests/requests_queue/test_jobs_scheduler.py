@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -194,7 +195,12 @@ def test_a_scheduler_whose_connection_dies_stops_its_jobs_and_competes_again(db,
         on_event=second_said.append,
     )  # fmt: skip
     second.runner.runner = "second"
-    with Running(first) as running_first, Running(second):
+    with ExitStack() as running:
+        running_first = running.enter_context(Running(first))
+        # The second starts once the first holds the lock, so which one waits is certain (both
+        # at once, a busy machine let the second win the lock now and then).
+        wait_until(lambda: any("Scheduler active" in line for line in first_said), what="first")
+        running.enter_context(Running(second))
         wait_until(lambda: len(runs(session)) >= 3, what="runs by the first scheduler")
         wait_until(lambda: any("waiting" in line for line in second_said), what="second waits")
         assert {r.runner for r in runs(session)} == {first.runner.runner}
