@@ -30,18 +30,15 @@ from .outbox import OutboxMessage, OutboxState
 from .queue_tally import QueueTally, QueueTallyChange
 from .replies import ReplyPurpose, SavedReply
 from .reports import ReportFact, ReportFactsState
+from .request_runs import ApplyState, FreezeState, RequestApplication, RequestFreeze
 from .requests import (
     AddressOutcome,
-    ApplyState,
     ConsentRequest,
-    FreezeState,
     ListSource,
     RejectReason,
     RequestAddress,
-    RequestApplication,
     RequestEvent,
     RequestEventKind,
-    RequestFreeze,
     RequestKind,
     RequestState,
 )
