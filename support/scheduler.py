@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import signal
 import threading
@@ -46,6 +47,8 @@ def scheduler_command(list_jobs: bool, run_now: str | None) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    # `kill -USR1 <pid>` writes every thread's stack to stderr: what a stuck job is waiting on.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         process.run(stop)
     except SchedulerAlreadyRunning as exc:

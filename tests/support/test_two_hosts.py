@@ -80,6 +80,16 @@ class Browser:
             return response.geturl(), response.read().decode()
 
 
+def _print_logs(tmp_path, engine, batch_id: int) -> None:
+    """What pytest shows of a failed run: the batch's row and the end of each host's log."""
+    with engine.connect() as conn:
+        print("batch:", conn.execute(sa.select(ImportBatch.__table__).where(
+            ImportBatch.id == batch_id)).one()._asdict())  # fmt: skip
+    for name in ("web.log", "worker.log"):
+        text = (tmp_path / name).read_text(errors="replace")
+        print(f"--- {name} (last 20,000 characters) ---\n{text[-20_000:]}")
+
+
 def _state(engine, batch_id: int) -> tuple[ImportState, int]:
     with engine.connect() as conn:
         return conn.execute(
@@ -148,8 +158,14 @@ def test_an_import_started_on_a_killed_web_host_is_finished_by_the_worker_host(
             )
         started_waiting = time.monotonic()
         # Taken for dead after 30 s without a heartbeat, then resumed from its last chunk.
-        wait_until(lambda: _state(db.engine, batch_id)[0] is ImportState.finished, 150,
-                   "the worker host to finish the import")  # fmt: skip
+        try:
+            wait_until(lambda: _state(db.engine, batch_id)[0] is ImportState.finished, 150,
+                       "the worker host to finish the import")  # fmt: skip
+        except AssertionError:
+            worker.send_signal(signal.SIGUSR1)  # its threads' stacks, into worker.log
+            time.sleep(1)
+            _print_logs(tmp_path, db.engine, batch_id)
+            raise
         assert time.monotonic() - started_waiting < 150
         state, created = _state(db.engine, batch_id)
         assert created == ROWS
@@ -171,4 +187,9 @@ def test_an_import_started_on_a_killed_web_host_is_finished_by_the_worker_host(
             web.wait(30)
         if worker is not None:
             worker.terminate()
-            worker.wait(90)  # SIGTERM waits for the running job; slow on a busy machine
+            try:
+                worker.wait(90)  # SIGTERM waits for the running job; slow on a busy machine
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait(30)
+                raise
