@@ -15,7 +15,7 @@ from support import background
 from support.extensions import db
 
 from . import floors
-from .data import BENCH_PASSWORD, analyze, fill_account, make_user
+from .data import BENCH_PASSWORD, analyze, fill_account, make_user, settle
 from .harness import Bench, Result, fresh_database, median_time, session_for, timed, web_app
 
 FIELDS = (EmailField.email, EmailField.email2)
@@ -126,6 +126,10 @@ def run(bench: Bench, backend: str, url: str, size: int) -> None:
         # would: a page that walked every address in contact order met its million rows first.
         physical_acc = fill_account(engine, "Physical Co", size // 2, fields=2, mix=True)
         analyze(engine)
+        # As autovacuum leaves a database in use: the pages all-visible, so the preview's count
+        # by status reads the account's index alone. On the three million rows just loaded and
+        # never vacuumed it reads the heap too (the count alone: 0.30 s against 0.11 s; README).
+        settle(engine)
 
         with session_for(engine) as s:
             flt = ContactFilter(account_id=acc)
