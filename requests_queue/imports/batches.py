@@ -70,13 +70,17 @@ def start_import(
 
 
 def resume_stale_imports(
-    session: Session, now: datetime, run: Callable[[sa.Engine, int], object] = run_import
+    session: Session,
+    now: datetime,
+    run: Callable[..., ImportState | None] = run_import,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[tuple[int, ImportState | None]]:
     """Resume every batch whose run died (or never started); return (batch id, final state).
 
     A batch is stale when it is running with no heartbeat for STALE_AFTER, or queued for that
     long. Each is claimed atomically, so two callers never run the same batch; a batch that has
-    failed too often or lost its file is marked failed with its counts.
+    failed too often or lost its file is marked failed with its counts. Once `should_stop()`
+    says yes, the run under way stops after its chunk and no further batch is started.
     """
     stale = now - STALE_AFTER
     b = ImportBatch
@@ -92,7 +96,14 @@ def resume_stale_imports(
     ).all()
     session.commit()  # the runs commit on their own connections
     engine = session.get_bind()
-    return [(batch_id, run(engine, batch_id)) for batch_id in ids]
+    if should_stop is None:
+        return [(batch_id, run(engine, batch_id)) for batch_id in ids]
+    results = []
+    for batch_id in ids:
+        if should_stop():
+            break
+        results.append((batch_id, run(engine, batch_id, should_stop=should_stop)))
+    return results
 
 
 def skipped_by_reason(session: Session, batch_id: int) -> list[tuple[SkipReason, int]]:

@@ -63,9 +63,12 @@ def _batch_tag(conn: sa.Connection, account_id: int, name: str) -> int | None:
     return tag_id
 
 
-def run_chunks(conn, b, file, attempt, clock, chunk_rows, stop_after_chunks) -> ImportState:
+def run_chunks(
+    conn, b, file, attempt, clock, chunk_rows, stop_after_chunks, should_stop=None
+) -> ImportState:
     """Write the batch `b`'s file from its last committed line on; finished at its end, still
-    running if `stop_after_chunks` stopped it early."""
+    running if `stop_after_chunks` stopped it early, or `should_stop()`, asked once a chunk has
+    committed and before the next one begins."""
     status = status_for_permission(b["permission_confirmed"])
     actor = Actor(ActorKind.customer, b["user_id"])
     mapping = mapping_from_json(b["mapping"])
@@ -95,6 +98,8 @@ def run_chunks(conn, b, file, attempt, clock, chunk_rows, stop_after_chunks) -> 
                 writing.result()
             if chunk is None:
                 break
+            if should_stop is not None and should_stop():
+                return ImportState.running
             now = clock()
             params = _begin_chunk(conn, run, attempt, chunk, now)
             writing = writer.submit(_finish_chunk, conn, run, attempt, chunk, params, now)

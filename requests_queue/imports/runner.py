@@ -109,10 +109,13 @@ def run_import(
     clock: Callable[[], datetime] = now_utc,
     chunk_rows: int = CHUNK_ROWS,
     stop_after_chunks: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> ImportState | None:
     """Run (or resume) a batch to its end; return its final state, None if not claimed.
 
-    `stop_after_chunks` stops early as a crash would (tests of restarts use it).
+    `stop_after_chunks` stops early as a crash would (tests of restarts use it). `should_stop`
+    is asked after each committed chunk (the scheduler's SIGTERM): when it says yes the run
+    hands the batch back (`_hand_back`) and returns `running`.
     """
     with engine.connect() as conn:
         attempt = _claim(conn, batch_id, clock())
@@ -138,7 +141,9 @@ def run_import(
         )
         try:
             with running("import", batch_id), beats, tuned(conn):
-                state = run_chunks(conn, b, file, attempt, clock, chunk_rows, stop_after_chunks)
+                state = run_chunks(
+                    conn, b, file, attempt, clock, chunk_rows, stop_after_chunks, should_stop
+                )
         except Superseded:
             log.warning("import batch %s: another run took it over; this one stops", batch_id)
             return None
@@ -151,7 +156,26 @@ def run_import(
             file.close()
         if state is ImportState.finished:  # the file is closed: its rows may go
             _finish(conn, batch_id, b["file_blob_id"], clock())
+        elif should_stop is not None and should_stop():
+            _hand_back(conn, batch_id, attempt, clock())
         return state
+
+
+def _hand_back(conn: sa.Connection, batch_id: int, attempt: int, now: datetime) -> None:
+    """This run stops between two chunks on purpose: the next run may take the batch at once.
+
+    Its heartbeat is set as if it had stopped STALE_AFTER ago (the customer sees "stalled,
+    resuming…", which it is), and its attempt is given back, so a scheduler restarted during
+    deploys never counts toward MAX_ATTEMPTS. The update names this run's attempt: a run that
+    was taken over hands back nothing.
+    """
+    b = ImportBatch
+    conn.execute(
+        sa.update(b)
+        .where(b.id == batch_id, b.attempts == attempt, b.state == ImportState.running)
+        .values(heartbeat_at=now - STALE_AFTER - timedelta(seconds=1), attempts=b.attempts - 1)
+    )
+    conn.commit()
 
 
 def _finish(conn: sa.Connection, batch_id: int, blob_id: int | None, now: datetime) -> None:

@@ -10,8 +10,11 @@ from .runner import JobContext
 
 
 def resume_imports(ctx: JobContext) -> dict[str, int]:
-    """Resume imports whose heartbeat stopped; counts of resumed batches by final state."""
-    results = resume_stale_imports(ctx.session, ctx.now)
+    """Resume imports whose heartbeat stopped; counts of resumed batches by final state.
+
+    On the scheduler's SIGTERM the import under way stops after its chunk and is handed back
+    for the next scheduler (counted as `running`)."""
+    results = resume_stale_imports(ctx.session, ctx.now, should_stop=ctx.stopping.is_set)
     by_state = Counter(
         state.value if isinstance(state, ImportState) else "unknown" for _, state in results
     )

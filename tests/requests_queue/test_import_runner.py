@@ -262,6 +262,49 @@ def test_a_restart_halfway_resumes_after_the_last_committed_chunk(do_import, db,
     assert batch.file_blob_id is None and _count(session, Blob) == _count(session, BlobChunk) == 0
 
 
+def test_a_run_asked_to_stop_hands_its_batch_back_after_the_chunk_under_way(do_import, db, session):
+    rows = "".join(f"p{i}@example.com,P{i}\n" for i in range(7))
+    asked = []
+
+    def should_stop():  # the scheduler's SIGTERM arrives during the first chunk
+        asked.append(True)
+        return len(asked) > 1
+
+    batch = do_import("Email,Name\n" + rows, chunk_rows=2, should_stop=should_stop)
+    assert len(asked) == 3  # before each chunk, then before handing back
+    assert (batch.state, batch.rows_read, batch.created_count) == (ImportState.running, 2, 2)
+    # Handed back: the next scheduler takes it at once, not after STALE_AFTER, and the stop
+    # is not counted as one of the batch's MAX_ATTEMPTS.
+    assert batch.attempts == 0
+    assert batch.heartbeat_at < NOW - STALE_AFTER
+    # A job told to stop starts no batch at all.
+    assert resume_stale_imports(session, NOW, should_stop=lambda: True) == []
+    assert resume_stale_imports(session, NOW) == [(batch.id, ImportState.finished)]
+    session.expire_all()
+    batch = session.get(ImportBatch, batch.id)
+    assert (batch.state, batch.rows_read, batch.created_count, batch.attempts) == (
+        ImportState.finished, 7, 7, 1,
+    )  # fmt: skip
+    assert _count(session, Contact) == 7 and _count(session, StatusEvent) == 7
+
+
+def test_a_run_taken_over_hands_back_nothing(do_import, db, session):
+    rows = "".join(f"p{i}@example.com\n" for i in range(4))
+    taken_over = []
+
+    def should_stop():  # meanwhile another run took the batch (this one was silent too long)
+        if not taken_over:
+            session.execute(sa.update(ImportBatch).values(attempts=ImportBatch.attempts + 1))
+            session.commit()
+            taken_over.append(True)
+        return True
+
+    batch = do_import("Email\n" + rows, chunk_rows=2, should_stop=should_stop)
+    assert taken_over
+    # The other run's claim stands: this one's stop changed neither its attempt nor its beat.
+    assert (batch.state, batch.attempts, batch.heartbeat_at) == (ImportState.running, 2, NOW)
+
+
 def test_a_stale_batch_whose_file_is_gone_is_marked_failed_with_its_counts(do_import, session):
     batch = do_import("Email\na@example.com\nb@example.com\n", chunk_rows=1, stop_after_chunks=1)
     delete_blob(session, batch.file_blob_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 from datetime import timedelta
 
 import pytest
@@ -13,14 +14,22 @@ import sqlalchemy as sa
 from requests_queue.campaigns import create_campaign, provided_content, run_campaign_queueing
 from requests_queue.campaigns import queueing as campaign_queueing
 from requests_queue.campaigns.links import RecipientLinks
-from requests_queue.imports import STALE_AFTER, inspect_file, start_import
-from requests_queue.models import Campaign, CampaignState, EmailField, ImportBatch, ImportState
+from requests_queue.imports import STALE_AFTER, inspect_file, resume_stale_imports, start_import
+from requests_queue.imports.runner import CHUNK_ROWS
+from requests_queue.models import (
+    Campaign,
+    CampaignState,
+    Contact,
+    EmailField,
+    ImportBatch,
+    ImportState,
+)
 from requests_queue.now import now_utc
 from requests_queue.selection import ContactFilter
 from requests_queue.statuses import Actor, ActorKind
 from support import ROOT, background
 from support.cli_imports import import_contacts
-from tests.child_processes import wait_until
+from tests.child_processes import start_scheduler, wait_until
 from tests.stored_files import stored
 
 # Tests that start processes run on one pytest-xdist worker, one at a time (make test --dist
@@ -134,3 +143,43 @@ def test_a_campaign_whose_run_died_is_seen_stalled_after_half_a_minute(
     session.expire_all()
     done = session.get(Campaign, campaign.id)
     assert (done.state, done.recipient_count) == (CampaignState.queued, 5)
+
+
+def test_sigterm_stops_the_scheduler_s_import_after_its_chunk_and_the_next_run_goes_on(
+    app, db, session, customer, tmp_path
+):
+    rows = 3 * CHUNK_ROWS
+    batch = queued_import(session, customer, tmp_path, rows=rows)
+    # Queued long enough ago that the scheduler's resume job takes it at once.
+    session.execute(
+        sa.update(ImportBatch)
+        .where(ImportBatch.id == batch.id)
+        .values(created_at=now_utc() - 2 * STALE_AFTER)
+    )
+    session.commit()
+    url = db.engine.url.render_as_string(hide_password=False)
+    proc = start_scheduler(url, tmp_path / "scheduler.log")
+    try:
+        wait_until(lambda: beat_of(session, batch.id)[1] > 0, 90, "the first chunk")
+        asked = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+        took = time.monotonic() - asked
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    # Bounded by the chunk being written, not by the rest of the file.
+    assert took < 15, f"SIGTERM took {took:.1f} s"
+    session.expire_all()
+    stopped = session.get(ImportBatch, batch.id)
+    assert stopped.state is ImportState.running and 0 < stopped.rows_read < rows
+    # Handed back: the next run takes it at once, and the stop is not one of its attempts.
+    assert stopped.attempts == 0
+    session.rollback()
+    assert resume_stale_imports(session, now_utc()) == [(batch.id, ImportState.finished)]
+    session.expire_all()
+    done = session.get(ImportBatch, batch.id)
+    assert (done.state, done.rows_read, done.created_count) == (ImportState.finished, rows, rows)
+    count = sa.select(sa.func.count()).select_from(Contact)
+    assert session.scalar(count.where(Contact.account_id == customer.account_id)) == rows
