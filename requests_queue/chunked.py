@@ -108,11 +108,14 @@ class ChunkedRuns:
         step: Step,
         clock: Callable[[], datetime] = now_utc,
         stop_after_chunks: int | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ):
         """Run the row's chunks to the end, committing each; its final state.
 
         None when another run holds it. `stop_after_chunks` stops early as a crash would
-        (tests of resuming use it).
+        (tests of resuming use it). `should_stop` is asked after each committed chunk (the
+        scheduler's SIGTERM): when it says yes the run hands the row back (`hand_back`) and
+        returns its state, still `working`.
         """
         with Session(engine, expire_on_commit=False) as session, running(self.kind, row_id):
             if not self.claim(session, row_id, clock()):
@@ -125,6 +128,9 @@ class ChunkedRuns:
                     session.refresh(row)
                     chunks += 1
                     if stop_after_chunks is not None and chunks >= stop_after_chunks:
+                        return row.state
+                    if should_stop is not None and should_stop():
+                        self.hand_back(session, row, clock())
                         return row.state
                 session.commit()
             except LostClaim:
@@ -140,8 +146,31 @@ class ChunkedRuns:
             session.refresh(row)
             return row.state
 
-    def resume(self, session: Session, now: datetime, run_one: Callable[[int], Any]) -> list:
-        """Resume every row whose run died or never started; (id, final state) each."""
+    def hand_back(self, session: Session, row, now: datetime) -> None:
+        """This run stops between two chunks on purpose: the next run may take the row at once.
+
+        Its heartbeat is set as if it had been silent for `stale_after` (the page says
+        "stalled, resuming…", which it is). Only while this run still holds the row.
+        """
+        m = self.model
+        session.execute(
+            sa.update(m)
+            .where(m.id == row.id, m.state == self.working, m.heartbeat_at == row.heartbeat_at)
+            .values(heartbeat_at=now - self.stale_after - timedelta(seconds=1))
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+
+    def resume(
+        self,
+        session: Session,
+        now: datetime,
+        run_one: Callable[[int], Any],
+        should_stop: Callable[[], bool] | None = None,
+    ) -> list:
+        """Resume every row whose run died or never started; (id, final state) each. Once
+        `should_stop()` says yes no further row is started (`run_one` passes it to the run
+        under way)."""
         m = self.model
         ids = session.scalars(
             sa.select(m.id)
@@ -151,4 +180,9 @@ class ChunkedRuns:
             .order_by(m.id)
         ).all()
         session.commit()
-        return [(row_id, run_one(row_id)) for row_id in ids]
+        results = []
+        for row_id in ids:
+            if should_stop is not None and should_stop():
+                break
+            results.append((row_id, run_one(row_id)))
+        return results

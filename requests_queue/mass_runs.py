@@ -34,6 +34,7 @@ def run_mass_opt_out(
     clock: Callable[[], datetime] = now_utc,
     chunk: int = CHUNK_CONTACTS,
     stop_after_chunks: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> MassActionState | None:
     """Apply the batch to its end, a committed chunk at a time; its final state, or None when
     another run holds it. A run that raises leaves the batch `failed` with the reason; the
@@ -42,12 +43,16 @@ def run_mass_opt_out(
     def step(session: Session, batch: MassAction, now: datetime) -> bool:
         return apply_chunk(session, batch, now, limit=chunk)
 
-    return RUNS.run(engine, batch_id, step, clock, stop_after_chunks)
+    return RUNS.run(engine, batch_id, step, clock, stop_after_chunks, should_stop)
 
 
 def resume_mass_opt_outs(
-    session: Session, now: datetime
+    session: Session, now: datetime, should_stop: Callable[[], bool] | None = None
 ) -> list[tuple[int, MassActionState | None]]:
     """Resume every mass opt-out whose run died or never started; (batch id, final state)."""
     engine = session.get_bind()
-    return RUNS.resume(session, now, lambda batch_id: run_mass_opt_out(engine, batch_id))
+
+    def run_one(batch_id: int):
+        return run_mass_opt_out(engine, batch_id, should_stop=should_stop)
+
+    return RUNS.resume(session, now, run_one, should_stop)

@@ -275,6 +275,7 @@ def run_campaign_queueing(
     clock: Callable[[], datetime] = now_utc,
     chunk: int = CHUNK,
     stop_after_chunks: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> CampaignState | None:
     """Queue the campaign to its end, a committed chunk at a time (`chunked.ChunkedRuns`); its
     final state, or None when another run holds it. A run that raises leaves the campaign
@@ -283,12 +284,19 @@ def run_campaign_queueing(
     def step(session: Session, campaign: Campaign, now: datetime) -> bool:
         return queue_chunk(session, campaign, links, now, limit=chunk)
 
-    return RUNS.run(engine, campaign_id, step, clock, stop_after_chunks)
+    return RUNS.run(engine, campaign_id, step, clock, stop_after_chunks, should_stop)
 
 
 def resume_campaign_queueing(
-    session: Session, links: RecipientLinks, now: datetime
+    session: Session,
+    links: RecipientLinks,
+    now: datetime,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[tuple[int, CampaignState | None]]:
     """Resume every campaign whose queueing run died; (campaign id, final state) each."""
     engine = session.get_bind()
-    return RUNS.resume(session, now, lambda cid: run_campaign_queueing(engine, cid, links))
+
+    def run_one(cid: int):
+        return run_campaign_queueing(engine, cid, links, should_stop=should_stop)
+
+    return RUNS.resume(session, now, run_one, should_stop)

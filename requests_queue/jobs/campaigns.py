@@ -11,6 +11,6 @@ from .runner import JobContext
 def resume_campaigns(ctx: JobContext) -> dict[str, int]:
     """Resume campaigns whose queueing run stopped; counts by final state."""
     links = RecipientLinks(ctx.settings["SECRET_KEY"], ctx.settings["PUBLIC_BASE_URL"])
-    results = resume_campaign_queueing(ctx.session, links, ctx.now)
+    results = resume_campaign_queueing(ctx.session, links, ctx.now, ctx.stopping.is_set)
     by_state = Counter(state.value if state else "busy" for _, state in results)
     return {"resumed": len(results), **by_state}

@@ -14,21 +14,23 @@ from .runner import JobContext
 
 def resume_mass_actions(ctx: JobContext) -> dict[str, int]:
     """Resume mass opt-outs whose run stopped; counts by final state."""
-    results = resume_mass_opt_outs(ctx.session, ctx.now)
+    results = resume_mass_opt_outs(ctx.session, ctx.now, ctx.stopping.is_set)
     by_state = Counter(state.value if state else "busy" for _, state in results)
     return {"resumed": len(results), **by_state}
 
 
 def resume_approvals(ctx: JobContext) -> dict[str, int]:
     """Resume approvals whose application run stopped; counts by final state."""
-    results = resume_approval_runs(ctx.session, ctx.now, ctx.settings["PUBLIC_BASE_URL"])
+    results = resume_approval_runs(
+        ctx.session, ctx.now, ctx.settings["PUBLIC_BASE_URL"], ctx.stopping.is_set
+    )
     by_state = Counter(state.value if state else "busy" for _, state in results)
     return {"resumed": len(results), **by_state}
 
 
 def resume_freezes(ctx: JobContext) -> dict[str, int]:
     """Resume request freezes whose run stopped; counts by final state."""
-    results = resume_freeze_runs(ctx.session, ctx.now)
+    results = resume_freeze_runs(ctx.session, ctx.now, ctx.stopping.is_set)
     by_state = Counter(state.value if state else "busy" for _, state in results)
     return {"resumed": len(results), **by_state}
 

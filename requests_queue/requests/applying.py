@@ -255,6 +255,7 @@ def run_approval(
     clock: Callable[[], datetime] = now_utc,
     chunk: int = CHUNK_ADDRESSES,
     stop_after_chunks: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> ApplyState | None:
     """Apply the approved request to its end, a committed chunk at a time; its final state, or
     None when another run holds it."""
@@ -262,12 +263,19 @@ def run_approval(
     def step(session: Session, application: RequestApplication, now: datetime) -> bool:
         return apply_chunk(session, application, now, base_url, limit=chunk)
 
-    return RUNS.run(engine, request_id, step, clock, stop_after_chunks)
+    return RUNS.run(engine, request_id, step, clock, stop_after_chunks, should_stop)
 
 
 def resume_approvals(
-    session: Session, now: datetime, base_url: str
+    session: Session,
+    now: datetime,
+    base_url: str,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[tuple[int, ApplyState | None]]:
     """Resume every approval whose run died or never started; (request id, final state)."""
     engine = session.get_bind()
-    return RUNS.resume(session, now, lambda rid: run_approval(engine, rid, base_url))
+
+    def run_one(rid: int):
+        return run_approval(engine, rid, base_url, should_stop=should_stop)
+
+    return RUNS.resume(session, now, run_one, should_stop)

@@ -133,6 +133,7 @@ def run_freeze(
     clock: Callable[[], datetime] = now_utc,
     chunk: int = CHUNK_ADDRESSES,
     stop_after_chunks: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> FreezeState | None:
     """Record the request's selection to its end, a committed chunk at a time; its final
     state, or None when another run holds it."""
@@ -140,10 +141,16 @@ def run_freeze(
     def step(session: Session, freeze: RequestFreeze, now: datetime) -> bool:
         return freeze_chunk(session, freeze, now, limit=chunk)
 
-    return RUNS.run(engine, request_id, step, clock, stop_after_chunks)
+    return RUNS.run(engine, request_id, step, clock, stop_after_chunks, should_stop)
 
 
-def resume_freezes(session: Session, now: datetime) -> list[tuple[int, FreezeState | None]]:
+def resume_freezes(
+    session: Session, now: datetime, should_stop: Callable[[], bool] | None = None
+) -> list[tuple[int, FreezeState | None]]:
     """Resume every freeze whose run died or never started; (request id, final state)."""
     engine = session.get_bind()
-    return RUNS.resume(session, now, lambda rid: run_freeze(engine, rid))
+
+    def run_one(rid: int):
+        return run_freeze(engine, rid, should_stop=should_stop)
+
+    return RUNS.resume(session, now, run_one, should_stop)

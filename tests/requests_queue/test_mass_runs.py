@@ -175,6 +175,48 @@ def test_a_run_that_died_is_resumed_where_it_stopped_and_changes_nothing_twice(
     assert priors == EXPECTED and len(events) == len(EXPECTED)
 
 
+def test_a_run_asked_to_stop_hands_its_batch_back_after_the_chunk(
+    db, session, customer, make_contact
+):
+    _contacts(session, customer, make_contact)
+    batch_id = _recorded(session, customer)
+    at = NOW + timedelta(seconds=40)  # the scheduler's SIGTERM, a while after the click
+    asked = []
+
+    def should_stop():
+        asked.append(True)
+        return True
+
+    state = run_mass_opt_out(db.engine, batch_id, lambda: at, chunk=2, should_stop=should_stop)
+    assert state is MassActionState.applying and len(asked) == 1  # after the first chunk
+    batch = session.get(MassAction, batch_id)
+    session.refresh(batch)
+    assert 0 < batch.changed_count < 8
+    # A job told to stop starts nothing; the next one takes the batch at once: a run that
+    # merely died would still look alive at `at`, its last beat just now.
+    assert resume_mass_opt_outs(session, at, should_stop=lambda: True) == []
+    assert resume_mass_opt_outs(session, at) == [(batch_id, MassActionState.done)]
+    statuses, events, priors = _outcome(session, batch_id)
+    assert priors == EXPECTED and len(events) == len(EXPECTED)
+
+
+def test_the_resume_job_of_a_stopping_scheduler_starts_no_run(db, session, customer, make_contact):
+    from requests_queue.jobs.mass_actions import resume_mass_actions
+    from requests_queue.jobs.runner import JobContext
+    from requests_queue.jobs.schedule import job_named
+
+    _contacts(session, customer, make_contact)
+    batch_id = _recorded(session, customer)  # left for the job: no run ever took it
+    stopping = threading.Event()
+    stopping.set()
+    job = job_named("resume_mass_actions")
+    ctx = JobContext(session, NOW + timedelta(minutes=3), job, {}, stopping)
+    assert resume_mass_actions(ctx) == {"resumed": 0}
+    stopping.clear()
+    assert resume_mass_actions(ctx) == {"resumed": 1, "done": 1}
+    assert session.get(MassAction, batch_id).state is MassActionState.done
+
+
 def test_contacts_added_after_the_click_are_left_alone(db, session, customer, make_contact):
     _contacts(session, customer, make_contact)
     batch_id = _recorded(session, customer)
