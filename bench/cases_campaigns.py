@@ -22,7 +22,7 @@ from requests_queue.statuses import Actor, ActorKind, EmailStatus
 from support import background
 from tests.smtp_sink import SinkProcess
 
-from .data import BENCH_PASSWORD, analyze, fill_account, make_user
+from .data import BENCH_PASSWORD, analyze, fill_account, make_user, settle
 from .harness import (
     Bench,
     Result,
@@ -80,6 +80,7 @@ def _through_the_app(bench: Bench, backend: str, url: str, size: int) -> None:
         )
         make_user(engine, "app@bench.example", Role.customer, account)
         analyze(engine)
+        settle(engine)  # as autovacuum leaves a database in use (see cases_contacts)
         app = web_app(engine, PUBLIC_BASE_URL="https://desk.example")
         client = app.test_client()
         client.post("/login", data={"email": "app@bench.example", "password": BENCH_PASSWORD})
