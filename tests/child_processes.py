@@ -31,6 +31,20 @@ def wait_until(condition, seconds: float = 90.0, what: str = "condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def stop_with_sigterm(proc: subprocess.Popen, seconds: float) -> float:
+    """SIGTERM `proc`, wait up to `seconds` for it to exit cleanly (code 0); how long it took.
+    A process that does not stop is killed, so no test leaves one behind."""
+    asked = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        assert proc.wait(seconds) == 0
+        return time.monotonic() - asked
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
 def start_scheduler(database_url: str, log: Path, **settings: str) -> subprocess.Popen:
     """A real `flask scheduler` process on `database_url`, every job ticking twice a second
     (test-only settings), its stderr in `log`; `settings` are more environment variables."""

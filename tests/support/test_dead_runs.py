@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from datetime import timedelta
 
 import pytest
@@ -29,7 +28,7 @@ from requests_queue.selection import ContactFilter
 from requests_queue.statuses import Actor, ActorKind
 from support import ROOT, background
 from support.cli_imports import import_contacts
-from tests.child_processes import start_scheduler, wait_until
+from tests.child_processes import start_scheduler, stop_with_sigterm, wait_until
 from tests.stored_files import stored
 
 # Tests that start processes run on one pytest-xdist worker, one at a time (make test --dist
@@ -161,14 +160,8 @@ def test_sigterm_stops_the_scheduler_s_import_after_its_chunk_and_the_next_run_g
     proc = start_scheduler(url, tmp_path / "scheduler.log")
     try:
         wait_until(lambda: beat_of(session, batch.id)[1] > 0, 90, "the first chunk")
-        asked = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(60) == 0
-        took = time.monotonic() - asked
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
+        took = stop_with_sigterm(proc, 60)
     # Bounded by the chunk being written, not by the rest of the file.
     assert took < 15, f"SIGTERM took {took:.1f} s"
     session.expire_all()

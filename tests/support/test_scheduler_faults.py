@@ -5,14 +5,19 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
-import time
 
 import pytest
 import sqlalchemy as sa
 
 from requests_queue.models import JobOutcome, JobRun, OutboxMessage, OutboxState
 from tests import child_processes
-from tests.child_processes import kill_when_held, queue_test_mail, stalling_sink, wait_until
+from tests.child_processes import (
+    kill_when_held,
+    queue_test_mail,
+    stalling_sink,
+    stop_with_sigterm,
+    wait_until,
+)
 from tests.smtp_sink import SinkHandler, SmtpSink
 
 # Tests that start processes run on one pytest-xdist worker, one at a time (make test --dist
@@ -132,14 +137,8 @@ def test_sigterm_stops_the_scheduler_between_two_messages_within_ten_seconds(
         proc = start_scheduler(app, sink, tmp_path / "scheduler.log")
         try:
             wait_until(lambda: len(sink.messages) >= 2, 60, "the first messages")
-            asked = time.monotonic()
-            proc.send_signal(signal.SIGTERM)
-            assert proc.wait(30) == 0
-            took = time.monotonic() - asked
         finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(10)
+            took = stop_with_sigterm(proc, 30)
         delivered = len(sink.messages)
     assert took < 10, f"SIGTERM took {took:.1f} s"
     # Nothing is left claimed or uncertain: what was sent is recorded, the rest waits.
