@@ -236,8 +236,11 @@ class RequestAddress(Base):
 
     __tablename__ = "request_addresses"
 
-    request_id: Mapped[int] = mapped_column(sa.ForeignKey("consent_requests.id"), primary_key=True)
-    address_id: Mapped[int] = mapped_column(sa.ForeignKey("email_addresses.id"), primary_key=True)
+    # No foreign keys (migration c5e1a9d3b702): the freeze's INSERT … SELECT writes these rows
+    # from the request and its account's addresses, which are never deleted; a per-row check
+    # of that cost more than the rows themselves (tests/requests_queue/test_request_freezing.py).
+    request_id: Mapped[int] = mapped_column(primary_key=True)
+    address_id: Mapped[int] = mapped_column(primary_key=True)
     field: Mapped[EmailField | None] = mapped_column(enum_column(EmailField, "email_field"))
     status_at_filing: Mapped[EmailStatus] = mapped_column(
         enum_column(EmailStatus, "status_at_filing")
@@ -251,7 +254,9 @@ class RequestAddress(Base):
     )
     skip_reason: Mapped[str | None] = mapped_column(sa.String(120))
 
-    address = relationship("EmailAddress")
+    address = relationship(
+        "EmailAddress", primaryjoin="foreign(RequestAddress.address_id) == EmailAddress.id"
+    )
 
 
 class RequestEvent(Base):

@@ -226,3 +226,48 @@ def test_a_request_cannot_be_approved_while_its_selection_is_recorded(
     approve()
     session.commit()
     assert (req.state, req.changed_count) == (RequestState.approved, 6)
+
+
+def _stray_rows(session) -> list[tuple]:
+    """Frozen rows whose request is missing, or whose address is missing or of another
+    account than the request's: what the dropped foreign keys (migration c5e1a9d3b702) would
+    have refused, and more."""
+    a, ra, r = EmailAddress, RequestAddress, ConsentRequest
+    return session.execute(
+        sa.select(ra.request_id, ra.address_id)
+        .outerjoin(r, r.id == ra.request_id)
+        .outerjoin(a, a.id == ra.address_id)
+        .where(sa.or_(r.id.is_(None), a.id.is_(None), a.account_id != r.account_id))
+    ).all()
+
+
+def test_every_frozen_row_names_its_request_and_an_address_of_its_account(
+    db, session, customer, other_customer, make_contact, evidence
+):
+    # Two accounts whose address ids interleave, so a chunk's id range spans both.
+    for i in range(4):
+        for user in (customer, other_customer):
+            slug = user.account.name.lower()
+            make_contact(user, email=f"i{i}@{slug}.example", email2=f"j{i}@{slug}.example")
+    requests = []
+    for user, inline_max in ((customer, None), (other_customer, 0)):
+        target = OptInTarget(ContactFilter(user.account_id), BOTH)
+        requests.append(_file(session, user, target, evidence, inline_max=inline_max))
+    assert run_freeze(db.engine, requests[1].id, lambda: LATER, chunk=3) is FreezeState.done
+    undo = _file(
+        session,
+        customer,
+        _undo_of_everything(session, customer, make_contact),
+        evidence,
+        inline_max=0,
+    )
+    assert run_freeze(db.engine, undo.id, lambda: LATER, chunk=2) is FreezeState.done
+    counts = dict(
+        session.execute(
+            sa.select(RequestAddress.request_id, sa.func.count()).group_by(
+                RequestAddress.request_id
+            )
+        ).all()
+    )
+    assert counts == {requests[0].id: 8, requests[1].id: 8, undo.id: 11}  # 8 + a, b, d
+    assert _stray_rows(session) == []
