@@ -99,6 +99,7 @@ class RequestFreeze(Base):
     # The selection's eligibility now, kept so a page need not count every address
     # (`requests.kept_eligibility`): [reason or null, count] pairs as of the status event
     # `eligibility_through` (every status change of the account up to it, none after).
+    # While recording (`eligibility` None): the newest status event when recording began.
     eligibility: Mapped[list | None] = mapped_column(sa.JSON)
     eligibility_through: Mapped[int | None] = mapped_column(sa.BigInteger)
 

@@ -238,7 +238,8 @@ class RequestAddress(Base):
 
     # No foreign keys (migration c5e1a9d3b702): the freeze's INSERT … SELECT writes these rows
     # from the request and its account's addresses, which are never deleted; a per-row check
-    # of that cost more than the rows themselves (tests/requests_queue/test_request_freezing.py).
+    # of that cost more than the rows themselves (tests/requests_queue/test_request_freezing.py
+    # and rulebook_invariants.check_references keep it).
     request_id: Mapped[int] = mapped_column(primary_key=True)
     address_id: Mapped[int] = mapped_column(primary_key=True)
     field: Mapped[EmailField | None] = mapped_column(enum_column(EmailField, "email_field"))

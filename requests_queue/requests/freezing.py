@@ -109,13 +109,16 @@ def freeze_chunk(
     req = session.get(ConsentRequest, freeze.id)
     lock_account(session, req.account_id)
     RUNS.beat(session, freeze, now)  # the loaded row keeps the beat for the next chunk
+    if freeze.frozen_through == 0 and freeze.frozen_count == 0:
+        kept_eligibility.begin_freeze(session, freeze)
     frozen, end = _target(req, freeze).freeze_chunk(session, req.id, freeze, limit)
     freeze.frozen_count += frozen
     if end is None:
         freeze.state, freeze.finished_at = FreezeState.done, now
         req.address_count = freeze.frozen_count
         session.flush()
-        kept_eligibility.keep(session, kept_eligibility.of_request(req), freeze)  # locked above
+        kept = kept_eligibility.of_request(req)
+        kept_eligibility.keep_frozen(session, kept, freeze, freeze.frozen_count)  # locked above
     else:
         freeze.frozen_through = end
     session.flush()

@@ -15,13 +15,16 @@ from sqlalchemy.orm import Session
 
 from requests_queue.models import (
     AddressOutcome,
+    Campaign,
     ConsentRequest,
     EmailAddress,
     ImportBatch,
+    MassAction,
     RequestAddress,
     RequestKind,
     RequestState,
     StatusEvent,
+    User,
 )
 from requests_queue.statuses import MARKETABLE, TERMINAL, ActorKind, EmailStatus
 
@@ -80,7 +83,55 @@ def check_all(session: Session) -> dict[int, tuple]:
     check_four_eyes(session)
     check_imports_never_overwrite(permitted, history)
     check_one_mailbox_one_address(addresses)
+    check_references(session)
     return {event.id: tuple(event) for event in events}
+
+
+def check_references(session: Session) -> None:
+    """Rule 4's "naming actor and cause", kept without per-row foreign keys (migration
+    c5e1a9d3b702): every event names an address of its own account, and each user, request,
+    batch, import and campaign it names exists (of its account, where that has one); every
+    frozen address names its request and an address of the request's account."""
+    e, a = StatusEvent, EmailAddress
+    names = (
+        ("a user", e.actor_user_id, User, None),
+        ("a request", e.request_id, ConsentRequest, ConsentRequest.account_id),
+        ("a mass opt-out", e.mass_action_id, MassAction, MassAction.account_id),
+        ("an import", e.import_batch_id, ImportBatch, ImportBatch.account_id),
+        ("a campaign", e.campaign_id, Campaign, Campaign.account_id),
+    )
+    stray = {
+        "an address": sa.select(e.id)
+        .outerjoin(a, a.id == e.address_id)
+        .where(sa.or_(a.id.is_(None), a.account_id != e.account_id))
+    }
+    for label, column, model, account in names:
+        wrong = (
+            model.id.is_(None)
+            if account is None
+            else sa.or_(model.id.is_(None), account != e.account_id)
+        )
+        stray[label] = (
+            sa.select(e.id).outerjoin(model, model.id == column).where(column.is_not(None), wrong)
+        )
+    # A customer acts only on their own account's addresses.
+    stray["a customer"] = (
+        sa.select(e.id)
+        .join(User, User.id == e.actor_user_id)
+        .where(User.account_id.is_not(None), User.account_id != e.account_id)
+    )
+    for label, query in stray.items():
+        ids = session.scalars(query.limit(5)).all()
+        assert not ids, f"rule 4: events {ids} name {label} that is missing or of another account"
+    ra, r = RequestAddress, ConsentRequest
+    frozen = session.execute(
+        sa.select(ra.request_id, ra.address_id)
+        .outerjoin(r, r.id == ra.request_id)
+        .outerjoin(a, a.id == ra.address_id)
+        .where(sa.or_(r.id.is_(None), a.id.is_(None), a.account_id != r.account_id))
+        .limit(5)
+    ).all()
+    assert not frozen, f"frozen {frozen} name a missing request or another account's address"
 
 
 def check_status_matches_history(addresses, history: dict[int, list]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ from requests_queue.models import (
     ConsentRequest,
     EmailAddress,
     EmailField,
+    FreezeState,
     MassAction,
     RequestFreeze,
 )
@@ -271,3 +273,31 @@ def test_a_batch_run_before_counts_were_kept_is_counted_whole_until_the_job_keep
     kept = dict(session.get(MassAction, batch.id).eligibility)
     assert kept[None] == 5 and sum(kept.values()) == 6
     assert kept_eligibility.refresh_open(session) == 0  # nothing new since
+
+
+@pytest.mark.parametrize("change_between_chunks", [False, True])
+def test_the_count_kept_at_the_freezes_end_matches_a_whole_count(
+    db, session, customer, make_contact, evidence, change_between_chunks
+):
+    """The freeze's end keeps `frozen` as the count without counting when nothing of the
+    account changed since its first chunk; a change after an address was recorded (it was
+    eligible then, it is not now) must not be missed."""
+    _contacts(make_contact, customer)
+    target = OptInTarget(ContactFilter(customer.account_id), BOTH)
+    req = file_request(
+        session, target, evidence, actor_of(customer), NOW, base_url=REQUEST_BASE_URL,
+        inline_max=1,
+    )  # fmt: skip
+    session.commit()
+    run_freeze(session.get_bind(), req.id, lambda: NOW, chunk=7, stop_after_chunks=1)
+    if change_between_chunks:
+        first = _addresses(session, customer)[0]  # recorded by the first chunk
+        change_status(session, first, S.opted_out_by_user, actor_of(customer), NOW)
+        session.commit()
+    later = NOW + timedelta(minutes=3)  # the first run's beat has gone stale: taken over
+    assert run_freeze(session.get_bind(), req.id, lambda: later, chunk=7) is FreezeState.done
+    kept = _freeze(session, req)
+    opted_out = skip_reasons(Offer.mass_opt_in)[S.opted_out_by_user]
+    wanted = [[None, 23], [opted_out, 1]] if change_between_chunks else [[None, 24]]
+    assert sorted(kept.eligibility, key=str) == sorted(wanted, key=str)
+    assert kept_eligibility.eligibility(session, req) == eligibility_now(session, req)
