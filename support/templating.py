@@ -19,6 +19,17 @@ def _url_with(**changes) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+_SENTINEL = 987_654_321
+
+
+def _url_by_id(endpoint: str, key: str = "request_id"):
+    """`url_for(endpoint, key=id)` for the many rows of a table: the rule is built once with a
+    stand-in id, and each row's link is that text with its own id (a queue page of 25 rows
+    built 50 links through the router, a fifth of its template's time)."""
+    head, tail = url_for(endpoint, **{key: _SENTINEL}).split(str(_SENTINEL), 1)
+    return lambda value: f"{head}{int(value)}{tail}"
+
+
 def counted(n: int, noun: str, plural: str = "") -> str:
     """A number with its noun agreeing: "1 contact", "20 contacts", "1,234 addresses"."""
     if n == 1:
@@ -36,4 +47,5 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["counted"] = counted  # {{ n|counted('contact') }}: 1 contact, 2 contacts
     app.jinja_env.filters["linkify"] = linkify
     app.jinja_env.globals["url_with"] = _url_with
+    app.jinja_env.globals["url_by_id"] = _url_by_id  # {% set link = url_by_id('agent.review') %}
     app.jinja_env.globals["EmailStatus"] = EmailStatus
