@@ -24,6 +24,7 @@ RULE_BOOK = (
     "claim, decide or reassign",
     "pending second review",
     "second reviewer",
+    "rule 4",
 )
 
 
