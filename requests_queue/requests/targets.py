@@ -216,8 +216,9 @@ class OptInTarget:
         self, session: Session, request_id: int, freeze: RequestFreeze, limit: int
     ) -> tuple[int, int | None]:
         """Record the next `limit` eligible addresses of the selection after the cursor, in
-        address-id order, in one INSERT … SELECT; (how many, the chunk's last address id or
-        None when it was the last). Contacts and addresses added since filing are left out."""
+        address-id order, in one INSERT … SELECT … LIMIT (the selection read once); (how many,
+        the chunk's last address id, read back along the key, or None when it was the last).
+        Contacts and addresses added since filing are left out."""
         a = EmailAddress
         conds = [
             *address_conditions(self.flt, self.fields),
@@ -226,20 +227,21 @@ class OptInTarget:
             a.id <= freeze.last_address_id,
             a.contact_id <= freeze.last_contact_id,
         ]
-        end = session.scalar(
-            sa.select(a.id).where(*conds).order_by(a.id).offset(limit - 1).limit(1)
-        )
-        if end is not None:
-            conds.append(a.id <= end)
         select = sa.select(sa.literal(request_id).label("request_id"), a.id, a.field, a.status)
         frozen = session.execute(
             sa.insert(RequestAddress)
             .from_select(
-                ["request_id", "address_id", "field", "status_at_filing"], select.where(*conds)
+                ["request_id", "address_id", "field", "status_at_filing"],
+                select.where(*conds).order_by(a.id).limit(limit),
             )
             .execution_options(preserve_rowcount=True)  # INSERT rowcount is opt-in in SA 2
         ).rowcount
-        return frozen, end
+        if frozen < limit:
+            return frozen, None
+        ra = RequestAddress
+        return frozen, session.scalar(
+            sa.select(sa.func.max(ra.address_id)).where(ra.request_id == request_id)
+        )
 
 
 @dataclass(frozen=True)
