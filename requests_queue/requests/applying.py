@@ -126,7 +126,8 @@ def apply_chunk(
     in_chunk = [ra.request_id == req.id, ra.address_id > through]
     # The same span on the address table: with it PostgreSQL reads the chunk's addresses along
     # their key; without it, it read the whole address table for every chunk (a hash join),
-    # every account's rows, twice per chunk (issue 11 §4: plans that hold beside a neighbour).
+    # every account's rows, three times per chunk: the skip check, the events, the update
+    # (issue 11 §4: plans that hold beside a neighbour).
     first = session.scalar(
         sa.select(sa.func.min(ra.address_id)).where(
             ra.request_id == req.id, ra.address_id > through
