@@ -242,6 +242,17 @@ def test_the_batch_tag_goes_on_new_and_matched_contacts(do_import, session, cust
     }  # fmt: skip
 
 
+def _finished_with_seven(session, batch_id: int, attempts: int) -> ImportBatch:
+    """The seven-row batch finished, each row imported once, after `attempts` runs."""
+    session.expire_all()
+    batch = session.get(ImportBatch, batch_id)
+    assert (batch.state, batch.rows_read, batch.created_count, batch.attempts) == (
+        ImportState.finished, 7, 7, attempts,
+    )  # fmt: skip
+    assert _count(session, Contact) == 7 and _count(session, StatusEvent) == 7
+    return batch
+
+
 def test_a_restart_halfway_resumes_after_the_last_committed_chunk(do_import, db, session):
     rows = "".join(f"p{i}@example.com,P{i}\n" for i in range(7))
     batch = do_import("Email,Name\n" + rows, chunk_rows=2, stop_after_chunks=2)
@@ -252,12 +263,7 @@ def test_a_restart_halfway_resumes_after_the_last_committed_chunk(do_import, db,
     later = NOW + STALE_AFTER + timedelta(seconds=1)
     assert resume_stale_imports(session, later) == [(batch.id, ImportState.finished)]
 
-    session.expire_all()
-    batch = session.get(ImportBatch, batch.id)
-    assert (batch.state, batch.rows_read, batch.created_count, batch.attempts) == (
-        ImportState.finished, 7, 7, 2,
-    )  # fmt: skip
-    assert _count(session, Contact) == 7 and _count(session, StatusEvent) == 7
+    batch = _finished_with_seven(session, batch.id, attempts=2)
     # The upload is not kept after the run.
     assert batch.file_blob_id is None and _count(session, Blob) == _count(session, BlobChunk) == 0
 
@@ -280,12 +286,7 @@ def test_a_run_asked_to_stop_hands_its_batch_back_after_the_chunk_under_way(do_i
     # A job told to stop starts no batch at all.
     assert resume_stale_imports(session, NOW, should_stop=lambda: True) == []
     assert resume_stale_imports(session, NOW) == [(batch.id, ImportState.finished)]
-    session.expire_all()
-    batch = session.get(ImportBatch, batch.id)
-    assert (batch.state, batch.rows_read, batch.created_count, batch.attempts) == (
-        ImportState.finished, 7, 7, 1,
-    )  # fmt: skip
-    assert _count(session, Contact) == 7 and _count(session, StatusEvent) == 7
+    _finished_with_seven(session, batch.id, attempts=1)
 
 
 def test_a_run_taken_over_hands_back_nothing(do_import, db, session):
