@@ -35,17 +35,15 @@ class ImportRowError(Base):
 class ImportMatch(Base):
     """An existing contact that a batch matched and updated (new contacts carry the batch id).
 
-    It tells a later row of the same file that its contact was already imported, and lists
-    what the batch touched without re-linking contacts that other batches created.
+    It tells a later row of the same file that its contact was already imported (read by its
+    key only, while the batch runs). No foreign keys (migration b7d3e5f1a926): the one writer
+    is set-based and fills the batch as one value and the contacts from the account's own
+    addresses it matched, and nothing deletes batches or contacts; on PostgreSQL the keys
+    cost a trigger call and a row lock per matched contact. The stateful rule-book test
+    checks the references instead (`rulebook_invariants.check_references`).
     """
 
     __tablename__ = "import_matches"
-    # Deleting a contact cascades here; without this index each delete would scan the table.
-    __table_args__ = (sa.Index("ix_import_matches_contact", "contact_id"),)
 
-    batch_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("import_batches.id", ondelete="CASCADE"), primary_key=True
-    )
-    contact_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
-    )
+    batch_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    contact_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)

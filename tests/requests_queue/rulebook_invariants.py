@@ -17,8 +17,10 @@ from requests_queue.models import (
     AddressOutcome,
     Campaign,
     ConsentRequest,
+    Contact,
     EmailAddress,
     ImportBatch,
+    ImportMatch,
     MassAction,
     RequestAddress,
     RequestKind,
@@ -91,7 +93,9 @@ def check_references(session: Session) -> None:
     """Rule 4's "naming actor and cause", kept without per-row foreign keys (migration
     c5e1a9d3b702): every event names an address of its own account, and each user, request,
     batch, import and campaign it names exists (of its account, where that has one); every
-    frozen address names its request and an address of the request's account."""
+    frozen address names its request and an address of the request's account; every import
+    match (no keys either, migration b7d3e5f1a926) names its batch and a contact of the batch's
+    account."""
     e, a = StatusEvent, EmailAddress
     names = (
         ("a user", e.actor_user_id, User, None),
@@ -132,6 +136,17 @@ def check_references(session: Session) -> None:
         .limit(5)
     ).all()
     assert not frozen, f"frozen {frozen} name a missing request or another account's address"
+    im, b, c = ImportMatch, ImportBatch, Contact
+    matched = session.execute(
+        sa.select(im.batch_id, im.contact_id)
+        .outerjoin(b, b.id == im.batch_id)
+        .outerjoin(c, c.id == im.contact_id)
+        .where(sa.or_(b.id.is_(None), c.id.is_(None), c.account_id != b.account_id))
+        .limit(5)
+    ).all()
+    assert not matched, (
+        f"import matches {matched} name a missing batch or another account's contact"
+    )
 
 
 def check_status_matches_history(addresses, history: dict[int, list]) -> None:
