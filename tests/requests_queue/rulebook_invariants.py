@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from requests_queue.models import (
+    Account,
     AddressOutcome,
     Campaign,
     ConsentRequest,
@@ -95,7 +96,9 @@ def check_references(session: Session) -> None:
     batch, import and campaign it names exists (of its account, where that has one); every
     frozen address names its request and an address of the request's account; every import
     match (no keys either, migration b7d3e5f1a926) names its batch and a contact of the batch's
-    account."""
+    account. The entities' per-operation references (migration d9f2a4c6e813): every contact's
+    account exists, and its import batch is of that account; every address's account exists
+    and is its contact's."""
     e, a = StatusEvent, EmailAddress
     names = (
         ("a user", e.actor_user_id, User, None),
@@ -137,6 +140,34 @@ def check_references(session: Session) -> None:
     ).all()
     assert not frozen, f"frozen {frozen} name a missing request or another account's address"
     im, b, c = ImportMatch, ImportBatch, Contact
+    owner = sa.select(Account.id).where(Account.id == c.account_id).exists()
+    contacts = session.scalars(
+        sa.select(c.id)
+        .outerjoin(b, b.id == c.import_batch_id)
+        .where(
+            sa.or_(
+                ~owner,
+                sa.and_(
+                    c.import_batch_id.is_not(None),
+                    sa.or_(b.id.is_(None), b.account_id != c.account_id),
+                ),
+            )
+        )
+        .limit(5)
+    ).all()
+    assert not contacts, f"contacts {contacts} name a missing account or another's import"
+    addresses = session.scalars(
+        sa.select(a.id)
+        .outerjoin(c, c.id == a.contact_id)
+        .where(
+            sa.or_(
+                ~sa.select(Account.id).where(Account.id == a.account_id).exists(),
+                c.account_id != a.account_id,
+            )
+        )
+        .limit(5)
+    ).all()
+    assert not addresses, f"addresses {addresses} name a missing account or another's contact"
     matched = session.execute(
         sa.select(im.batch_id, im.contact_id)
         .outerjoin(b, b.id == im.batch_id)
