@@ -130,23 +130,40 @@ def check_references(session: Session) -> None:
     for label, query in stray.items():
         ids = session.scalars(query.limit(5)).all()
         assert not ids, f"rule 4: events {ids} name {label} that is missing or of another account"
-    ra, r = RequestAddress, ConsentRequest
-    frozen = session.execute(
-        sa.select(ra.request_id, ra.address_id)
-        .outerjoin(r, r.id == ra.request_id)
-        .outerjoin(a, a.id == ra.address_id)
-        .where(sa.or_(r.id.is_(None), a.id.is_(None), a.account_id != r.account_id))
+    _check_entity_references(session)
+    ra, im = RequestAddress, ImportMatch
+    frozen = _links_astray(session, ConsentRequest, ra.request_id, a, ra.address_id)
+    assert not frozen, f"frozen {frozen} name a missing request or another account's address"
+    matched = _links_astray(session, ImportBatch, im.batch_id, Contact, im.contact_id)
+    assert not matched, f"import matches {matched} name a missing batch or another's contact"
+
+
+def _links_astray(session: Session, owner, owner_id, item, item_id) -> list[tuple]:
+    """Rows (at most 5) of a link table (a request's frozen addresses, an import's matched
+    contacts) whose owner is missing, or whose item is missing or of another account."""
+    return session.execute(
+        sa.select(owner_id, item_id)
+        .outerjoin(owner, owner.id == owner_id)
+        .outerjoin(item, item.id == item_id)
+        .where(sa.or_(owner.id.is_(None), item.id.is_(None), item.account_id != owner.account_id))
         .limit(5)
     ).all()
-    assert not frozen, f"frozen {frozen} name a missing request or another account's address"
-    im, b, c = ImportMatch, ImportBatch, Contact
-    owner = sa.select(Account.id).where(Account.id == c.account_id).exists()
+
+
+def _check_entity_references(session: Session) -> None:
+    """Every contact's account exists and its import batch is of that account; every
+    address's account exists and is its contact's (no keys, migration d9f2a4c6e813)."""
+    a, b, c = EmailAddress, ImportBatch, Contact
+
+    def missing(account_id):
+        return ~sa.select(Account.id).where(Account.id == account_id).exists()
+
     contacts = session.scalars(
         sa.select(c.id)
         .outerjoin(b, b.id == c.import_batch_id)
         .where(
             sa.or_(
-                ~owner,
+                missing(c.account_id),
                 sa.and_(
                     c.import_batch_id.is_not(None),
                     sa.or_(b.id.is_(None), b.account_id != c.account_id),
@@ -159,25 +176,10 @@ def check_references(session: Session) -> None:
     addresses = session.scalars(
         sa.select(a.id)
         .outerjoin(c, c.id == a.contact_id)
-        .where(
-            sa.or_(
-                ~sa.select(Account.id).where(Account.id == a.account_id).exists(),
-                c.account_id != a.account_id,
-            )
-        )
+        .where(sa.or_(missing(a.account_id), c.account_id != a.account_id))
         .limit(5)
     ).all()
     assert not addresses, f"addresses {addresses} name a missing account or another's contact"
-    matched = session.execute(
-        sa.select(im.batch_id, im.contact_id)
-        .outerjoin(b, b.id == im.batch_id)
-        .outerjoin(c, c.id == im.contact_id)
-        .where(sa.or_(b.id.is_(None), c.id.is_(None), c.account_id != b.account_id))
-        .limit(5)
-    ).all()
-    assert not matched, (
-        f"import matches {matched} name a missing batch or another account's contact"
-    )
 
 
 def check_status_matches_history(addresses, history: dict[int, list]) -> None:
