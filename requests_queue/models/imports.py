@@ -45,5 +45,5 @@ class ImportMatch(Base):
 
     __tablename__ = "import_matches"
 
-    batch_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    contact_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    batch_id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(primary_key=True)
