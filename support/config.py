@@ -47,6 +47,9 @@ def from_environment(instance_path: str) -> dict:
         # selection" and cannot be approved until it is done).
         "FREEZE_INLINE_MAX": int(env("FREEZE_INLINE_MAX", "5000")),
         "EVIDENCE_MAX_MB": float(env("EVIDENCE_MAX_MB", "10")),
+        # Queue pages each web process keeps and reuses while the queue's version stays (0:
+        # none kept; support/agent/queue_cache.py).
+        "QUEUE_CACHE_PAGES": int(env("QUEUE_CACHE_PAGES", "256")),
         # Failed logins: at most LOGIN_MAX_FAILURES per email and LOGIN_MAX_FAILURES_PER_CLIENT
         # per client address within LOGIN_LOCK_MINUTES (a fraction is allowed: tests use
         # seconds). The counters live in RATELIMIT_STORAGE_URI: `memory://` counts per process;

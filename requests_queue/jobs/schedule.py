@@ -115,7 +115,7 @@ SCHEDULE: tuple[PeriodicJob, ...] = (
         name="tally_queue",
         title="Keep the queue's counts",
         func="requests_queue.jobs.assignment:tally_queue",
-        description="Fold the changes the database logged into the queue's kept counts",
+        description="Fold the changes the database logged into the queue's kept counts and version",
         every=timedelta(minutes=1),
         timeout=timedelta(seconds=55),
     ),

@@ -28,6 +28,7 @@ from .imports import ImportMatch, ImportRowError, SkipReason
 from .jobs import JobOutcome, JobRun, SchedulerBeat, scheduler_jobs
 from .outbox import OutboxMessage, OutboxState
 from .queue_tally import QueueTally, QueueTallyChange
+from .queue_version import QueueVersionBump  # noqa: F401  (the queue's cached pages)
 from .replies import ReplyPurpose, SavedReply
 from .reports import ReportFact, ReportFactsState
 from .request_runs import ApplyState, FreezeState, RequestApplication, RequestFreeze

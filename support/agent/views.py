@@ -2,6 +2,8 @@
 
 from flask import Blueprint, render_template, request
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from requests_queue.calendar_store import load_calendar
 from requests_queue.models import RequestKind, RequestState, Role
@@ -15,6 +17,7 @@ from ..auth.session import require_roles
 from ..extensions import db
 from ..ids import page_number, query_id, query_text
 from .assigning import bulk_form, support_users
+from .queue_cache import queue_body
 
 bp = Blueprint("agent", __name__)
 require_roles(bp, [Role.agent, Role.manager])
@@ -47,15 +50,24 @@ def queue_filter_from_args() -> QueueFilter:
 
 @bp.route("/")
 def home():
-    """The queue: open requests across accounts, next deadline first, with a count per filter."""
-    return queue_view(bulk_form())
+    """The queue: open requests across accounts, next deadline first, with a count per filter
+    (the body kept while nothing it shows changes: queue_cache)."""
+    flt = queue_filter_from_args()
+    body = queue_body(lambda csrf_token: _queue_body(flt, bulk_form(), csrf_token))
+    return render_template("agent/queue.html", body=body)
 
 
 def queue_view(bulk, status: int = 200):
-    """The queue page as the query string filters it, with the bulk form `bulk`."""
-    flt = queue_filter_from_args()
+    """The queue page as the query string filters it, with the bulk form `bulk` as posted
+    (its errors and ticks belong to this view alone, so nothing is kept)."""
+    body = Markup(_queue_body(queue_filter_from_args(), bulk, generate_csrf))
+    return render_template("agent/queue.html", body=body), status
+
+
+def _queue_body(flt: QueueFilter, bulk, csrf_token) -> str:
+    """The queue page's body: counts, filters, the bulk form and the page of rows."""
     return render_template(
-        "agent/queue.html",
+        "agent/_queue_body.html",
         **queue_rows(flt),
         orders=list(QueueOrder),
         flt=flt,
@@ -65,7 +77,8 @@ def queue_view(bulk, status: int = 200):
         kinds=list(RequestKind),
         bulk=bulk,
         max_selected=MAX_SELECTED,
-    ), status
+        csrf_token=csrf_token,
+    )
 
 
 def queue_rows(flt: QueueFilter) -> dict:
