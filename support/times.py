@@ -13,9 +13,9 @@ from datetime import UTC, date, datetime, time, tzinfo
 from flask import has_request_context
 from flask_login import current_user
 
-from requests_queue.time_zones import instant_text, own_zone, team_zone
+from requests_queue.time_zones import instant_text, own_zone
 
-from .extensions import db
+from .kept_facts import team_zone_kept
 from .per_request import once_per_request
 
 # Styles that name no zone: the day alone (in the viewer's zone), or a bare clock time for a
@@ -32,7 +32,7 @@ _VIEWER, _TEAM = "consent_desk.viewer_zone", "consent_desk.team_zone"
 
 def team_tz() -> tzinfo:
     """The team's zone, read once per request."""
-    return once_per_request(_TEAM, lambda: team_zone(db.session))
+    return once_per_request(_TEAM, team_zone_kept)
 
 
 def viewer_tz() -> tzinfo:

@@ -194,13 +194,24 @@ def queue_page(
     return QueuePage([loaded[i] for i in ids], counts, page, pages)
 
 
+# What the review page's history lists of each request and mass action: the rest of their
+# rows (evidence, JSON lists, decisions) stays in the database.
+HISTORY_COLUMNS = {
+    ConsentRequest: load_only(C.id, C.account_id, C.kind, C.state, C.filed_at, raiseload=True),
+    MassAction: load_only(MassAction.id, MassAction.account_id, MassAction.kind,
+                          MassAction.changed_count, MassAction.created_at, raiseload=True),
+}  # fmt: skip
+
+
 def account_history(
     session: Session, account_id: int, limit: int = 20
 ) -> tuple[list[ConsentRequest], list[MassAction]]:
-    """The account's latest requests and mass actions, newest first."""
+    """The account's latest requests and mass actions, newest first (the columns a history
+    list shows)."""
 
     def newest(model) -> list:
         query = sa.select(model).where(model.account_id == account_id)
+        query = query.options(HISTORY_COLUMNS[model])
         return list(session.scalars(query.order_by(model.id.desc()).limit(limit)))
 
     return newest(ConsentRequest), newest(MassAction)

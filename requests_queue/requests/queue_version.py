@@ -10,12 +10,26 @@ from ..models.queue_version import BASE_ROW, QueueVersionBump
 V = QueueVersionBump.__table__.c
 # Built once: a page reads it on every view.
 CURRENT = sa.select(sa.func.coalesce(sa.func.sum(V.n), 0))
+# With it, whether this transaction has written anything (it has an id only once it writes).
+CURRENT_IF_CLEAN = sa.select(
+    sa.func.coalesce(sa.func.sum(V.n), 0), sa.func.pg_current_xact_id_if_assigned().is_(None)
+)
 
 
 def current(session: Session) -> int:
     """The queue's version as this session's snapshot sees it: read it before the data a page
     keeps under it."""
     return int(session.scalar(CURRENT))
+
+
+def current_if_clean(session: Session) -> int | None:
+    """The version, or None when this session's transaction has written: what it reads then
+    includes its own uncommitted changes, which a rollback would make a version never show."""
+    if session.get_bind().dialect.name == "postgresql":
+        version, clean = session.execute(CURRENT_IF_CLEAN).one()
+        return int(version) if clean else None
+    version = current(session)  # pysqlite begins a transaction only to write
+    return None if session.connection().connection.dbapi_connection.in_transaction else version
 
 
 def fold(session: Session) -> int:

@@ -1,8 +1,11 @@
 """The one assign flow: a manager gives a request to an agent or manager, from the review
 page or from a row of the SLA dashboard; only where the refused form is shown differs."""
 
+from typing import NamedTuple
+
 import sqlalchemy as sa
 from flask import flash
+from sqlalchemy.orm import load_only
 from wtforms import SelectChoice
 
 from requests_queue.models import ConsentRequest, Role, User
@@ -14,25 +17,33 @@ from requests_queue.requests.state_machine import Action
 from ..auth.session import current_actor
 from ..edge import Outcome, perform
 from ..extensions import db
-from ..per_request import once_per_request
+from ..kept_facts import kept
 from .forms import AssignForm, BulkForm
 
 NOBODY = 0  # the placeholder choice, so nobody is assigned by accident
 
 
-def support_users() -> list[User]:
-    """Agents and managers, by name, for the assignee filter and the assign form (read once
-    per request: the queue shows them in the filter and in the bulk form)."""
-    return once_per_request(
-        "consent_desk.support_users",
-        lambda: list(
-            db.session.scalars(
-                sa.select(User)
-                .where(User.role.in_([Role.agent, Role.manager]), User.is_active.is_(True))
-                .order_by(User.name, User.email)
-            )
-        ),
-    )
+class Staff(NamedTuple):
+    """An agent or manager as the assignee lists show them."""
+
+    id: int
+    display_name: str
+
+
+def support_users() -> list[Staff]:
+    """Active agents and managers, by name, for the assignee filter and the assign form (kept
+    while the queue's version stays: users are what it watches)."""
+
+    def read() -> list[Staff]:
+        users = db.session.scalars(
+            sa.select(User)
+            .where(User.role.in_([Role.agent, Role.manager]), User.is_active.is_(True))
+            .order_by(User.name, User.email)
+            .options(load_only(User.id, User.name, User.email))
+        )
+        return [Staff(u.id, u.display_name) for u in users]
+
+    return kept("support_users", read)
 
 
 def assign_form(submitted: bool = True) -> AssignForm:

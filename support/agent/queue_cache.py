@@ -6,7 +6,7 @@ kept under (viewer, query string, queue version, minute):
 - the queue's version (`requests_queue.requests.queue_version`) grows with every committed
   change to what the body shows: a request, an account's name, a support user, the calendar.
   It is read before the body's data, so a body kept under a version is exactly what that
-  version shows;
+  version shows (`support.kept_facts.version_now`; a request that wrote keeps nothing);
 - the viewer, because the body names them ("Mine", their zone, the forms their role may use);
 - the minute, because the countdowns count down.
 The body is rendered with a stand-in for the CSRF token, which each view puts back with its
@@ -27,9 +27,8 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from requests_queue.now import now_utc
-from requests_queue.requests import queue_version
 
-from ..extensions import db
+from ..kept_facts import version_now
 
 # What the body holds where the viewer's CSRF token goes: random per process, so no text a
 # user typed (escaped, and never this) can take its place.
@@ -75,9 +74,9 @@ def queue_body(render: Callable[[Callable[[], str]], str]) -> Markup:
 
     `render` gets the function the template calls for the CSRF token."""
     kept = _kept()
-    if kept is None:
+    version = version_now() if kept is not None else None  # before the data `render` reads
+    if version is None:  # nothing kept, or this request wrote: render afresh
         return Markup(render(generate_csrf))
-    version = queue_version.current(db.session)  # before the data `render` reads
     minute = now_utc().replace(second=0, microsecond=0)
     key = (current_user.id, request.query_string, version, minute)
     body = kept.get(key)

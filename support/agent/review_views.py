@@ -4,8 +4,8 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import joinedload
 
-from requests_queue.calendar_store import load_calendar
 from requests_queue.errors import NotFound, ValidationError
 from requests_queue.models import (
     ApplyState,
@@ -40,6 +40,7 @@ from ..auth.session import current_actor
 from ..edge import Outcome, perform
 from ..extensions import db
 from ..form_errors import sentence
+from ..kept_facts import team_calendar
 from ..request_runs import APPLYING, FREEZING, shown
 from ..templating import counted
 from .assigning import assign_form, assign_from_form
@@ -88,8 +89,16 @@ def _refused(key: str, form) -> dict:
     return _as_posted(**{key: form}) if key in DECIDE else {key: form}
 
 
+# The request's account and people, which every review page names, in the request's query.
+WITH_PEOPLE = (
+    joinedload(ConsentRequest.account),
+    joinedload(ConsentRequest.filed_by),
+    joinedload(ConsentRequest.assignee),
+)
+
+
 def _load(request_id: int) -> ConsentRequest:
-    req = db.session.get(ConsentRequest, request_id)
+    req = db.session.get(ConsentRequest, request_id, options=WITH_PEOPLE)
     if req is None:
         abort(404)
     return req
@@ -110,7 +119,7 @@ def _review_page(req: ConsentRequest, status: int = 200, eligibility=None, **for
     ).all()
     requests, batches = account_history(db.session, req.account_id)
     events = request_timeline(db.session, req.id)
-    window = request_window(load_calendar(db.session), req, now_utc())
+    window = request_window(team_calendar(), req, now_utc())
     # What the page offers is asked of the lifecycle, the same rules the operations apply.
     actions = allowed_actions(req, current_actor())
     return render_template(
@@ -363,7 +372,7 @@ def use_reply(request_id: int):
     if reply.purpose is not TARGETS[target]:
         picker.errors = [f"Choose a saved reply made for this form ({TARGETS[target].title})."]
         return _review_page(req, 400, **_as_posted(approve=approve, pick=pick))
-    window = request_window(load_calendar(db.session), req, now_utc())
+    window = request_window(team_calendar(), req, now_utc())
     values = reply_values(req, window and window.expected_by, approve.ticked())
     forms = _as_posted(approve=approve, pick=pick)  # the reason and the other text stay
     box = forms[target].question if target == "ask" else forms[target].message

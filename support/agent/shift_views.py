@@ -8,7 +8,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
-from requests_queue.calendar_store import WEEKDAYS, load_calendar
+from requests_queue.calendar_store import WEEKDAYS
 from requests_queue.now import now_utc
 from requests_queue.requests.auto_assign import RELEASE_LEAD_HOURS, open_loads
 from requests_queue.shifts import availability, is_away, load_settings, set_availability
@@ -16,6 +16,7 @@ from requests_queue.shifts import availability, is_away, load_settings, set_avai
 from ..auth.redirects import safe_next
 from ..edge import Outcome, perform
 from ..extensions import db
+from ..kept_facts import team_calendar
 from .views import bp
 
 
@@ -64,7 +65,7 @@ def set_own_availability():
 @bp.route("/shift")
 def my_shift():
     """Your availability, working hours and open requests, as fair assignment sees them."""
-    calendar = load_calendar(db.session)
+    calendar = team_calendar()
     me = next(
         (p for p in availability(db.session, calendar, now_utc(), roles=(current_user.role,))
          if p.user.id == current_user.id),

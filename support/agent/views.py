@@ -5,7 +5,6 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from requests_queue.calendar_store import load_calendar
 from requests_queue.models import RequestKind, RequestState, Role
 from requests_queue.models.requests import OPEN_STATES
 from requests_queue.now import now_utc
@@ -16,6 +15,7 @@ from requests_queue.sla.countdown import queue_countdowns
 from ..auth.session import require_roles
 from ..extensions import db
 from ..ids import page_number, query_id, query_text
+from ..kept_facts import team_calendar
 from .assigning import bulk_form, support_users
 from .queue_cache import queue_body
 
@@ -85,7 +85,7 @@ def queue_rows(flt: QueueFilter) -> dict:
     """The asked-for page of the queue as `flt` filters it, each row's countdown and the
     business day's hours: what the queue and "my requests" tables show."""
     result = queue_page(db.session, flt, page_number())
-    calendar = load_calendar(db.session)
+    calendar = team_calendar()
     return {
         "result": result,
         "countdowns": queue_countdowns(db.session, calendar, result.rows, now_utc()),

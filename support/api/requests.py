@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from flask import abort, current_app
 from flask_smorest import Blueprint
 
-from requests_queue.calendar_store import load_calendar
 from requests_queue.errors import ValidationError
 from requests_queue.models import ConsentRequest, RequestKind, Role
 from requests_queue.now import now_utc
@@ -27,6 +26,7 @@ from requests_queue.requests.window import request_window
 
 from ..edge import committed
 from ..extensions import db
+from ..kept_facts import team_calendar
 from ..request_runs import FREEZING
 from .auth import EVERYONE, account_id, api_actor, api_user, protect
 from .problems import register_problem_handlers, validation_problem
@@ -86,7 +86,7 @@ def detail(req: ConsentRequest) -> Detailed:
         events = customer_timeline(db.session, req.id)
     else:
         events = request_timeline(db.session, req.id)
-    window = request_window(load_calendar(db.session), req, now_utc())
+    window = request_window(team_calendar(), req, now_utc())
     return Detailed(
         req,
         {

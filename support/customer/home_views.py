@@ -4,7 +4,6 @@ import sqlalchemy as sa
 from flask import render_template
 from flask_login import current_user
 
-from requests_queue.calendar_store import load_calendar
 from requests_queue.models import (
     ConsentRequest,
     ImportBatch,
@@ -18,6 +17,7 @@ from requests_queue.requests.timeline import request_timelines
 from requests_queue.requests.window import request_window
 
 from ..extensions import db
+from ..kept_facts import team_calendar
 from .scoping import own_latest
 from .views import bp
 
@@ -44,7 +44,7 @@ def home():
     asked = _open_requests([RequestState.awaiting_customer])
     running = _open_requests([s for s in OPEN_STATES if s is not RequestState.awaiting_customer])
     timelines = request_timelines(db.session, [r.id for r in asked[:SHOWN]])
-    calendar, now = load_calendar(db.session), now_utc()
+    calendar, now = team_calendar(), now_utc()
     waiting = []
     for req in asked[:SHOWN]:
         questions = [e for e in timelines[req.id] if e.kind is RequestEventKind.question]

@@ -4,7 +4,6 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from requests_queue.calendar_store import load_calendar
 from requests_queue.errors import NotFound, ValidationError
 from requests_queue.mass_actions import parse_fields
 from requests_queue.models import (
@@ -31,6 +30,7 @@ from ..edge import Outcome, operation
 from ..evidence_files import checked_uploads, file_limits, send_attachment
 from ..extensions import db
 from ..form_errors import attach_errors, refusal, sentence
+from ..kept_facts import team_calendar
 from ..paging import requested_page
 from ..request_runs import APPLYING, FREEZING, shown
 from ..uploads import upload_store
@@ -59,7 +59,7 @@ def my_requests():
         .offset(page.offset)
     ).all()
     # Open requests show when a decision is expected, from their stored clocks as on their page.
-    calendar, now = load_calendar(db.session), now_utc()
+    calendar, now = team_calendar(), now_utc()
     windows = {r.id: request_window(calendar, r, now) for r in rows if r.state.is_open}
     return render_template(
         "customer/requests.html", rows=rows, windows=windows, page=page.number, pages=page.pages
@@ -148,7 +148,7 @@ def _evidence_page(target, back_url: str):
 def request_filed(request_id: int):
     """The confirmation right after filing: number and decision window."""
     req = own(ConsentRequest, request_id)
-    window = request_window(load_calendar(db.session), req, now_utc())
+    window = request_window(team_calendar(), req, now_utc())
     freezing = is_freezing(db.session, req)
     return render_template("customer/request_filed.html", req=req, window=window, freezing=freezing)
 
@@ -161,7 +161,7 @@ def customer_request(request_id: int):
 
 def _request_page(req: ConsentRequest, answer_form: AnswerForm, status: int = 200):
     events = customer_timeline(db.session, req.id)
-    window = request_window(load_calendar(db.session), req, now_utc())
+    window = request_window(team_calendar(), req, now_utc())
     outcome = {}
     if req.state is RequestState.approved:
         # A sample of each outcome the approval had, in the frozen order (the key's own range):

@@ -14,7 +14,6 @@ from requests_queue.calendar_store import (
     build_calendar,
     delete_holiday_change,
     holiday_changes,
-    load_calendar,
     preview_days,
     remove_holiday,
     subdivisions,
@@ -28,6 +27,7 @@ from ..auth.session import current_actor
 from ..edge import committed, operation
 from ..extensions import db
 from ..form_errors import field_named
+from ..kept_facts import team_calendar
 from .calendar_forms import CalendarForm, HolidayForm, UndoHolidayForm
 from .views import bp
 
@@ -35,7 +35,7 @@ from .views import bp
 @bp.route("/calendar", methods=["GET", "POST"])
 def calendar():
     """Edit the team calendar; preview changes before saving them."""
-    stored = load_calendar(db.session)
+    stored = team_calendar()
     form = CalendarForm()
     shown, previewing = stored, False
     if request.method == "GET":
@@ -65,7 +65,7 @@ def calendar_holiday():
             flash(f"{form.day.data:%A %d %B %Y} is now {verb}.", "success")
             return redirect(url_for(".calendar"))
     calendar_form = CalendarForm(formdata=None)
-    stored = load_calendar(db.session)
+    stored = team_calendar()
     calendar_form.fill(stored)
     return _page(calendar_form, form, stored, False)
 

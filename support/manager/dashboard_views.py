@@ -17,7 +17,6 @@ from flask import (
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from requests_queue.calendar import BusinessCalendar
-from requests_queue.calendar_store import load_calendar
 from requests_queue.errors import ValidationError
 from requests_queue.models import ConsentRequest
 from requests_queue.now import now_utc
@@ -35,6 +34,7 @@ from ..edge import Outcome, committed
 from ..extensions import db
 from ..form_errors import attach_errors
 from ..ids import parse_number
+from ..kept_facts import team_calendar
 from .dashboard_forms import PeriodForm
 from .views import bp
 
@@ -90,7 +90,7 @@ def _refresh(calendar: BusinessCalendar, now: datetime) -> int:
 def dashboard():
     """The SLA dashboard for a period; `?format=csv&table=…` downloads one of its tables."""
     now = now_utc()
-    calendar = load_calendar(db.session)
+    calendar = team_calendar()
     form = PeriodForm(formdata=request.args)
     period = _chosen_period(form, calendar, now)
     lagging = _refresh(calendar, now)
@@ -157,7 +157,7 @@ def dashboard_reassign(request_id: int):
 def _failed(request_id: int, form: AssignForm):
     """The dashboard again, with the refused form's errors on its row."""
     now = now_utc()
-    calendar = load_calendar(db.session)
+    calendar = team_calendar()
     period_form = PeriodForm(formdata=request.args)
     period = _chosen_period(period_form, calendar, now)
     lagging = _refresh(calendar, now)

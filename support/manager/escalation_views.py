@@ -4,7 +4,6 @@ included). Opening the link changes nothing."""
 
 from flask import abort, redirect, render_template, request, url_for
 
-from requests_queue.calendar_store import load_calendar
 from requests_queue.models import ConsentRequest, Role, User
 from requests_queue.now import now_utc
 from requests_queue.requests.access import can_reassign
@@ -16,6 +15,7 @@ from ..auth.session import current_actor
 from ..edge import Outcome
 from ..extensions import db
 from ..ids import query_id
+from ..kept_facts import team_calendar
 from .views import bp
 
 
@@ -26,7 +26,7 @@ def _proposed(req: ConsentRequest) -> User | None:
     if user is not None and user.is_active and user.role in (Role.agent, Role.manager):
         return user
     pair = [(req.id, req.assignee_id)]
-    offer = suggest_assignees(db.session, load_calendar(db.session), now_utc(), pair).get(req.id)
+    offer = suggest_assignees(db.session, team_calendar(), now_utc(), pair).get(req.id)
     return offer.user if offer else None
 
 
@@ -44,7 +44,7 @@ def reassign(request_id: int):
         proposed = _proposed(req)
         form.assignee.data = proposed.id if proposed else NOBODY
         status = 200
-    calendar = load_calendar(db.session)
+    calendar = team_calendar()
     window = request_window(calendar, req, now_utc())
     return render_template(
         "manager/reassign.html",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from requests_queue.calendar_store import WEEKDAYS, load_calendar
+from requests_queue.calendar_store import WEEKDAYS
 from requests_queue.models import Role, User
 from requests_queue.now import now_utc
 from requests_queue.requests.auto_assign import RELEASE_LEAD_HOURS, open_loads
@@ -19,6 +19,7 @@ from requests_queue.shifts import (
 from ..auth.session import current_actor
 from ..edge import operation
 from ..extensions import db
+from ..kept_facts import team_calendar
 from .calendar_forms import (
     AgentHoursForm,
     AssignmentSettingsForm,
@@ -52,7 +53,7 @@ def agents():
             state = "on" if form.is_enabled.data else "off"
             flash(f"Automatic assignment is {state}.", "success")
             return redirect(url_for(".agents"))
-    calendar = load_calendar(db.session)
+    calendar = team_calendar()
     return render_template(
         "manager/agents.html",
         form=form,
@@ -71,7 +72,7 @@ def agent_hours(user_id: int):
     user = db.session.get(User, user_id)
     if user is None or user.role not in SUPPORT:
         abort(404)
-    calendar = load_calendar(db.session)
+    calendar = team_calendar()
     form = AgentHoursForm()
     if request.method == "GET":
         hours = own_hours(db.session, user.id)

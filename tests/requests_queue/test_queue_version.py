@@ -26,7 +26,7 @@ SHOWN = {
     "a request's state": "UPDATE consent_requests SET state = 'in_review' WHERE id = :r",
     "a request's stored clock": "UPDATE consent_requests SET clock_ran_s = 60 WHERE id = :r",
     "a request's address count": "UPDATE consent_requests SET address_count = 9 WHERE id = :r",
-    "a request deleted": "DELETE FROM consent_requests WHERE id = :c",  # a copy: nothing refers to it
+    "a request deleted": "DELETE FROM consent_requests WHERE id = :c",  # a copy: nothing refers
     "an account's name": "UPDATE accounts SET name = 'Renamed' WHERE id = :a",
     "an agent's name": "UPDATE users SET name = 'Renamed' WHERE id = :u",
     "an agent's role": "UPDATE users SET role = 'manager' WHERE id = :u",
