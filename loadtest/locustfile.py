@@ -7,6 +7,10 @@ seconds) and the sending pipeline asks at a steady rate, so the mix is a support
 Monday rather than every user hammering at once. The client is locust's FastHttpUser, which
 spends far less of the shared cores per request than the `requests`-based HttpUser.
 
+Everyone logs in first (40 Argon2id hashes at once hold both workers for seconds, which no
+Monday does to people already at work); the measured LOADTEST_SECONDS start when the last
+user is in, with the statistics reset then, and the login phase is printed on its own.
+
 Run by `python -m loadtest` (headless, loopback only); LOADTEST_API_TOKEN is a read token of
 the customer, LOADTEST_REQUESTS the number of requests in the database.
 """
@@ -15,7 +19,11 @@ import os
 import random
 import re
 
-from locust import FastHttpUser, between, constant, constant_throughput, task
+import time
+
+import gevent
+from gevent.event import Event
+from locust import FastHttpUser, between, constant, constant_throughput, events, task
 
 PASSWORD = "bench-password"
 CUSTOMER = "customer@load.example"
@@ -33,6 +41,34 @@ EVIDENCE = {
     "attested": "y",
 }
 _CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
+MEASURED_SECONDS = int(os.environ.get("LOADTEST_SECONDS", "60"))
+_everyone_in = Event()
+_arrivals: list[float] = []
+_started: list[float] = []
+
+
+@events.test_start.add_listener
+def _start(**_kw):
+    _started.append(time.monotonic())
+
+
+def _arrive(environment) -> None:
+    """Wait until every user has logged in; the last one in starts the measured run."""
+    _arrivals.append(time.monotonic())
+    if len(_arrivals) == environment.runner.target_user_count:
+        login = environment.stats.entries.get(("login", "POST"))
+        if login is not None:
+            print(
+                f"login phase: {login.num_requests} logins in {_arrivals[-1] - _started[0]:.1f} s "
+                f"(each {login.get_response_time_percentile(0.5):.0f} ms at the median, "
+                f"{login.max_response_time:.0f} ms at most, {login.num_failures} failed); "
+                f"measuring {MEASURED_SECONDS} s from now",
+                flush=True,
+            )
+        environment.stats.reset_all()
+        gevent.spawn_later(MEASURED_SECONDS, environment.runner.quit)
+        _everyone_in.set()
+    _everyone_in.wait()
 
 
 def _csrf(response) -> str:
@@ -53,6 +89,8 @@ class LoggedIn(FastHttpUser):
             {"email": self.email, "password": PASSWORD, "csrf_token": _csrf(page)},
             name="login",
         )
+        _arrive(self.environment)
+        gevent.sleep(self.wait_time())  # people do not all click the moment the run starts
 
 
 class Agent(LoggedIn):
@@ -125,6 +163,10 @@ class SendingPipeline(FastHttpUser):
 
     weight = 2
     wait_time = constant_throughput(10)  # ten checks a second per pipeline worker
+
+    def on_start(self):
+        _arrive(self.environment)
+        gevent.sleep(random.uniform(0, 0.1))  # the workers' checks do not start in step
 
     @task
     def send_time_check(self):
