@@ -18,7 +18,6 @@ the customer, LOADTEST_REQUESTS the number of requests in the database.
 import os
 import random
 import re
-
 import time
 
 import gevent
