@@ -1,4 +1,6 @@
-"""Issue 5's queue figures: the agent queue page at `count` requests, through the app."""
+"""Issue 5's queue figures: the agent queue page at `count` requests, through the app: rendered
+each view (the first view after any change to what it shows), and kept (a repeat view while
+nothing changed, issue 16)."""
 
 from __future__ import annotations
 
@@ -33,9 +35,25 @@ def run(bench: Bench, backend: str, url: str, count: int) -> None:
                 ).scalars()
             )
         fill_requests(engine, count, NOW, accounts=500, agents=agents)
-        app = web_app(engine)
+        app = web_app(engine, QUEUE_CACHE_PAGES=0)  # each view rendered
         client = app.test_client()
         client.post("/login", data={"email": "agent0@bench.example", "password": PASSWORD})
+        kept = web_app(engine)
+        kept_client = kept.test_client()
+        kept_client.post("/login", data={"email": "agent0@bench.example", "password": PASSWORD})
+
+        def fetch_kept():
+            response = kept_client.get("/desk/")
+            assert response.status_code == 200, response.status_code
+
+        bench.record(
+            Result(
+                "queue page as an agent, kept (a repeat view, nothing changed)",
+                backend,
+                median_time(fetch_kept, repeat=9),
+                rows=count,
+            )
+        )
         for label, query in (
             ("queue page as an agent, first page + filter counts", "/desk/"),
             ("queue page, mine", "/desk/?assignee=me"),
@@ -60,7 +78,8 @@ def run(bench: Bench, backend: str, url: str, count: int) -> None:
                     limit="< 100 ms median on SQLite" if query == "/desk/" else "",
                 )
             )
-        with app.app_context():
-            from support.extensions import db
+        for each in (app, kept):
+            with each.app_context():
+                from support.extensions import db
 
-            db.engine.dispose()
+                db.engine.dispose()
