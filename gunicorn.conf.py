@@ -3,7 +3,8 @@
 Every value can be changed through the environment, so the unit files and `make serve` share
 this one file: PORT (default 8000), BIND (default 127.0.0.1:$PORT; the proxy in front talks to
 it), WEB_CONCURRENCY (worker processes, default 2), GUNICORN_TIMEOUT and
-GUNICORN_GRACEFUL_TIMEOUT (seconds).
+GUNICORN_GRACEFUL_TIMEOUT (seconds), GUNICORN_MAX_REQUESTS (requests before a worker is
+replaced, default 200,000).
 """
 
 import os
@@ -17,8 +18,12 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 # On SIGTERM a worker finishes the request in hand, for at most this long.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 # A worker is replaced after this many requests (plus jitter), so a slow leak never grows.
-max_requests = 5000
-max_requests_jitter = 500
+# A worker is replaced after this many requests (a guard against a slow leak), at staggered
+# times. Starting one costs about 1.7 s of a core and its first views are cold (templates,
+# statements, kept queue pages), so at a busy desk's 150 requests a second per worker the
+# 5,000 of before replaced each worker every half minute and stalled every page for 1-2 s.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "200000"))
+max_requests_jitter = max_requests // 10
 # The app logs each request itself (one JSON line with its request id); gunicorn's own
 # access log would say it twice.
 accesslog = None
