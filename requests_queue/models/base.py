@@ -24,6 +24,17 @@ class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def made_with_schema(postgresql: tuple[str, ...], sqlite: tuple[str, ...]) -> None:
+    """Run these statements (triggers the schema relies on) on the database's dialect right
+    after `create_all` makes the tables; migrations run frozen copies of them."""
+
+    @sa.event.listens_for(Base.metadata, "after_create")
+    def _make(_metadata, connection, **_kw) -> None:
+        statements = {"postgresql": postgresql, "sqlite": sqlite}.get(connection.dialect.name, ())
+        for statement in statements:
+            connection.exec_driver_sql(statement)
+
+
 class UTCDateTime(sa.TypeDecorator):
     """Aware UTC datetimes in Python, naive UTC in the database (SQLite has no time zones)."""
 

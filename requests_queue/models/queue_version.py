@@ -29,7 +29,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base
+from .base import Base, made_with_schema
 
 BASE_ROW = 0  # the folded sum; appended rows take ids from 1
 
@@ -89,13 +89,4 @@ SQLITE_TRIGGERS = _sqlite_triggers()
 POSTGRESQL_TRIGGERS = _postgresql_triggers()
 
 
-def triggers(dialect: str) -> tuple[str, ...]:
-    """The statements that make the triggers on this database."""
-    return POSTGRESQL_TRIGGERS if dialect == "postgresql" else SQLITE_TRIGGERS
-
-
-@sa.event.listens_for(Base.metadata, "after_create")
-def _create_triggers(_metadata, connection, **_kw) -> None:
-    if connection.dialect.name in ("postgresql", "sqlite"):
-        for statement in triggers(connection.dialect.name):
-            connection.exec_driver_sql(statement)
+made_with_schema(POSTGRESQL_TRIGGERS, SQLITE_TRIGGERS)
