@@ -17,6 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ..models import ImportBatch, ImportRowError, ImportState, SkipReason, Tag
+from ..planner_stats import BULK_ROWS, analyze_after_bulk
 from ..statuses import Actor, ActorKind, status_for_permission
 from .mapping import Target, mapping_from_json
 from .reading import RowReader
@@ -63,6 +64,10 @@ def _batch_tag(conn: sa.Connection, account_id: int, name: str) -> int | None:
     return tag_id
 
 
+# The tables an import writes, analysed once it has written BULK_ROWS rows and again at its end.
+IMPORT_TABLES = ("contacts", "email_addresses", "status_events", "contact_tags", "import_matches")
+
+
 def run_chunks(
     conn, b, file, attempt, clock, chunk_rows, stop_after_chunks, should_stop=None
 ) -> ImportState:
@@ -91,11 +96,19 @@ def run_chunks(
     ):
         next(iter(reader), None)  # the header
         reader.skip_to(b["last_line"])
-        chunks, writing = 0, None
+        chunks, writing, written, analysed = 0, None, 0, False
         while True:
             chunk = _parse(reader, plan, chunk_rows)
             if writing is not None:
-                writing.result()
+                written += writing.result()
+            if not analysed and written >= BULK_ROWS:
+                # Planner statistics taken before this import may say the account holds no
+                # addresses; the next chunks' probe (account, address) then walked the
+                # account's other index, one full pass per row (minutes at 50,000 rows).
+                # Analysed once the account's rows are many, the probe stays on its unique index.
+                analyze_after_bulk(conn, IMPORT_TABLES, written)  # PostgreSQL's planner only
+                conn.commit()
+                analysed = True
             if chunk is None:
                 break
             if should_stop is not None and should_stop():
@@ -145,8 +158,9 @@ def _begin_chunk(conn: sa.Connection, run: Run, attempt: int, chunk: Chunk, now:
 
 def _finish_chunk(
     conn: sa.Connection, run: Run, attempt: int, chunk: Chunk, params: dict, now: datetime
-) -> None:
-    """Write the staged chunk, record its skips and the progress, commit (if still ours)."""
+) -> int:
+    """Write the staged chunk, record its skips and the progress, commit (if still ours); how
+    many addresses it created or matched."""
     batch_id = run.batch_id
     counts, sql_skips = write_chunk(conn, run, chunk, params)
     skipped = list(chunk.skipped)
@@ -185,3 +199,4 @@ def _finish_chunk(
         conn.rollback()
         raise Superseded()
     conn.commit()
+    return counts.get("new", 0) + counts.get("match", 0)

@@ -23,7 +23,7 @@ from ..logcontext import running
 from ..models import ImportBatch, ImportState
 from ..now import now_utc
 from ..planner_stats import analyze_after_bulk
-from .pipeline import ReadError, Superseded, run_chunks
+from .pipeline import IMPORT_TABLES, ReadError, Superseded, run_chunks
 from .tuning import tuned
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,6 @@ BEAT_EVERY = timedelta(seconds=5)
 STALE_AFTER = timedelta(seconds=30)
 MAX_ATTEMPTS = 3
 # What an import writes: analysed after a bulk one (planner_stats).
-IMPORT_TABLES = ("contacts", "email_addresses", "status_events", "contact_tags", "import_matches")
 
 
 def _claim(conn: sa.Connection, batch_id: int, now: datetime) -> int | None:

@@ -8,6 +8,7 @@ undo request and a mass opt-in request with their approvals.
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from bench.data import analyze, fill_account
@@ -173,6 +174,38 @@ def test_a_bulk_import_refreshes_the_statistics_on_postgresql(
     assert batch.created_count == 40
     if backend == "postgresql":
         assert customer.account_id in _accounts_in_statistics(session)
+
+
+@pytest.mark.postgres_only
+def test_a_bulk_import_refreshes_the_statistics_before_it_ends(
+    session, db, customer, do_import, monkeypatch
+):
+    """Statistics taken before the import say the account holds no addresses; its next chunks'
+    probe of (account, address) then walked the account's other index once per row (a CI run
+    stalled for minutes at 50,000 rows). Past BULK_ROWS written the import analyses the tables
+    before its next chunk, and the probe is planned on the unique index."""
+    import requests_queue.imports.pipeline as pipeline
+    import requests_queue.planner_stats as planner_stats
+
+    for module in (pipeline, planner_stats):  # 100 addresses count as bulk here
+        monkeypatch.setattr(module, "BULK_ROWS", 30)
+    session.commit()
+    fill_account(db.engine, "Large Co", 1500, fields=2, mix=True)  # analysed without Acme
+    assert customer.account_id not in _accounts_in_statistics(session)
+    rows = "".join(f"Person{i},p{i}@acme.example\n" for i in range(400))
+    batch = do_import("First Name,Email\n" + rows, chunk_rows=100, stop_after_chunks=2)
+    assert batch.state.value == "running" and batch.created_count == 200  # stopped mid-way
+    assert customer.account_id in _accounts_in_statistics(session)
+    plan = "\n".join(
+        session.scalars(
+            sa.text(
+                "EXPLAIN SELECT COALESCE(contact_id, -id) FROM email_addresses "
+                "WHERE account_id = :a AND address = 'p399@acme.example'"
+            ),
+            {"a": customer.account_id},
+        )
+    )
+    assert "uq_email_addresses_account_address" in plan, plan
 
 
 def test_a_chunked_approval_refreshes_the_statistics_once_at_its_end_on_postgresql(
