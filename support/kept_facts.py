@@ -4,8 +4,11 @@ with the version it was read at, and reads again when the version moved
 (`requests_queue.models.queue_version`: calendar tables and users are watched).
 
 The version is read once per web request, before any fact it keeps; a request that has written
-in its own transaction reads everything afresh and keeps nothing (its uncommitted changes could
-yet roll back).
+in its own transaction before that reads everything afresh and keeps nothing (its uncommitted
+changes could yet roll back), and one that writes later keeps nothing it reads after its write
+(`keep`, asked before keeping). A value already kept at the version is still what such a
+request is given: the committed state, not its own writes (the views answer a write with a
+redirect).
 """
 
 from __future__ import annotations
@@ -46,8 +49,15 @@ def kept(name: str, make: Callable[[], T]) -> T:
     if held is not None and held[0] == version:
         return held[1]
     value = make()
-    facts[name] = (version, value)
+    if keep():
+        facts[name] = (version, value)
     return value
+
+
+def keep() -> bool:
+    """Whether what this request read may be kept: its transaction has written nothing (asked
+    only when something is about to be kept, once per version and fact)."""
+    return queue_version.is_clean(db.session)
 
 
 def team_calendar() -> BusinessCalendar:

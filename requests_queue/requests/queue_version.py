@@ -22,6 +22,13 @@ def current(session: Session) -> int:
     return int(session.scalar(CURRENT))
 
 
+def is_clean(session: Session) -> bool:
+    """Whether this session's transaction has written nothing yet."""
+    if session.get_bind().dialect.name == "postgresql":
+        return bool(session.scalar(sa.select(sa.func.pg_current_xact_id_if_assigned().is_(None))))
+    return not session.connection().connection.dbapi_connection.in_transaction
+
+
 def current_if_clean(session: Session) -> int | None:
     """The version, or None when this session's transaction has written: what it reads then
     includes its own uncommitted changes, which a rollback would make a version never show."""
@@ -29,7 +36,7 @@ def current_if_clean(session: Session) -> int | None:
         version, clean = session.execute(CURRENT_IF_CLEAN).one()
         return int(version) if clean else None
     version = current(session)  # pysqlite begins a transaction only to write
-    return None if session.connection().connection.dbapi_connection.in_transaction else version
+    return version if is_clean(session) else None
 
 
 def fold(session: Session) -> int:

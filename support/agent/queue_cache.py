@@ -28,7 +28,7 @@ from markupsafe import Markup
 
 from requests_queue.now import now_utc
 
-from ..kept_facts import version_now
+from ..kept_facts import keep, version_now
 
 # What the body holds where the viewer's CSRF token goes: random per process, so no text a
 # user typed (escaped, and never this) can take its place.
@@ -82,5 +82,6 @@ def queue_body(render: Callable[[Callable[[], str]], str]) -> Markup:
     body = kept.get(key)
     if body is None:
         body = render(lambda: TOKEN_STAND_IN)
-        kept.put(key, body)
+        if keep():  # a view that wrote while rendering keeps nothing
+            kept.put(key, body)
     return Markup(body.replace(TOKEN_STAND_IN, generate_csrf()))

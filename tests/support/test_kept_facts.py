@@ -53,3 +53,25 @@ def test_a_transaction_that_wrote_gets_no_version(session, customer):
     assert queue_version.current_if_clean(session) is None
     session.rollback()
     assert queue_version.current_if_clean(session) is not None
+
+
+def test_a_fact_read_after_this_request_wrote_is_not_kept(app, session, agent):
+    """The version read first, then a write, then a fact read: that fact includes the
+    uncommitted write, which rolls back; the next request must not be given it."""
+    from support.agent.assigning import support_users
+    from support.extensions import db
+    from support.kept_facts import version_now
+
+    def names() -> list[str]:
+        return [staff.display_name for staff in support_users()]
+
+    with app.test_request_context():
+        assert version_now() is not None  # clean when read
+        db.session.execute(sa.text(
+            "INSERT INTO users (email, name, password_hash, role, is_active, session_version, "
+            "created_at) VALUES ('ghost@desk.example', 'Ghost', 'x', 'agent', true, 0, :t)"),
+            {"t": NOW})  # fmt: skip
+        assert "Ghost" in names()
+        db.session.rollback()
+    with app.test_request_context():
+        assert "Ghost" not in names()
