@@ -17,6 +17,7 @@ from .harness import Bench, backends
 CASES = {
     "contacts": 1_000_000,
     "import": 1_000_000,
+    "import_pair": 1_000_000,
     "requests": 1_000_000,
     "queue": 100_000,
     "campaigns": 100_000,

@@ -28,27 +28,31 @@ NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 SLUG = "importbench"  # fill_account's slug for the account "Import Bench"
 
 
-def write_csv(path: Path, rows: int, existing: int) -> None:
-    """`rows` rows: even rows are existing contacts 1..existing (both addresses), odd rows new."""
+def write_csv(path: Path, rows: int, existing: int, slug: str = SLUG) -> None:
+    """`rows` rows: even rows are existing contacts 1..existing (both addresses) of the account
+    filled under `slug`, odd rows new (in domains of their own for another account's file)."""
+    new = "" if slug == SLUG else f"{slug}."
     with path.open("w", encoding="utf-8", newline="") as f:
         f.write("First Name,Last Name,Email,Email 2\r\n")
         lines = []
         for i in range(rows):
             if i % 2 == 0 and i // 2 < existing:
                 n = i // 2 + 1
-                lines.append(f"First{n},Last{n},c{n}.1@{SLUG}.example,C{n}.2@{SLUG}.example\r\n")
+                lines.append(f"First{n},Last{n},c{n}.1@{slug}.example,C{n}.2@{slug}.example\r\n")
             else:
-                lines.append(f"Neu{i},Person {i},new{i}@mail{i % 97}.example,n{i}@alt.example\r\n")
+                a, b = f"new{i}@{new}mail{i % 97}.example", f"n{i}@{new}alt.example"
+                lines.append(f"Neu{i},Person {i},{a},{b}\r\n")
             if len(lines) == 10_000:
                 f.writelines(lines)
                 lines.clear()
         f.writelines(lines)
 
 
-def _customer(engine: sa.Engine, account_id: int) -> int:
+def customer(engine: sa.Engine, account_id: int, email: str = "importer@bench.example") -> int:
+    """A customer user of the account (the importer); their id."""
     with session_for(engine) as s:
         user = User(
-            email="importer@bench.example",
+            email=email,
             role=Role.customer,
             account_id=account_id,
             password_hash=hash_password("bench-password"),
@@ -58,7 +62,7 @@ def _customer(engine: sa.Engine, account_id: int) -> int:
         return user.id
 
 
-def _settle(engine: sa.Engine) -> None:
+def settle(engine: sa.Engine) -> None:
     """Leave the filled database as a running one would be.
 
     SQLite: checkpoint the fill's WAL, so the import does not pay for folding in the fill.
@@ -76,8 +80,9 @@ def _settle(engine: sa.Engine) -> None:
             )
 
 
-def _copy_floor(engine: sa.Engine, path: Path) -> float:
-    """Seconds to COPY the same file, unparsed by Python, into an unindexed scratch table."""
+def copy_floor(engine: sa.Engine, *paths: Path) -> float:
+    """Seconds to COPY the files, unparsed by Python, one after the other into an unindexed
+    scratch table."""
     with engine.connect() as conn:
         conn.exec_driver_sql("DROP TABLE IF EXISTS import_copy_floor")
         conn.exec_driver_sql(
@@ -86,13 +91,15 @@ def _copy_floor(engine: sa.Engine, path: Path) -> float:
         )
         conn.commit()
         cursor = conn.connection.driver_connection.cursor()
+        copy = "COPY import_copy_floor FROM STDIN WITH (FORMAT csv, HEADER true)"
         start = time.perf_counter()
-        with (
-            cursor.copy("COPY import_copy_floor FROM STDIN WITH (FORMAT csv, HEADER true)") as cp,
-            path.open("rb") as f,
-        ):
-            while block := f.read(1 << 20):
-                cp.write(block)
+        for path in paths:
+            with (
+                cursor.copy(copy) as cp,
+                path.open("rb") as f,
+            ):
+                while block := f.read(1 << 20):
+                    cp.write(block)
         conn.commit()
         seconds = time.perf_counter() - start
         conn.exec_driver_sql("DROP TABLE import_copy_floor")
@@ -100,39 +107,49 @@ def _copy_floor(engine: sa.Engine, path: Path) -> float:
     return seconds
 
 
+class ChildImport:
+    """An import run as the app's background runs it: in a process of its own, started now."""
+
+    def __init__(self, engine: sa.Engine, account_id: int, user_id: int, path: Path, tmp: Path):
+        db_url = engine.url.render_as_string(hide_password=False)
+        args = [str(account_id), str(user_id), str(path), str(tmp)]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.cases_import", db_url, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def result(self) -> dict:
+        """Wait for it; its figures (batch id, seconds, peak memory)."""
+        out, err = self.process.communicate()
+        if self.process.returncode:
+            raise RuntimeError(f"the import's process failed:\n{err}")
+        return json.loads(out.strip().splitlines()[-1])
+
+
+def batch_counts(engine: sa.Engine, batch_id: int) -> dict:
+    """What the batch recorded: contacts created, matched, rows skipped, its state."""
+    with session_for(engine) as s:
+        batch = s.get(ImportBatch, batch_id)
+        return {
+            "created": batch.created_count,
+            "updated": batch.updated_count,
+            "skipped": batch.skipped_count,
+            "state": batch.state.value,
+        }
+
+
 def run(bench: Bench, backend: str, url: str, size: int) -> None:
     """Fill the account, write the file, import it in a child process, record the figures."""
     with fresh_database(backend, url) as engine, tempfile.TemporaryDirectory() as tmp:
         account_id = fill_account(engine, "Import Bench", size // 2, fields=2)
-        _settle(engine)
-        user_id = _customer(engine, account_id)
+        settle(engine)
+        user_id = customer(engine, account_id)
         path = Path(tmp) / "contacts.csv"
         write_csv(path, size, size // 2)
-        db_url = engine.url.render_as_string(hide_password=False)
-        out = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bench.cases_import",
-                db_url,
-                str(account_id),
-                str(user_id),
-                str(path),
-                tmp,
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        figures = json.loads(out.strip().splitlines()[-1])
-        with session_for(engine) as s:
-            batch = s.get(ImportBatch, figures["batch_id"])
-            counts = {
-                "created": batch.created_count,
-                "updated": batch.updated_count,
-                "skipped": batch.skipped_count,
-                "state": batch.state.value,
-            }
+        figures = ChildImport(engine, account_id, user_id, path, Path(tmp)).result()
+        counts = batch_counts(engine, figures["batch_id"])
         expected_new = size - size // 2
         assert counts["created"] == expected_new and counts["updated"] == size // 2, counts
         seconds = figures["seconds"]
@@ -151,7 +168,7 @@ def run(bench: Bench, backend: str, url: str, size: int) -> None:
             limit=">= 50,000 rows/s on SQLite, peak < 300 MB",
         )
         if backend == "postgresql":
-            floor = _copy_floor(engine, path)
+            floor = copy_floor(engine, path)
             result.baseline_seconds, result.ratio = floor, seconds / floor
             result.limit = "ratio to COPY <= 20 and >= 50,000 rows/s (issue 11), peak < 300 MB"
         bench.record(result)
@@ -172,7 +189,7 @@ def _child(db_url: str, account_id: int, user_id: int, path: Path, tmp: str) -> 
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     upload = Path(tmp) / "upload.csv"
     upload.hardlink_to(path)
-    start = time.perf_counter()
+    started, start = time.time(), time.perf_counter()
     fmt = inspect_file(upload)
     with Session(engine) as s:
         # Kept in the database, as the app does by default (UPLOAD_STORAGE=database).
@@ -198,6 +215,8 @@ def _child(db_url: str, account_id: int, user_id: int, path: Path, tmp: str) -> 
             {
                 "batch_id": batch_id,
                 "seconds": seconds,
+                "started": started,  # wall clock, to compare runs in other processes
+                "ended": started + seconds,
                 "state": str(state),
                 "peak_rss_mb": round(own_peak_mb(), 1),
             }
