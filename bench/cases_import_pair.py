@@ -68,7 +68,7 @@ def run(bench: Bench, backend: str, url: str, size: int) -> None:
                 "rows_per_second": round(2 * rows / at_once),
                 "speed_up": round(one_by_one / at_once, 2),
             },
-            limit="the same rows as one after the other, sooner",
+            limit="SQLite has one writer at a time: the two take turns",
         )
         if backend == "postgresql":
             floor = copy_floor(engine, *(w[2] for w in work[2:]))
