@@ -83,7 +83,7 @@ def test_after_upgrading_the_sweep_stores_every_clock(old_database, app):
         calendar = load_calendar(db.session)
         key = calendar_key(calendar)
         # The three not stored, and the waiting one computed with another calendar.
-        assert refresh_stale_clocks(db.session, calendar, key) == 4
+        assert refresh_stale_clocks(db.session, calendar, key).computed == 4
         db.session.commit()
         rows = sql(db, "SELECT id, clock_calendar_key, clock_base_mark FROM consent_requests")
         assert {rid: (k, mark is not None) for rid, k, mark in rows} == {
@@ -92,7 +92,7 @@ def test_after_upgrading_the_sweep_stores_every_clock(old_database, app):
             3: (key, False),
             4: (key, True),
         }
-        assert refresh_stale_clocks(db.session, calendar, key) == 0
+        assert refresh_stale_clocks(db.session, calendar, key).computed == 0
 
 
 def test_downgrading_restores_the_old_shapes(old_database):

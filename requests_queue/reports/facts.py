@@ -56,9 +56,9 @@ def refresh_report_facts(
         .execution_options(populate_existing=True)
     )
     clocks = refresh_stale_clocks(session, calendar, key, limit=limit)
-    if clocks < 0:
-        return {"facts_computed": 0, "deferred": -clocks}
-    clocked = {"clocks_computed": clocks} if clocks else {}
+    if clocks.deferred:
+        return {"facts_computed": 0, "deferred": clocks.deferred}
+    clocked = {"clocks_computed": clocks.computed} if clocks.computed else {}
     top = session.scalar(sa.select(sa.func.max(E.id))) or 0
     if state is not None and recent_only:
         # Requests touched since the watermark (a range of the events' primary key; a

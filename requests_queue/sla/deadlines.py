@@ -265,20 +265,28 @@ def stale_clocks(key: str) -> sa.Select:
     return sa.select(stale.c[0])
 
 
+@dataclass(frozen=True)
+class ClockRefresh:
+    """What `refresh_stale_clocks` did: clocks computed, or how many it left for the sweep."""
+
+    computed: int = 0
+    deferred: int = 0  # stale clocks not computed: more than the caller's limit
+
+
 def refresh_stale_clocks(
     session: Session, calendar: BusinessCalendar, key: str, *, limit: int | None = None
-) -> int:
-    """Compute the stale clocks (`stale_clocks`); returns how many were computed. With
-    `limit`, computes none and returns minus how many there are when there are more (what a
-    page view can afford)."""
+) -> ClockRefresh:
+    """Compute the stale clocks (`stale_clocks`). With `limit`, when there are more than that
+    (more than a page view can afford), compute none and say how many there are."""
     query = stale_clocks(key)
     if limit is not None:
         ids = sorted(session.scalars(query.limit(limit + 1)))
         if len(ids) > limit:
-            return -session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+            count = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+            return ClockRefresh(deferred=count)
     else:
         ids = sorted(session.scalars(query))
-    return write_clocks(session, calendar, key, ids)
+    return ClockRefresh(computed=write_clocks(session, calendar, key, ids))
 
 
 def running_past(cutoff: datetime) -> list[sa.ColumnElement[bool]]:

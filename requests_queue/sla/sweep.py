@@ -50,7 +50,7 @@ def sweep_sla(
 ) -> dict[str, int]:
     """Mark new at-risk and breached requests, then notify; running it again changes nothing."""
     key = calendar_key(calendar)
-    computed = refresh_stale_clocks(session, calendar, key)
+    computed = refresh_stale_clocks(session, calendar, key).computed
     business = is_business_time(calendar, now)
     _settle_closed(session, now)
     # Only the sweep writes marks, one run at a time: those after `last` are this run's.
