@@ -26,6 +26,8 @@ from .harness import Bench, Result, fresh_database, own_peak_mb, session_for
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 SLUG = "importbench"  # fill_account's slug for the account "Import Bench"
+PEAK_MB = 200  # issue 11: every background run under 200 MB of resident memory, at any size
+WIDE = "First Name,Last Name,Company,Phone,Email,Email 2,Email 3,Tags,Notes,Source\r\n"
 
 
 def write_csv(path: Path, rows: int, existing: int, slug: str = SLUG) -> None:
@@ -46,6 +48,21 @@ def write_csv(path: Path, rows: int, existing: int, slug: str = SLUG) -> None:
                 f.writelines(lines)
                 lines.clear()
         f.writelines(lines)
+
+
+def write_wide_csv(path: Path, rows: int) -> None:
+    """`rows` new contacts in ten columns: every target the import maps (three addresses, two
+    tags), and two columns it does not."""
+    with path.open("w", encoding="utf-8", newline="") as f:
+        f.write(WIDE)
+        for start in range(0, rows, 10_000):
+            f.writelines(
+                f"Wide{i},Person Longer {i},Company Incorporated {i % 1000},+44 20 7946 "
+                f"{i % 10_000:04d},wide{i}@mail{i % 97}.example,w{i}@alt{i % 13}.example,"
+                f'third.address{i}@other.example,"customers, fair {i % 7}",'
+                f"a note about contact {i},trade fair\r\n"
+                for i in range(start, min(start + 10_000, rows))
+            )
 
 
 def customer(engine: sa.Engine, account_id: int, email: str = "importer@bench.example") -> int:
@@ -165,14 +182,39 @@ def run(bench: Bench, backend: str, url: str, size: int) -> None:
             rows=size,
             peak_rss_mb=figures["peak_rss_mb"],
             extra=extra,
-            limit=">= 50,000 rows/s on SQLite, peak < 300 MB",
+            limit=f">= 50,000 rows/s on SQLite, peak < {PEAK_MB} MB",
         )
         if backend == "postgresql":
             floor = copy_floor(engine, path)
             result.baseline_seconds, result.ratio = floor, seconds / floor
-            result.limit = "ratio to COPY <= 20 and >= 50,000 rows/s (issue 11), peak < 300 MB"
+            result.limit = (
+                f"ratio to COPY <= 20 and >= 50,000 rows/s (issue 11), peak < {PEAK_MB} MB"
+            )
         bench.record(result)
         print(f"   {size / seconds:,.0f} rows/s  {counts}", flush=True)
+        _wide(bench, backend, engine, account_id, user_id, Path(tmp), size // 5)
+
+
+def _wide(bench: Bench, backend: str, engine, account_id: int, user_id: int, tmp: Path, rows):
+    """A file of ten columns into the same account: a chunk of it weighs more than one of the
+    four-column file, and the run's peak must stay under PEAK_MB all the same."""
+    path = tmp / "wide" / "contacts.csv"
+    path.parent.mkdir()
+    write_wide_csv(path, rows)
+    figures = ChildImport(engine, account_id, user_id, path, path.parent).result()
+    counts = batch_counts(engine, figures["batch_id"])
+    assert counts["created"] == rows and counts["state"] == "finished", counts
+    bench.record(
+        Result(
+            "import CSV, 10 columns (3 addresses, tags), new contacts",
+            backend,
+            figures["seconds"],
+            rows=rows,
+            peak_rss_mb=figures["peak_rss_mb"],
+            extra={"rows_per_second": round(rows / figures["seconds"])},
+            limit=f"peak < {PEAK_MB} MB (issue 11)",
+        )
+    )
 
 
 def _child(db_url: str, account_id: int, user_id: int, path: Path, tmp: str) -> None:

@@ -40,6 +40,15 @@ TYPED_COLUMNS = {Target.email: "t1", Target.email2: "t2", Target.email3: "t3"}
 _KEYS = {Target.first_name: "first_key", Target.last_name: "last_key"}
 _LINE_NUM = attrgetter("line_num")
 _NEXT_LINE = (1).__add__
+_RECORD = itemgetter(0)
+# A chunk ends at its row limit or earlier, once it holds CHUNK_CELLS cells or CHUNK_BYTES of
+# the file. Its memory follows its cells, not its rows: about 240 bytes a cell once parsed,
+# cleaned, staged and kept for the skipped rows' report, and two chunks are held while one is
+# written and the next parsed. At 50,000 rows a chunk, a file of eight columns took a run to
+# 315 MB (four columns: 214 MB); issue 11 allows a background run 200 MB at any size.
+CHUNK_CELLS = 100_000
+CHUNK_BYTES = 8 * 1024 * 1024  # for long cells, where the text itself is the weight
+_SLICE, _FIRST_SLICE = 1_000, 100  # records read between two looks at the budget, at most
 
 
 @dataclass(frozen=True)
@@ -142,12 +151,30 @@ def _check_row(
 def _read(
     reader: RowReader, limit: int
 ) -> tuple[list[list[str]], list[int], dict[int, int]] | None:
-    """Up to `limit` records, the line each starts on, and the records holding a line too long
-    to read (index -> that line); empty lines left out; None at the end."""
+    """Up to `limit` records (fewer once they hold CHUNK_CELLS cells or CHUNK_BYTES of the
+    file), the line each starts on, and the records holding a line too long to read (index ->
+    that line); empty lines left out; None at the end."""
     csv_reader = reader.csv
     # zip asks the reader for a record, then reads its line_num: the line the record ends on.
     lines_read = map(_LINE_NUM, repeat(csv_reader))
-    pairs = list(islice(zip(csv_reader, lines_read, strict=False), limit))
+    records_read = zip(csv_reader, lines_read, strict=False)
+    pairs: list[tuple[list[str], int]] = []
+    cells, start, size = 0, reader.bytes_read, _FIRST_SLICE
+    while len(pairs) < limit:
+        part = list(islice(records_read, min(size, limit - len(pairs))))
+        if not part:
+            break
+        pairs += part
+        cells += sum(map(len, map(_RECORD, part)))
+        taken = reader.bytes_read - start
+        if cells >= CHUNK_CELLS or taken >= CHUNK_BYTES:
+            break
+        # The next slice: at most an eighth of either budget, at this file's weight a row.
+        rows = len(pairs)
+        size = min(
+            _SLICE, CHUNK_CELLS * rows // (8 * cells or 1), CHUNK_BYTES * rows // (8 * taken or 1)
+        )
+        size = max(size, 1)
     if not pairs:
         return None
     records, ends = (list(x) for x in zip(*pairs, strict=True))
@@ -212,7 +239,8 @@ def _duplicates(emails: list[list[str]], lines: list[int], n: int) -> dict[int, 
 
 
 def parse_chunk(reader: RowReader, plan: RowPlan, limit: int) -> Chunk | None:
-    """Read up to `limit` records into a Chunk; None at the end of the file.
+    """Read up to `limit` records into a Chunk (fewer for a wide file: see CHUNK_CELLS); None
+    at the end of the file.
 
     Skips decided here: too long, no address, invalid address, and an address repeated from
     an earlier row of the same chunk (earlier chunks are matched in SQL).

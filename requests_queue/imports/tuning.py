@@ -15,8 +15,9 @@ import sqlalchemy as sa
 from .scratch_tables import drop_stage
 
 # SQLite's page cache for the run's connection. Measured at 1M rows: 20 to 160 MB make no
-# difference (the OS caches the file), but each MB is resident memory.
-SQLITE_CACHE_KB = 40 * 1024
+# difference (the OS caches the file), but each MB is resident memory (40 MB took the run
+# past issue 11's 200 MB).
+SQLITE_CACHE_KB = 20 * 1024
 PG_TEMP_BUFFERS_MB = 64
 
 # What the run's own connection changes, and why it may: see tuned.
