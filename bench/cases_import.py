@@ -21,11 +21,11 @@ import sqlalchemy as sa
 from requests_queue.models import ImportBatch, Role, User
 from support.auth.passwords import hash_password
 
-from .data import fill_account
+from .data import fill_account, slug_of
 from .harness import Bench, Result, fresh_database, own_peak_mb, session_for
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
-SLUG = "importbench"  # fill_account's slug for the account "Import Bench"
+SLUG = slug_of("Import Bench")
 PEAK_MB = 200  # issue 11: every background run under 200 MB of resident memory, at any size
 WIDE = "First Name,Last Name,Company,Phone,Email,Email 2,Email 3,Tags,Notes,Source\r\n"
 

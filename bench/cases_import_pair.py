@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from .cases_import import ChildImport, batch_counts, copy_floor, customer, settle, write_csv
-from .data import fill_account
+from .data import fill_account, slug_of
 from .harness import Bench, Result, fresh_database
 
 LIMIT = "ratio to COPY <= 20 and >= 50,000 rows/s (issue 11's import figure, two writers)"
@@ -30,7 +30,7 @@ def run(bench: Bench, backend: str, url: str, size: int) -> None:
         work = []  # (account id, importer id, file, the child's own folder)
         for name in ("Pair One", "Pair Two", "Pair Three", "Pair Four"):
             account_id = fill_account(engine, name, existing, fields=2)
-            slug = "".join(ch for ch in name.lower() if ch.isalnum())
+            slug = slug_of(name)
             folder = Path(tmp) / slug
             folder.mkdir()
             write_csv(folder / "contacts.csv", rows, existing, slug)

@@ -33,6 +33,11 @@ def _numbers(engine: sa.Engine, count: int) -> str:
     )
 
 
+def slug_of(name: str) -> str:
+    """The account's slug in the addresses fill_account writes (`c<n>.<field>@<slug>.example`)."""
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
 def fill_account(
     engine: sa.Engine,
     name: str,
@@ -46,7 +51,7 @@ def fill_account(
     Every third contact carries the tag "Bench". Addresses are
     `c<n>.<field>@<account-slug>.example`. Returns the account id.
     """
-    slug = "".join(ch for ch in name.lower() if ch.isalnum())
+    slug = slug_of(name)
     with engine.begin() as conn:
         account_id = conn.execute(
             sa.insert(Account).values(name=name, created_at=CREATED).returning(Account.id)
