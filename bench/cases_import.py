@@ -18,10 +18,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from requests_queue.models import ImportBatch, Role, User
-from support.auth.passwords import hash_password
+from requests_queue.models import ImportBatch, Role
 
-from .data import fill_account, slug_of
+from .data import fill_account, make_user, slug_of
 from .harness import Bench, Result, fresh_database, own_peak_mb, session_for
 
 NOW = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
@@ -65,22 +64,8 @@ def write_wide_csv(path: Path, rows: int) -> None:
             )
 
 
-def customer(engine: sa.Engine, account_id: int, email: str = "importer@bench.example") -> int:
-    """A customer user of the account (the importer); their id."""
-    with session_for(engine) as s:
-        user = User(
-            email=email,
-            role=Role.customer,
-            account_id=account_id,
-            password_hash=hash_password("bench-password"),
-        )
-        s.add(user)
-        s.commit()
-        return user.id
-
-
-def settle(engine: sa.Engine) -> None:
-    """Leave the filled database as a running one would be.
+def ready_for_import(engine: sa.Engine) -> None:
+    """Leave the filled database as a running one would be before an import.
 
     SQLite: checkpoint the fill's WAL, so the import does not pay for folding in the fill.
     PostgreSQL: fill_account writes explicit ids; move the sequences past them.
@@ -161,8 +146,8 @@ def run(bench: Bench, backend: str, url: str, size: int) -> None:
     """Fill the account, write the file, import it in a child process, record the figures."""
     with fresh_database(backend, url) as engine, tempfile.TemporaryDirectory() as tmp:
         account_id = fill_account(engine, "Import Bench", size // 2, fields=2)
-        settle(engine)
-        user_id = customer(engine, account_id)
+        ready_for_import(engine)
+        user_id = make_user(engine, "importer@bench.example", Role.customer, account_id)
         path = Path(tmp) / "contacts.csv"
         write_csv(path, size, size // 2)
         figures = ChildImport(engine, account_id, user_id, path, Path(tmp)).result()

@@ -16,8 +16,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from .cases_import import ChildImport, batch_counts, copy_floor, customer, settle, write_csv
-from .data import fill_account, slug_of
+from requests_queue.models import Role
+
+from .cases_import import ChildImport, batch_counts, copy_floor, ready_for_import, write_csv
+from .data import fill_account, make_user, slug_of
 from .harness import Bench, Result, fresh_database
 
 LIMIT = "ratio to COPY <= 20 and >= 50,000 rows/s (issue 11's import figure, two writers)"
@@ -34,9 +36,9 @@ def run(bench: Bench, backend: str, url: str, size: int) -> None:
             folder = Path(tmp) / slug
             folder.mkdir()
             write_csv(folder / "contacts.csv", rows, existing, slug)
-            user_id = customer(engine, account_id, f"importer@{slug}.example")
+            user_id = make_user(engine, f"importer@{slug}.example", Role.customer, account_id)
             work.append((account_id, user_id, folder / "contacts.csv", folder))
-        settle(engine)
+        ready_for_import(engine)
         after = [ChildImport(engine, *work[0]).result()]
         after.append(ChildImport(engine, *work[1]).result())
         children = [ChildImport(engine, *w) for w in work[2:]]
